@@ -1,0 +1,61 @@
+-- Rows read = kept + set aside + duplicates, per raw table; set-aside rows by reason.
+with orders as (
+    select * from {{ ref('base_live__orders') }}
+),
+
+users as (
+    select * from {{ ref('base_live__users') }}
+),
+
+events as (
+    select * from {{ ref('base_live__events') }}
+),
+
+live_streams as (
+    select * from {{ ref('base_live__live_streams') }}
+),
+
+products as (
+    select * from {{ ref('base_live__products') }}
+),
+
+order_items as (
+    select * from {{ ref('base_live__order_items') }}
+),
+
+refunds as (
+    select * from {{ ref('base_live__refunds_allocated') }}
+),
+
+campaign_touches as (
+    select * from {{ ref('base_live__campaign_touches') }}
+),
+
+counted as (
+    {{ ledger_counts('orders', 'orders') }}
+    union all
+    {{ ledger_counts('users', 'users') }}
+    union all
+    {{ ledger_counts('events', 'events') }}
+    union all
+    {{ ledger_counts('live_streams', 'live_streams') }}
+    union all
+    {{ ledger_counts('products', 'products') }}
+    union all
+    {{ ledger_counts('order_items', 'order_items') }}
+    union all
+    {{ ledger_counts('refunds', 'refunds') }}
+    union all
+    {{ ledger_counts('campaign_touches', 'campaign_touches') }}
+),
+
+final as (
+    select
+        cast(raw_table as varchar) as raw_table,
+        cast(outcome as varchar) as outcome,
+        cast(reason as varchar) as reason,
+        cast(row_count as bigint) as row_count
+    from counted
+)
+
+select * from final

@@ -1,0 +1,22 @@
+with base as (
+    select * from {{ ref('base_live__users') }}
+),
+
+final as (
+    select
+        user_id,
+        case when gender in ('F', 'M') then gender else 'unknown' end as gender,
+        cast(birth_year as integer) as birth_year,
+        province,
+        -- a city tier outside 1-5 is unknown, not a reason to set the user aside
+        cast(case when city_tier between 1 and 5 then city_tier end as integer) as city_tier,
+        acquisition_channel,
+        {{ pii_hash('phone') }} as phone_hash,
+        {{ pii_hash('nickname') }} as nickname_hash,
+        registered_at,
+        cast({{ to_business_timestamp('registered_at') }} as date) as registered_date
+    from base
+    where reject_reason is null and not is_duplicate
+)
+
+select * from final
