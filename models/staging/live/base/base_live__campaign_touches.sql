@@ -30,7 +30,8 @@ checked as (
             when sent_at is null or (opened_at_text is not null and opened_at is null) or is_control is null
                 then 'unparseable'
             when channel not in ('push', 'sms', 'in_app', 'community') then 'unknown_channel'
-            when sent_at > {{ build_clock() }} + interval 1 day
+            when
+                sent_at > {{ build_clock() }} + interval 1 day
                 or opened_at > {{ build_clock() }} + interval 1 day
                 then 'future_timestamp'
         end as reject_reason

@@ -23,7 +23,8 @@ checked as (
             when stream_id is null then 'missing_key'
             when anchor_id is null or category is null or started_at_text is null then 'missing_value'
             when started_at is null or (ended_at_text is not null and ended_at is null) then 'unparseable'
-            when started_at > {{ build_clock() }} + interval 1 day
+            when
+                started_at > {{ build_clock() }} + interval 1 day
                 or ended_at > {{ build_clock() }} + interval 1 day
                 then 'future_timestamp'
         end as reject_reason

@@ -30,7 +30,8 @@ checked as (
             when order_id is null then 'missing_key'
             when user_id is null then 'missing_user_id'
             when ordered_at_text is null or status is null or amount_text is null then 'missing_value'
-            when ordered_at is null
+            when
+                ordered_at is null
                 or (paid_at_text is not null and paid_at is null)
                 or amount is null
                 or (discount_amount_text is not null and discount_amount is null)
@@ -38,7 +39,8 @@ checked as (
             when status not in ('created', 'paid', 'cancelled', 'refunded') then 'unknown_status'
             when currency <> 'CNY' then 'unknown_currency'
             when amount < 0 or discount_amount < 0 then 'negative_amount'
-            when ordered_at > {{ build_clock() }} + interval 1 day
+            when
+                ordered_at > {{ build_clock() }} + interval 1 day
                 or paid_at > {{ build_clock() }} + interval 1 day
                 then 'future_timestamp'
         end as reject_reason

@@ -80,9 +80,10 @@ final as (
         end as reject_reason
     from refunds
     left join overflowing
-        on refunds.refund_id = overflowing.refund_id
-        and refunds.reject_reason is null
-        and not refunds.is_duplicate
+        on
+            refunds.refund_id = overflowing.refund_id
+            and refunds.reject_reason is null
+            and not refunds.is_duplicate
 )
 
 select * from final

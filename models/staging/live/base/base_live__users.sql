@@ -27,7 +27,8 @@ checked as (
         case
             when user_id is null then 'missing_key'
             when registered_at_text is null then 'missing_value'
-            when registered_at is null
+            when
+                registered_at is null
                 or (birth_year_text is not null and birth_year is null)
                 or (city_tier_text is not null and city_tier is null)
                 then 'unparseable'

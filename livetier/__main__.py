@@ -1,0 +1,3 @@
+from livetier.cli import main
+
+raise SystemExit(main())

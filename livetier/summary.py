@@ -1,0 +1,108 @@
+"""The short build summary printed after `make run`: rows per layer, ledger, tiers, truth recovery."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+
+FAMILIES = ("value_tier", "lifecycle_stage", "spend_tier", "rfm_segment")
+
+
+def _tables(con: duckdb.DuckDBPyConnection) -> set[str]:
+    rows = con.execute(
+        "select table_name from information_schema.tables where table_schema = 'main'"
+    ).fetchall()
+    return {r[0] for r in rows}
+
+
+def _count(con: duckdb.DuckDBPyConnection, table: str) -> int:
+    return con.execute(f'select count(*) from "{table}"').fetchone()[0]
+
+
+def ledger_totals(con: duckdb.DuckDBPyConnection) -> list[tuple[str, int, int, int, int]]:
+    """(raw_table, read, kept, set_aside, duplicate) per raw table."""
+    return con.execute(
+        """
+        select
+            raw_table,
+            sum(row_count) as read,
+            sum(row_count) filter (where outcome = 'kept') as kept,
+            coalesce(sum(row_count) filter (where outcome = 'set_aside'), 0) as set_aside,
+            coalesce(sum(row_count) filter (where outcome = 'duplicate'), 0) as duplicate
+        from data_quality_ledger
+        group by raw_table
+        order by raw_table
+        """
+    ).fetchall()
+
+
+def truth_recovery(con: duckdb.DuckDBPyConnection, truth: Path) -> list[tuple]:
+    """Share of each true (simulated) behaviour type landing in each value tier / lifecycle stage."""
+    return con.execute(
+        f"""
+        with truth as (select * from read_parquet('{truth.as_posix()}')),
+        joined as (
+            select truth.latent_type, tiers.value_tier, tiers.lifecycle_stage
+            from truth
+            inner join user_tiers as tiers on truth.user_id = tiers.user_id
+        )
+        select
+            latent_type,
+            count(*) as users,
+            round(avg(case when value_tier = 'core_fan' then 1 else 0 end), 3) as core_fan,
+            round(avg(case when value_tier = 'potential' then 1 else 0 end), 3) as potential,
+            round(avg(case when value_tier = 'new_visitor' then 1 else 0 end), 3) as new_visitor,
+            round(avg(case when value_tier = 'regular' then 1 else 0 end), 3) as regular,
+            round(avg(case when value_tier = 'casual' then 1 else 0 end), 3) as casual,
+            round(avg(case when lifecycle_stage = 'churned' then 1 else 0 end), 3) as churned,
+            round(avg(case when lifecycle_stage = 'reactivated' then 1 else 0 end), 3) as reactivated
+        from joined
+        group by latent_type
+        order by latent_type
+        """
+    ).fetchall()
+
+
+def print_summary(db_path: Path, raw_path: Path | None = None) -> None:
+    con = duckdb.connect(str(db_path), read_only=True)
+    try:
+        tables = _tables(con)
+        print("\n== Build summary ==")
+        print(f"database: {db_path}")
+        if "data_quality_ledger" in tables:
+            print("\nData-quality ledger (rows read = kept + set aside + duplicates):")
+            print(f"  {'raw table':<18}{'read':>12}{'kept':>12}{'set aside':>12}{'duplicates':>12}")
+            for table, read, kept, aside, dup in ledger_totals(con):
+                print(f"  {table:<18}{read:>12,}{kept or 0:>12,}{aside:>12,}{dup:>12,}")
+        layers = {
+            "staging": sorted(t for t in tables if t.startswith("stg_")),
+            "intermediate": sorted(t for t in tables if t.startswith("int_")),
+            "marts": sorted(
+                t for t in tables if not t.startswith(("stg_", "int_", "base_")) and "__" not in t
+            ),
+        }
+        print("\nRows per layer:")
+        for layer, names in layers.items():
+            for name in names:
+                print(f"  {layer:<13}{name:<34}{_count(con, name):>12,}")
+        if "user_tiers" in tables:
+            as_of = con.execute("select max(as_of_date) from user_tiers").fetchone()[0]
+            print(f"\nTier sizes as of {as_of}:")
+            for family in FAMILIES:
+                rows = con.execute(
+                    f"select {family}, count(*) from user_tiers group by 1 order by 2 desc, 1"
+                ).fetchall()
+                total = sum(r[1] for r in rows) or 1
+                cells = ", ".join(f"{tier} {n:,} ({n / total:.1%})" for tier, n in rows)
+                print(f"  {family:<16}{cells}")
+            truth = raw_path / "_truth" / "user_types.parquet" if raw_path else None
+            if truth is not None and truth.is_file():
+                print("\nHow the generator's true behaviour types spread over the tiers (share of each type):")
+                header = ("type", "users", "core_fan", "potential", "new_vis", "regular", "casual",
+                          "churned", "reactiv")
+                print("  " + "".join(f"{h:>11}" for h in header))
+                for row in truth_recovery(con, truth):
+                    print("  " + "".join(f"{v:>11}" if isinstance(v, str) else f"{v:>11,}" for v in row))
+    finally:
+        con.close()
