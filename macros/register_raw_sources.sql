@@ -18,7 +18,7 @@
     {% endif %}
     {% set raw_path = var('raw_path') | string %}
     {% set root = raw_path.rstrip('/') | replace("'", "''") %}
-    {% set top = run_query("select file from glob('" ~ root ~ "/*')") %}
+    {% set top = run_query("select file from glob('" ~ root ~ "/*') union all select file from glob('" ~ root ~ "/*/*')") %}
     {% if top | length == 0 %}
         {{ exceptions.raise_compiler_error(
             "No raw data found: the raw directory '" ~ raw_path ~ "' does not exist or is empty "

@@ -10,8 +10,8 @@ final as (
         stream_id,
         product_id,
         event_value,
-        text is not null as has_text,
-        {{ pii_hash('text') }} as text_hash,
+        text_hash is not null as has_text,
+        text_hash,
         event_at,
         cast({{ to_business_timestamp('event_at') }} as date) as event_date,
         cast(extract(hour from {{ to_business_timestamp('event_at') }}) as integer) as event_hour

@@ -11,8 +11,8 @@ final as (
         -- a city tier outside 1-5 is unknown, not a reason to set the user aside
         cast(case when city_tier between 1 and 5 then city_tier end as integer) as city_tier,
         acquisition_channel,
-        {{ pii_hash('phone') }} as phone_hash,
-        {{ pii_hash('nickname') }} as nickname_hash,
+        phone_hash,
+        nickname_hash,
         registered_at,
         cast({{ to_business_timestamp('registered_at') }} as date) as registered_date
     from base

@@ -10,7 +10,7 @@ parsed as (
         event_type,
         stream_id,
         product_id,
-        text,
+        {{ pii_hash('text') }} as text_hash,
         event_at as event_at_text,
         value as value_text,
         _source_file,
@@ -40,7 +40,7 @@ final as (
     select
         *,
         {{ copy_rank(['event_id'], ['user_id', 'event_type', 'event_at_text', 'stream_id', 'product_id',
-            'value_text', 'text']) }} > 1
+            'value_text', 'text_hash']) }} > 1
         and reject_reason is null as is_duplicate
     from checked
 )

@@ -9,8 +9,8 @@ parsed as (
         gender,
         province,
         acquisition_channel,
-        phone,
-        nickname,
+        {{ pii_hash('phone') }} as phone_hash,
+        {{ pii_hash('nickname') }} as nickname_hash,
         registered_at as registered_at_text,
         birth_year as birth_year_text,
         city_tier as city_tier_text,
@@ -41,7 +41,7 @@ final as (
     select
         *,
         {{ copy_rank(['user_id'], ['registered_at_text', 'gender', 'birth_year_text', 'province',
-            'city_tier_text', 'acquisition_channel', 'phone', 'nickname']) }} > 1
+            'city_tier_text', 'acquisition_channel', 'phone_hash', 'nickname_hash']) }} > 1
         and reject_reason is null as is_duplicate
     from checked
 )

@@ -1,0 +1,27 @@
+{#-
+    numerator / denominator rounded half away from zero to `scale` places, computed with
+    integers so that every engine returns the same digits (`/` on decimals is a double on
+    DuckDB, a decimal on Spark). The numerator must have at most `scale` decimal places
+    (money has 2, day counts 0) and |numerator| x 10^scale must fit a bigint. Null when the
+    denominator is 0 or null. Returns a decimal with `scale` places; callers cast to the
+    contract type.
+-#}
+{% macro divide_exact(numerator, denominator, scale=6) -%}
+    {%- set scaled_numerator -%}
+        cast(abs(cast({{ numerator }} as decimal(38, {{ scale }}))) * {{ 10 ** scale }} as bigint)
+    {%- endset -%}
+    {%- set positive_denominator -%}
+        cast(abs(nullif({{ denominator }}, 0)) as bigint)
+    {%- endset -%}
+    {%- set unit = '1' if scale == 0 else '0.' ~ ('0' * (scale - 1)) ~ '1' -%}
+    (
+        case when ({{ numerator }} < 0) = ({{ denominator }} < 0) then 1 else -1 end
+        * cast(
+            {{ livetier.integer_divide(
+                '2 * ' ~ scaled_numerator ~ ' + ' ~ positive_denominator,
+                '2 * ' ~ positive_denominator
+            ) }} as decimal(18, 0)
+        )
+        * cast({{ unit }} as decimal(18, {{ scale }}))
+    )
+{%- endmacro %}

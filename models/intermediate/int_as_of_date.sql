@@ -1,0 +1,38 @@
+{#- D: var `as_of_date` when set, else the business date of the latest kept order or event. -#}
+{%- set as_of_date_var = var('as_of_date', '') | string | trim -%}
+{%- if as_of_date_var != '' and not modules.re.match('^[0-9]{4}-[0-9]{2}-[0-9]{2}$', as_of_date_var) -%}
+    {{ exceptions.raise_compiler_error("var as_of_date must be YYYY-MM-DD or empty, got '" ~ as_of_date_var ~ "'") }}
+{%- endif -%}
+
+with
+
+orders as (
+    select * from {{ ref('stg_live__orders') }}
+),
+
+events as (
+    select * from {{ ref('stg_live__events') }}
+),
+
+activity_dates as (
+    select ordered_date as business_date from orders
+    union all
+    select event_date as business_date from events
+),
+
+latest_activity as (
+    select max(business_date) as latest_business_date
+    from activity_dates
+),
+
+final as (
+    select
+    {%- if as_of_date_var != '' %}
+        cast('{{ as_of_date_var }}' as date) as as_of_date
+    {%- else %}
+        cast(latest_business_date as date) as as_of_date
+    {%- endif %}
+    from latest_activity
+)
+
+select * from final

@@ -1,0 +1,185 @@
+with
+
+activity_daily as (
+    select * from {{ ref('int_user_activity_daily') }}
+),
+
+watch_sessions as (
+    select * from {{ ref('int_watch_sessions_sessionized') }}
+),
+
+purchases as (
+    select * from {{ ref('int_purchases_netted') }}
+),
+
+as_of as (
+    select * from {{ ref('int_as_of_date') }}
+),
+
+thresholds as (
+    select * from {{ ref('seg_thresholds') }}
+),
+
+days_as_of as (
+    select
+        activity_daily.*,
+        {{ dbt.datediff('activity_daily.activity_date', 'as_of.as_of_date', 'day') }} as days_ago
+    from activity_daily
+    cross join as_of
+    where activity_daily.activity_date <= as_of.as_of_date
+),
+
+days_windowed as (
+    select
+        *,
+        days_ago < {{ threshold('window_7d_days') }} as is_in_7d,
+        days_ago < {{ threshold('window_30d_days') }} as is_in_30d,
+        days_ago < {{ threshold('window_90d_days') }} as is_in_90d,
+        days_ago < {{ threshold('cart_abandon_window_days') }} as is_in_cart_window
+    from days_as_of
+),
+
+-- sessions begun by D whose end became known only after D: their daily watch_seconds are
+-- the final lengths, so add the difference to the length known on D
+unsettled_sessions as (
+    select
+        watch_sessions.user_id,
+        watch_sessions.is_late_night,
+        {{ dbt.datediff('watch_sessions.session_date', 'as_of.as_of_date', 'day') }} as days_ago,
+        {{ watch_session_seconds('as_of.as_of_date') }} - watch_sessions.watch_seconds
+            as watch_seconds_correction
+    from watch_sessions
+    cross join as_of
+    where watch_sessions.session_date <= as_of.as_of_date
+        and watch_sessions.settled_date > as_of.as_of_date
+),
+
+unsettled_windowed as (
+    select
+        *,
+        days_ago < {{ threshold('window_7d_days') }} as is_in_7d,
+        days_ago < {{ threshold('window_30d_days') }} as is_in_30d,
+        days_ago < {{ threshold('window_90d_days') }} as is_in_90d
+    from unsettled_sessions
+),
+
+corrections as (
+    select
+        user_id,
+        sum(case when is_in_7d then watch_seconds_correction else 0 end) as watch_seconds_7d,
+        sum(case when is_in_30d then watch_seconds_correction else 0 end) as watch_seconds_30d,
+        sum(case when is_in_90d then watch_seconds_correction else 0 end) as watch_seconds_90d,
+        sum(case when is_in_30d and is_late_night then watch_seconds_correction else 0 end)
+            as late_night_watch_seconds_30d
+    from unsettled_windowed
+    group by user_id
+),
+
+activity as (
+    select
+        user_id,
+        sum(case when is_in_7d and is_watch_day then 1 else 0 end) as watch_days_7d,
+        sum(case when is_in_30d and is_watch_day then 1 else 0 end) as watch_days_30d,
+        sum(case when is_in_90d and is_watch_day then 1 else 0 end) as watch_days_90d,
+        sum(case when is_in_7d then watch_seconds else 0 end) as watch_seconds_7d,
+        sum(case when is_in_30d then watch_seconds else 0 end) as watch_seconds_30d,
+        sum(case when is_in_90d then watch_seconds else 0 end) as watch_seconds_90d,
+        sum(case when is_in_30d then late_night_watch_seconds else 0 end) as late_night_watch_seconds_30d,
+        sum(case when is_in_30d and late_night_watch_sessions > 0 then 1 else 0 end)
+            as late_night_watch_days_30d,
+        sum(case when is_in_7d then interactions else 0 end) as interactions_7d,
+        sum(case when is_in_30d then interactions else 0 end) as interactions_30d,
+        sum(case when is_in_90d then interactions else 0 end) as interactions_90d,
+        sum(case when is_in_90d then shares else 0 end) as shares_90d,
+        sum(case when is_in_90d then gifts else 0 end) as gifts_90d,
+        sum(case when is_in_30d then product_clicks + add_to_carts + favorites else 0 end)
+            as product_actions_30d,
+        sum(case when is_in_90d then coupon_claims else 0 end) as coupon_claims_90d,
+        sum(case when is_in_cart_window then add_to_carts else 0 end) as add_to_carts_in_cart_window,
+        max(last_add_to_cart_at) as last_add_to_cart_at
+    from days_windowed
+    group by user_id
+),
+
+-- an active day has an event or a purchase
+active_days as (
+    select
+        user_id,
+        activity_date
+    from days_as_of
+    where is_event_day
+    union
+    select
+        user_id,
+        paid_date as activity_date
+    from purchases
+),
+
+active_days_sequenced as (
+    select
+        user_id,
+        activity_date,
+        {{ dbt.datediff(
+            'lag(activity_date) over (partition by user_id order by activity_date)',
+            'activity_date',
+            'day'
+        ) }} as days_since_previous_active
+    from active_days
+),
+
+-- a comeback day follows the previous active day after at least churn_after_days whole
+-- inactive days (dates churn_after_days + 1 or more apart)
+active_days_flagged as (
+    select
+        *,
+        coalesce(days_since_previous_active > {{ threshold('churn_after_days') }}, false) as is_comeback
+    from active_days_sequenced
+),
+
+active_summary as (
+    select
+        user_id,
+        min(activity_date) as first_active_date,
+        max(activity_date) as last_active_date,
+        max(case when is_comeback then activity_date end) as last_comeback_date
+    from active_days_flagged
+    group by user_id
+),
+
+final as (
+    select
+        active_summary.user_id,
+        cast(coalesce(activity.watch_days_7d, 0) as integer) as watch_days_7d,
+        cast(coalesce(activity.watch_days_30d, 0) as integer) as watch_days_30d,
+        cast(coalesce(activity.watch_days_90d, 0) as integer) as watch_days_90d,
+        cast(coalesce(activity.watch_seconds_7d, 0) + coalesce(corrections.watch_seconds_7d, 0) as bigint)
+            as watch_seconds_7d,
+        cast(coalesce(activity.watch_seconds_30d, 0) + coalesce(corrections.watch_seconds_30d, 0) as bigint)
+            as watch_seconds_30d,
+        cast(coalesce(activity.watch_seconds_90d, 0) + coalesce(corrections.watch_seconds_90d, 0) as bigint)
+            as watch_seconds_90d,
+        cast(
+            coalesce(activity.late_night_watch_seconds_30d, 0)
+            + coalesce(corrections.late_night_watch_seconds_30d, 0) as bigint
+        ) as late_night_watch_seconds_30d,
+        cast(coalesce(activity.late_night_watch_days_30d, 0) as integer) as late_night_watch_days_30d,
+        cast(coalesce(activity.interactions_7d, 0) as integer) as interactions_7d,
+        cast(coalesce(activity.interactions_30d, 0) as integer) as interactions_30d,
+        cast(coalesce(activity.interactions_90d, 0) as integer) as interactions_90d,
+        cast(coalesce(activity.shares_90d, 0) as integer) as shares_90d,
+        cast(coalesce(activity.gifts_90d, 0) as integer) as gifts_90d,
+        cast(coalesce(activity.product_actions_30d, 0) as integer) as product_actions_30d,
+        cast(coalesce(activity.coupon_claims_90d, 0) as integer) as coupon_claims_90d,
+        cast(coalesce(activity.add_to_carts_in_cart_window, 0) as integer) as add_to_carts_in_cart_window,
+        activity.last_add_to_cart_at,
+        active_summary.first_active_date,
+        active_summary.last_active_date,
+        active_summary.last_comeback_date
+    from active_summary
+    left join activity
+        on active_summary.user_id = activity.user_id
+    left join corrections
+        on active_summary.user_id = corrections.user_id
+)
+
+select * from final
