@@ -1,0 +1,299 @@
+"""Benchmark: `python -m livetier bench --scale small|medium|large`.
+
+Measures, on generated data in Parquet: a full dbt build (models only, and with tests), dbt's
+fixed overhead (the same build on the tiny worked-example data), the floor (one DuckDB query that
+reads events and orders once and aggregates per user), a pandas notebook-style baseline computing
+the same user facts, RFM scores and value tiers, one incremental daily load after a full build,
+and peak resident memory. Writes `bench/results/<scale>.json` and `<scale>.md` and prints them.
+Numbers are reported against the targets, met or not; nothing here is a pass/fail test.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import duckdb
+import numpy as np
+import pandas as pd
+
+from livetier import PROJECT_ROOT
+
+BENCH_DIR = PROJECT_ROOT / "bench"
+EXAMPLES_RAW = PROJECT_ROOT / "tests" / "fixtures" / "examples" / "raw"
+TARGETS = {
+    "variable_vs_floor_max": 5.0,
+    "pandas_vs_full_min": 3.0,
+    "incremental_share_max": 0.10,
+    "peak_rss_mb_max": 4096,
+    "large_medium_time_vs_data_max": 1.2,
+}
+
+
+def _dbt(args: list[str], raw: Path, db: Path, env_extra: dict[str, str] | None = None) -> tuple[float, int]:
+    """Runs one dbt command; returns (seconds, peak RSS of that process in MB)."""
+    env = dict(os.environ)
+    env.update({"RAW_PATH": str(raw.resolve()), "DUCKDB_PATH": str(db.resolve()),
+                "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"})
+    env.update(env_extra or {})
+    dbt = str(Path(sys.executable).parent / "dbt")
+    cmd = [dbt, *args, "--project-dir", str(PROJECT_ROOT), "--profiles-dir", str(PROJECT_ROOT)]
+    # wrap in a fresh python so RUSAGE_CHILDREN of the wrapper isolates this one dbt run
+    wrapper = (
+        "import resource, subprocess, sys; "
+        "rc = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL).returncode; "
+        "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss); sys.exit(rc)"
+    )
+    started = time.perf_counter()
+    done = subprocess.run([sys.executable, "-c", wrapper, *cmd], env=env, cwd=PROJECT_ROOT,
+                          capture_output=True, text=True)
+    seconds = time.perf_counter() - started
+    if done.returncode != 0:
+        raise RuntimeError(f"dbt {' '.join(args)} failed:\n{done.stdout[-3000:]}{done.stderr[-3000:]}")
+    peak_kb = int(done.stdout.strip().splitlines()[-1])
+    return seconds, peak_kb // 1024
+
+
+def _parquet(raw: Path, table: str) -> str:
+    single = raw / f"{table}.parquet"
+    return f"'{single}'" if single.exists() else f"'{raw / table}/*.parquet'"
+
+
+def raw_row_counts(raw: Path) -> dict[str, int]:
+    con = duckdb.connect()
+    counts = {}
+    for table in ("orders", "users", "events", "live_streams", "products", "order_items", "refunds",
+                  "campaign_touches"):
+        if (raw / f"{table}.parquet").exists() or (raw / table).is_dir():
+            counts[table] = con.execute(f"select count(*) from read_parquet({_parquet(raw, table)})").fetchone()[0]
+    con.close()
+    return counts
+
+
+def floor_query(raw: Path) -> float:
+    """One DuckDB query reading events and orders once and aggregating them per user."""
+    sql = f"""
+        with events as (
+            select user_id, count(*) as events, count(distinct cast(event_at as date)) as active_days,
+                   max(event_at) as last_event_at
+            from read_parquet({_parquet(raw, 'events')}) group by user_id
+        ),
+        orders as (
+            select user_id, count(*) as orders, sum(amount) as gmv, max(paid_at) as last_paid_at
+            from read_parquet({_parquet(raw, 'orders')}) group by user_id
+        )
+        select count(*), sum(events), sum(gmv)
+        from events full outer join orders using (user_id)
+    """
+    con = duckdb.connect()
+    con.execute("set threads = 2")
+    started = time.perf_counter()
+    con.execute(sql).fetchall()
+    seconds = time.perf_counter() - started
+    con.close()
+    return seconds
+
+
+def pandas_baseline(raw: Path, as_of: str | None = None) -> tuple[float, dict[str, int]]:
+    """User facts, RFM scores and value tiers the way an analyst would write them in a notebook."""
+    started = time.perf_counter()
+    tz = "Asia/Shanghai"
+    ev = pd.read_parquet(raw / "events.parquet" if (raw / "events.parquet").exists() else raw / "events",
+                         columns=["event_id", "user_id", "event_type", "event_at", "stream_id"])
+    ev = ev.drop_duplicates("event_id")
+    ev["event_at"] = pd.to_datetime(ev["event_at"], utc=True)
+    ev["day"] = ev["event_at"].dt.tz_convert(tz).dt.normalize().dt.tz_localize(None)
+    orders = pd.read_parquet(raw / "orders.parquet" if (raw / "orders.parquet").exists() else raw / "orders")
+    orders = orders.drop_duplicates("order_id")
+    refunds_path = raw / "refunds.parquet"
+    refunds = pd.read_parquet(refunds_path) if refunds_path.exists() else pd.DataFrame(
+        columns=["refund_id", "order_id", "refunded_at", "amount"])
+    for col in ("ordered_at", "paid_at"):
+        orders[col] = pd.to_datetime(orders[col], utc=True)
+    orders["paid_day"] = orders["paid_at"].dt.tz_convert(tz).dt.normalize().dt.tz_localize(None)
+    orders["ordered_day"] = orders["ordered_at"].dt.tz_convert(tz).dt.normalize().dt.tz_localize(None)
+    last = max(ev["day"].max(), orders["ordered_day"].max())
+    d = pd.Timestamp(as_of) if as_of else last
+    # sessions: enter_room to the next event of the user (leave or next enter), capped at 4 hours
+    rooms = ev[ev["event_type"].isin(["enter_room", "leave_room"])].sort_values(["user_id", "event_at"])
+    nxt = rooms.groupby("user_id")["event_at"].shift(-1)
+    secs = (nxt - rooms["event_at"]).dt.total_seconds().clip(upper=4 * 3600).fillna(4 * 3600)
+    sessions = rooms[rooms["event_type"] == "enter_room"].assign(watch_seconds=secs)
+    sessions = sessions[sessions["day"] <= d]
+    inter = ev[ev["event_type"].isin(["like", "comment", "share", "follow", "gift"]) & (ev["day"] <= d)]
+
+    def window(frame: pd.DataFrame, days: int) -> pd.DataFrame:
+        return frame[frame["day"] > d - pd.Timedelta(days=days)]
+
+    facts = pd.DataFrame(index=pd.Index(pd.concat([ev["user_id"], orders["user_id"]]).unique(), name="user_id"))
+    facts["watch_days_30d"] = window(sessions, 30).groupby("user_id")["day"].nunique()
+    facts["watch_days_90d"] = window(sessions, 90).groupby("user_id")["day"].nunique()
+    facts["interactions_30d"] = window(inter, 30).groupby("user_id").size()
+    facts["interactions_90d"] = window(inter, 90).groupby("user_id").size()
+    refunded = refunds.groupby("order_id")["amount"].sum().astype(float)
+    orders["net"] = orders["amount"].astype(float) - orders["order_id"].map(refunded).fillna(0.0)
+    orders.loc[(orders["status"] == "refunded") & ~orders["order_id"].isin(refunded.index), "net"] = 0.0
+    purchases = orders[(orders["status"] != "cancelled") & orders["paid_at"].notna() & (orders["net"] > 0)
+                       & (orders["paid_day"] <= d)].rename(columns={"paid_day": "day"})
+    p365 = window(purchases, 365)
+    facts["purchases_365d"] = p365.groupby("user_id").size()
+    facts["net_gmv_365d"] = p365.groupby("user_id")["net"].sum()
+    facts["recency_days"] = (d - p365.groupby("user_id")["day"].max()).dt.days
+    first_seen = pd.concat([ev.groupby("user_id")["day"].min(), orders.groupby("user_id")["ordered_day"].min()])
+    facts["days_since_first_seen"] = (d - first_seen.groupby(level=0).min()).dt.days
+    facts["has_purchase"] = facts.index.isin(purchases["user_id"])
+    facts = facts.fillna(0)
+    buyers = facts[facts["purchases_365d"] > 0].copy()
+    n = len(buyers)
+    buyers["r_score"] = np.ceil(5 * buyers["recency_days"].rank(method="max", ascending=False) / n)
+    buyers["f_score"] = np.ceil(5 * buyers["purchases_365d"].rank(method="max") / n)
+    buyers["m_score"] = np.ceil(5 * buyers["net_gmv_365d"].rank(method="max") / n)
+    facts = facts.join(buyers[["r_score", "f_score", "m_score"]])
+    tier = np.select(
+        [
+            (facts["purchases_365d"] >= 3) & (facts["watch_days_90d"] >= 6) & (facts["interactions_90d"] >= 10),
+            (facts["purchases_365d"] <= 1) & (facts["watch_days_30d"] >= 4) & (facts["interactions_30d"] >= 3),
+            (facts["days_since_first_seen"] < 30) & ~facts["has_purchase"],
+            facts["purchases_365d"] > 0,
+        ],
+        ["core_fan", "potential", "new_visitor", "regular"],
+        default="casual",
+    )
+    sizes = pd.Series(tier).value_counts().to_dict()
+    return time.perf_counter() - started, {k: int(v) for k, v in sizes.items()}
+
+
+def ensure_data(scale: str, seed: int = 7) -> Path:
+    raw = BENCH_DIR / "data" / scale / "raw"
+    if (raw / "orders.parquet").exists():
+        return raw
+    from livetier.generate import generate
+
+    generate(out=raw, scale=scale, seed=seed, fmt="parquet")
+    return raw
+
+
+def run(scale: str) -> dict:
+    raw = ensure_data(scale)
+    work = BENCH_DIR / "data" / scale
+    db = work / "bench.duckdb"
+    tiny_db = work / "tiny.duckdb"
+    result: dict = {"scale": scale, "rows": raw_row_counts(raw)}
+    result["events_rows"] = result["rows"].get("events", 0)
+    for path in (db, tiny_db):
+        path.unlink(missing_ok=True)
+    # warm-up: parse once so partial parsing does not favour later runs
+    _dbt(["parse"], raw, db)
+    result["overhead_s"], _ = _dbt(["run"], EXAMPLES_RAW, tiny_db, {"AS_OF_DATE": "2025-03-31"})
+    db.unlink(missing_ok=True)
+    result["full_build_models_s"], rss_models = _dbt(["run", "--full-refresh"], raw, db)
+    db.unlink(missing_ok=True)
+    result["full_build_s"], rss_build = _dbt(["build", "--full-refresh"], raw, db)
+    result["peak_rss_mb"] = max(rss_models, rss_build)
+    result["floor_s"] = floor_query(raw)
+    result["pandas_s"], result["pandas_value_tiers"] = pandas_baseline(raw)
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        result["warehouse_value_tiers"] = dict(
+            con.execute("select value_tier, count(*) from user_tiers group by 1 order by 1").fetchall())
+    except duckdb.Error:
+        result["warehouse_value_tiers"] = {}
+    con.close()
+    result["incremental_day_s"] = incremental_day(raw, db)
+    variable = result["full_build_models_s"] - result["overhead_s"]
+    result["variable_build_s"] = round(variable, 3)
+    result["ratios"] = {
+        "variable_vs_floor": round(variable / result["floor_s"], 2) if result["floor_s"] else None,
+        "pandas_vs_full": round(result["pandas_s"] / result["full_build_models_s"], 2),
+        "incremental_share": (
+            round((result["incremental_day_s"] - result["overhead_s"]) / variable, 3)
+            if result["incremental_day_s"] is not None and variable > 0 else None
+        ),
+    }
+    result["targets"] = TARGETS
+    result["met"] = {
+        "variable_vs_floor": result["ratios"]["variable_vs_floor"] is not None
+        and result["ratios"]["variable_vs_floor"] <= TARGETS["variable_vs_floor_max"],
+        "pandas_vs_full": result["ratios"]["pandas_vs_full"] >= TARGETS["pandas_vs_full_min"],
+        "incremental_share": result["ratios"]["incremental_share"] is not None
+        and result["ratios"]["incremental_share"] <= TARGETS["incremental_share_max"],
+        "peak_rss": result["peak_rss_mb"] <= TARGETS["peak_rss_mb_max"],
+    }
+    for key in ("overhead_s", "full_build_models_s", "full_build_s", "floor_s", "pandas_s"):
+        result[key] = round(result[key], 3)
+    add_scaling(result)
+    return result
+
+
+def incremental_day(raw: Path, db: Path) -> float | None:
+    """One incremental daily load after a full build: the hook lives in livetier.incremental when present."""
+    try:
+        from livetier.incremental import bench_incremental_day
+    except ImportError:
+        return None
+    return bench_incremental_day(raw, db, _dbt)
+
+
+def add_scaling(result: dict) -> None:
+    """Adds the large/medium time ratio against their data ratio when both results exist."""
+    other = {"large": "medium", "medium": "large"}.get(result["scale"])
+    path = BENCH_DIR / "results" / f"{other}.json"
+    if not other or not path.exists():
+        return
+    prev = json.loads(path.read_text())
+    large, medium = (result, prev) if result["scale"] == "large" else (prev, result)
+    data_ratio = large["events_rows"] / max(medium["events_rows"], 1)
+    time_ratio = (large["full_build_models_s"] - large["overhead_s"]) / max(
+        medium["full_build_models_s"] - medium["overhead_s"], 1e-9)
+    result["scaling"] = {"data_ratio": round(data_ratio, 2), "time_ratio": round(time_ratio, 2),
+                         "time_vs_data": round(time_ratio / data_ratio, 2),
+                         "met": time_ratio / data_ratio <= TARGETS["large_medium_time_vs_data_max"]}
+
+
+def to_markdown(result: dict) -> str:
+    rows = [
+        ("events rows", f"{result['events_rows']:,}"),
+        ("full build, models only (s)", result["full_build_models_s"]),
+        ("full build with tests (s)", result["full_build_s"]),
+        ("dbt fixed overhead (s)", result["overhead_s"]),
+        ("variable part of the build (s)", result["variable_build_s"]),
+        ("floor: one DuckDB scan+aggregate (s)", result["floor_s"]),
+        ("pandas baseline (s)", result["pandas_s"]),
+        ("incremental daily load (s)", result["incremental_day_s"]),
+        ("peak RSS (MB)", result["peak_rss_mb"]),
+        ("variable / floor (target <= 5)", f"{result['ratios']['variable_vs_floor']} "
+         f"({'met' if result['met']['variable_vs_floor'] else 'not met'})"),
+        ("pandas / full build (target >= 3)", f"{result['ratios']['pandas_vs_full']} "
+         f"({'met' if result['met']['pandas_vs_full'] else 'not met'})"),
+        ("incremental variable / full variable (target <= 0.10)", f"{result['ratios']['incremental_share']} "
+         f"({'met' if result['met']['incremental_share'] else 'not met'})"),
+        ("peak RSS <= 4 GiB", "met" if result["met"]["peak_rss"] else "not met"),
+    ]
+    if "scaling" in result:
+        s = result["scaling"]
+        rows.append(("large/medium time vs data (target <= 1.2)",
+                     f"{s['time_vs_data']} (data x{s['data_ratio']}, time x{s['time_ratio']}; "
+                     f"{'met' if s['met'] else 'not met'})"))
+    lines = [f"## Benchmark: {result['scale']}", "", "| measure | value |", "|---|---|"]
+    lines += [f"| {k} | {v} |" for k, v in rows]
+    lines += ["", "Raw rows: " + ", ".join(f"{t} {n:,}" for t, n in result["rows"].items())]
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="livetier bench")
+    parser.add_argument("--scale", default="small", choices=["small", "medium", "large"])
+    ns = parser.parse_args(argv)
+    result = run(ns.scale)
+    out = BENCH_DIR / "results"
+    out.mkdir(parents=True, exist_ok=True)
+    (out / f"{ns.scale}.json").write_text(json.dumps(result, indent=2, sort_keys=True) + "\n")
+    md = to_markdown(result)
+    (out / f"{ns.scale}.md").write_text(md)
+    print(md)
+    return 0
