@@ -28,7 +28,7 @@ lint: $(STAMP)
 # dbt build (seeds, models, data tests, unit tests) and the quality checkpoint on the worked examples
 fixtures: $(STAMP)
 	$(BIN)/python -m livetier build --raw tests/fixtures/examples/raw --db target/fixtures.duckdb \
-		--as-of 2025-03-31
+		--as-of 2025-03-31 --check
 
 pytest: $(STAMP)
 	$(BIN)/python -m pytest -q

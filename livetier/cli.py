@@ -99,7 +99,10 @@ def run_quality_checks(db: Path) -> int:
 
 
 def cmd_build(ns: argparse.Namespace) -> int:
-    return build(Path(ns.raw), Path(ns.db), as_of=ns.as_of, select=ns.select)
+    code = build(Path(ns.raw), Path(ns.db), as_of=ns.as_of, select=ns.select)
+    if code == 0 and ns.check:
+        code = run_quality_checks(Path(ns.db))
+    return code
 
 
 def cmd_summary(ns: argparse.Namespace) -> int:
@@ -131,6 +134,7 @@ def main(argv: list[str] | None = None) -> int:
     p_build.add_argument("--db", required=True)
     p_build.add_argument("--as-of")
     p_build.add_argument("--select")
+    p_build.add_argument("--check", action="store_true", help="run the Great Expectations checkpoint after")
     p_sum = sub.add_parser("summary", help="print the summary of a built database")
     p_sum.add_argument("--db")
     ns = parser.parse_args(argv)
