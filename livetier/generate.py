@@ -145,7 +145,7 @@ CORE, POTENTIAL, NEW, CHURNING, RETURNING, PRICE, LATE, IMPULSE, CART, CASUAL = 
 
 # Latent type mix (casual takes the rest). At `large` most registered users are casual.
 MIX_STANDARD = [0.04, 0.10, 0.08, 0.10, 0.03, 0.08, 0.05, 0.05, 0.07]
-MIX_LARGE = [0.015, 0.05, 0.06, 0.08, 0.015, 0.04, 0.025, 0.03, 0.04]
+MIX_LARGE = [0.01, 0.03, 0.05, 0.05, 0.01, 0.03, 0.02, 0.02, 0.03]
 
 CATEGORIES = ("beauty", "apparel", "digital", "home", "food")
 CAT_W = np.array([0.30, 0.28, 0.10, 0.17, 0.15])
@@ -321,16 +321,16 @@ SLOT_CUM = np.cumsum(SLOT_P, axis=1)
 # In-room events per session of the type's median length, for event types like .. coupon_claim (EV 2..11).
 LAM = np.array(
     [
-        [1.2, 0.8, 0.15, 0.03, 0.10, 1.5, 0.5, 0.15, 0.10, 0.10],  # core_fan
-        [0.8, 0.5, 0.15, 0.03, 0.03, 1.2, 0.5, 0.15, 0.20, 0.10],  # potential
-        [0.15, 0.05, 0.01, 0.03, 0.0, 1.0, 0.2, 0.03, 0.03, 0.08],  # new_visitor
-        [0.4, 0.2, 0.03, 0.01, 0.02, 1.2, 0.4, 0.10, 0.05, 0.08],  # churning
-        [0.4, 0.2, 0.03, 0.01, 0.02, 1.2, 0.4, 0.10, 0.05, 0.08],  # returning
-        [0.3, 0.2, 0.05, 0.01, 0.005, 1.5, 0.7, 0.25, 0.15, 0.80],  # price_sensitive
-        [0.8, 0.5, 0.05, 0.02, 0.10, 1.2, 0.4, 0.10, 0.08, 0.08],  # late_night
-        [0.15, 0.10, 0.02, 0.01, 0.02, 0.8, 0.5, 0.10, 0.03, 0.05],  # impulse
-        [0.2, 0.15, 0.02, 0.01, 0.01, 1.5, 1.0, 0.80, 0.50, 0.10],  # cart_abandoner
-        [0.15, 0.05, 0.01, 0.01, 0.005, 1.0, 0.2, 0.03, 0.02, 0.03],  # casual
+        [1.2, 0.8, 0.15, 0.03, 0.10, 1.05, 0.5, 0.15, 0.10, 0.10],  # core_fan
+        [0.8, 0.5, 0.15, 0.03, 0.03, 0.84, 0.5, 0.15, 0.20, 0.10],  # potential
+        [0.15, 0.05, 0.01, 0.03, 0.0, 0.7, 0.2, 0.03, 0.03, 0.08],  # new_visitor
+        [0.4, 0.2, 0.03, 0.01, 0.02, 0.84, 0.4, 0.10, 0.05, 0.08],  # churning
+        [0.4, 0.2, 0.03, 0.01, 0.02, 0.84, 0.4, 0.10, 0.05, 0.08],  # returning
+        [0.3, 0.2, 0.05, 0.01, 0.005, 1.05, 0.7, 0.25, 0.15, 0.80],  # price_sensitive
+        [0.8, 0.5, 0.05, 0.02, 0.10, 0.84, 0.4, 0.10, 0.08, 0.08],  # late_night
+        [0.15, 0.10, 0.02, 0.01, 0.02, 0.56, 0.5, 0.10, 0.03, 0.05],  # impulse
+        [0.2, 0.15, 0.02, 0.01, 0.01, 1.05, 1.0, 0.80, 0.50, 0.10],  # cart_abandoner
+        [0.15, 0.05, 0.01, 0.01, 0.005, 0.7, 0.2, 0.03, 0.02, 0.03],  # casual
     ]
 )
 P_ORDER_SESS = np.array([0.12, 0.012, 0.0, 0.05, 0.05, 0.12, 0.05, 0.20, 0.01, 0.03])
@@ -496,6 +496,7 @@ class _Sink:
         self.schema = SCHEMAS[name]
         self.split_col = split_month_col if fmt == "folder" else None
         self.writers: dict[str, object] = {}
+        self.files: list = []
         self.rows = 0
         if fmt == "folder":
             (out / name).mkdir(parents=True, exist_ok=True)
@@ -511,10 +512,12 @@ class _Sink:
                 csv_schema = pa.schema(
                     [pa.field(f.name, STR) if pa.types.is_timestamp(f.type) else f for f in self.schema]
                 )
+                # header written by hand: Arrow would quote the column names
+                fh = open(self.out / f"{self.name}.csv", "wb")  # closed in close()
+                fh.write((",".join(self.schema.names) + "\n").encode())
+                self.files.append(fh)
                 w = pacsv.CSVWriter(
-                    str(self.out / f"{self.name}.csv"),
-                    csv_schema,
-                    write_options=pacsv.WriteOptions(include_header=True, quoting_style="none"),
+                    fh, csv_schema, write_options=pacsv.WriteOptions(include_header=False, quoting_style="none")
                 )
             self.writers[key] = w
         return w
@@ -542,6 +545,8 @@ class _Sink:
                 w.write_table(_csv_ready(self.schema.empty_table(), None))
         for key in sorted(self.writers):
             self.writers[key].close()
+        for fh in self.files:
+            fh.close()
 
 
 # --------------------------------------------------------------------------------------------
@@ -980,6 +985,8 @@ def _simulate_block(w: _World, b: int, lo: int, hi: int, eid0: int, oid0: int, r
     pw = np.minimum(P_WATCH[ty] * act, 0.9).astype(np.float32)
     hit = (rng.random((n, days), dtype=np.float32) < pw[:, None] * w.day_factor[None, :]) & active
     del active
+    back = np.nonzero(ty == RETURNING)[0]
+    hit[back, rlo[back]] = True  # a returning user does come back (on the first day of the return)
     wu, wd = np.nonzero(hit)
     del hit
     ns = 1 + rng.poisson(EXTRA_SESS[ty[wu]])
@@ -1102,7 +1109,14 @@ def _simulate_block(w: _World, b: int, lo: int, hi: int, eid0: int, oid0: int, r
     add(o_user[fs][fc], EV_CART, np.maximum(o_t[fs][fc] - 3, t_click[fc]), sidx[fsess][fc], o.first_product[fs][fc])
     # price-sensitive buyers claim a coupon before a coupon order
     pcs = np.nonzero((o.coupon >= 0) & (oty == PRICE))[0]
-    add(o_user[pcs], EV_COUPON, np.maximum(o_t[pcs] - rng.integers(60, 3 * 3600, len(pcs)), w.t0), o_stream[pcs])
+    in_room = o_sess[pcs] >= 0
+    ent = enter[np.where(in_room, o_sess[pcs], 0)] if S else np.zeros(len(pcs), dtype=np.int64)
+    t_claim = np.where(
+        in_room,
+        ent + (rng.random(len(pcs)) * (o_t[pcs] - ent)).astype(np.int64),
+        np.maximum(o_t[pcs] - rng.integers(60, 3 * 3600, len(pcs)), w.t0),
+    )
+    add(o_user[pcs], EV_COUPON, t_claim, np.where(in_room, sidx[np.where(in_room, o_sess[pcs], 0)] if S else -1, -1))
 
     # campaign conversions without the campaign (organic, status paid) for this block's touches
     tsel = np.nonzero((w.t_user >= lo) & (w.t_user < hi))[0]
@@ -1121,7 +1135,7 @@ def _simulate_block(w: _World, b: int, lo: int, hi: int, eid0: int, oid0: int, r
 
     # ---- assemble events ---------------------------------------------------------------------
     cols = [np.concatenate([p[i] for p in ev_parts]) for i in range(7)]
-    del ev_parts
+    ev_parts.clear()
     e_user, e_type, e_t, e_stream, e_prod, e_val, e_txt = cols
     # clip to the data window (late-night rooms may still be live at the end)
     e_t = np.minimum(e_t, w.t_end - 1)
@@ -1433,9 +1447,7 @@ def generate(
     _build_users(w, _rng(seed, 0, 3))
     _build_campaigns(w, _rng(seed, 0, 4), sizes["campaigns"], sizes["campaign_size"])
 
-    sinks = {
-        name: _Sink(out, name, fmt, split_month_col="event_at" if name == "events" else None) for name in TABLES
-    }
+    sinks = {name: _Sink(out, name, fmt, split_month_col="event_at" if name == "events" else None) for name in TABLES}
     dirty_chunk = {name: 0 for name in TABLES}
 
     def emit(name: str, table: pa.Table) -> None:

@@ -418,19 +418,17 @@ def test_potential_users_watch_and_interact_but_rarely_buy(con):
 
 def test_new_visitors_are_new_and_do_not_buy(con):
     row = con.execute(
-        f"""select min(u.registered_at), count(o.order_id) from truth t
+        """select min(u.registered_at), count(o.order_id) from truth t
             join users u using (user_id) left join orders o using (user_id)
             where t.latent_type = 'new_visitor'"""
     ).fetchone()
-    assert row[0] >= dt.datetime.combine(END_DATE - dt.timedelta(days=31), dt.time(), dt.timezone.utc)
+    assert row[0] >= dt.datetime.combine(END_DATE - dt.timedelta(days=31), dt.time(), dt.UTC)
     assert row[1] == 0
     assert _median(con, "sessions", "new_visitor") <= 3
 
 
 def test_churning_go_silent_and_returning_come_back(con):
-    last_day = (
-        dt.datetime.combine(END_DATE, dt.time(), dt.timezone.utc).timestamp() // 86400
-    )  # business day number of END
+    last_day = dt.datetime.combine(END_DATE, dt.time(), dt.UTC).timestamp() // 86400  # business day number of END
     row = con.execute(
         f"""with a as (select t.user_id, t.latent_type,
                            max((epoch(e.event_at)::bigint + 28800) // 86400) last_day,
@@ -465,8 +463,8 @@ def test_late_night_impulse_price_sensitive_cart_abandoner(con):
     assert imp_len * 3 < core_len
     quick = q1(
         con,
-        """with o as (select o.user_id, o.stream_id, o.ordered_at, t.latent_type from orders o join truth t using (user_id)
-                      where o.stream_id is not null),
+        """with o as (select o.user_id, o.stream_id, o.ordered_at, t.latent_type
+                      from orders o join truth t using (user_id) where o.stream_id is not null),
                 d as (select o.latent_type, epoch(o.ordered_at) - max(epoch(s.started_at)) gap
                       from o join sessions s on s.user_id = o.user_id and s.stream_id = o.stream_id
                                           and s.started_at <= o.ordered_at
@@ -543,8 +541,8 @@ def test_campaign_readout_recovers_true_uplift(campaign_world):
 
 
 def test_clean_by_default_dirty_when_asked(tmp_path):
-    _run(tmp_path / "clean", users=800, days=30, fmt="csv")
-    _run(tmp_path / "dirty", users=800, days=30, fmt="csv", dirty=0.05)
+    _run(tmp_path / "clean", users=1500, days=30, fmt="csv")
+    _run(tmp_path / "dirty", users=1500, days=30, fmt="csv", dirty=0.1)
     c = duckdb.connect()
 
     def counts(root: Path) -> tuple:
