@@ -38,3 +38,11 @@ bench: $(STAMP)
 
 clean:
 	rm -rf target logs warehouse.duckdb
+
+# DuckDB vs Spark parity on the worked examples: installs the Spark extra (needs Java 17), a few minutes
+$(VENV)/.installed-spark: requirements-spark.txt $(STAMP)
+	$(BIN)/python -m pip install --quiet -r requirements-spark.txt
+	@touch $@
+
+test-spark: $(VENV)/.installed-spark
+	$(BIN)/python -m pytest -q tests/python/test_spark_parity.py

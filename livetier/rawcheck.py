@@ -58,3 +58,30 @@ def check_raw_dir(raw: Path) -> dict[str, str | None]:
             "provide orders.parquet, orders.csv or a folder orders/."
         )
     return found
+
+
+def raw_files(raw: Path) -> dict[str, list[str]]:
+    """The files to read for every contract table ([] when absent), written as `<raw>/<name>`.
+
+    The same files, in the same order and spelling, as the DuckDB on-run-start macro finds
+    with `glob()`: engines without file listing in SQL (Spark) get them through the dbt var
+    `raw_files` (see `raw_files_var`). Raises RawDataError as `check_raw_dir` does.
+    """
+    forms = check_raw_dir(raw)
+    root = str(raw).rstrip("/")
+    files: dict[str, list[str]] = {}
+    for table, form in forms.items():
+        if form is None:
+            files[table] = []
+        elif form.endswith("/"):
+            files[table] = [f"{root}/{table}/{p.name}" for p in _readable_files(raw / table)]
+        else:
+            files[table] = [f"{root}/{form}"]
+    return files
+
+
+def raw_files_var(raw: Path) -> str:
+    """`raw_files` as the JSON text of a dbt `--vars` value: `{"raw_files": {...}}`."""
+    import json
+
+    return json.dumps({"raw_files": raw_files(raw)})

@@ -2,26 +2,29 @@
     Parses a contract timestamp (text) into a UTC timestamp without zone, or null when the
     text does not follow the contract: date and time with `T` or a space, optional seconds
     and fraction, offset `Z`, `+HH:MM`, `+HHMM`, `+HH` or none (UTC); a bare date is midnight.
-    `2025/01/05` or `2025-02-30` give null.
+    `2025/01/05`, `2025-02-30` or hour `24:00` give null.
+    Portable SQL: the pattern uses `[0-9]` and `[.]`, not `\d` (Spark string literals drop the
+    backslash); hours are 00-23 in the pattern because DuckDB casts `24:00:00` to the next
+    midnight and Spark to null; the offset is applied through the dispatched `minutes_interval`.
 -#}
 {% macro parse_timestamp(expr) %}
     {{ return(adapter.dispatch('parse_timestamp', 'livetier')(expr)) }}
 {% endmacro %}
 
 {% macro default__parse_timestamp(expr) -%}
-    {%- set pattern = "'^(\\d{4}-\\d{2}-\\d{2})(?:[T ](\\d{2}:\\d{2}(?::\\d{2}(?:\\.\\d+)?)?)(Z|([+-])(\\d{2}):?(\\d{2})?)?)?$'" -%}
+    {%- set pattern = "'^([0-9]{4}-[0-9]{2}-[0-9]{2})(?:[T ]((?:[01][0-9]|2[0-3]):[0-9]{2}(?::[0-9]{2}(?:[.][0-9]+)?)?)(Z|([+-])([0-9]{2}):?([0-9]{2})?)?)?$'" -%}
     case when {{ regex_full_match(expr, pattern) }} then
         try_cast(
             regexp_extract({{ expr }}, {{ pattern }}, 1)
             || ' ' || coalesce(nullif(regexp_extract({{ expr }}, {{ pattern }}, 2), ''), '00:00:00')
             as timestamp
         )
-        - to_minutes(
-            case regexp_extract({{ expr }}, {{ pattern }}, 4) when '-' then -1 else 1 end
+        - {{ livetier.minutes_interval(
+            "case regexp_extract(" ~ expr ~ ", " ~ pattern ~ ", 4) when '-' then -1 else 1 end
             * (
-                coalesce(try_cast(nullif(regexp_extract({{ expr }}, {{ pattern }}, 5), '') as integer), 0) * 60
-                + coalesce(try_cast(nullif(regexp_extract({{ expr }}, {{ pattern }}, 6), '') as integer), 0)
-            )
-        )
+                coalesce(try_cast(nullif(regexp_extract(" ~ expr ~ ", " ~ pattern ~ ", 5), '') as integer), 0) * 60
+                + coalesce(try_cast(nullif(regexp_extract(" ~ expr ~ ", " ~ pattern ~ ", 6), '') as integer), 0)
+            )"
+        ) }}
     end
 {%- endmacro %}

@@ -7,6 +7,10 @@
     regexp_full_match({{ expr }}, {{ pattern }})
 {%- endmacro %}
 
+{#-
+    `rlike` finds the pattern anywhere, and Java's `$` also matches before a final line break,
+    so the pattern is wrapped to match the whole text up to its very end (`\z`).
+-#}
 {% macro spark__regex_full_match(expr, pattern) -%}
-    ({{ expr }} rlike {{ pattern }})
+    ({{ expr }} rlike concat('^(?:', {{ pattern }}, ')\\z'))
 {%- endmacro %}

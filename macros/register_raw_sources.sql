@@ -94,3 +94,97 @@
     {% endfor %}
     {{ return('select 1') }}
 {% endmacro %}
+
+{#-
+    Spark has no file listing in SQL, so the files come from the var `raw_files` (table -> list of
+    paths, as `livetier.rawcheck.raw_files` lists them with the same rules). Each file becomes an
+    external table `raw.<table>__file_<n>` (dropping it never touches the file) and `raw.<table>`
+    a view over their union with the declared columns, so the result matches DuckDB's view row
+    for row, `_source_file` included (the path exactly as listed).
+-#}
+{% macro spark__register_raw_sources() %}
+    {% if not execute %}
+        {{ return('') }}
+    {% endif %}
+    {% set raw_path = var('raw_path') | string %}
+    {% set files_by_table = var('raw_files', none) %}
+    {% if files_by_table is string and files_by_table | trim %}
+        {% set files_by_table = fromjson(files_by_table) %}
+    {% endif %}
+    {% if files_by_table is not mapping %}
+        {{ exceptions.raise_compiler_error(
+            "On Spark the raw files are passed in the dbt var raw_files: run "
+            ~ "--vars \"$(python -c 'from pathlib import Path; from livetier.rawcheck import raw_files_var; "
+            ~ "print(raw_files_var(Path(\"" ~ raw_path ~ "\")))')\".") }}
+    {% endif %}
+    {% if files_by_table.values() | map('length') | sum == 0 %}
+        {{ exceptions.raise_compiler_error(
+            "No raw data found: the raw directory '" ~ raw_path ~ "' does not exist or is empty "
+            ~ "(set RAW_PATH or the dbt var raw_path to the folder of your export).") }}
+    {% endif %}
+    {% do run_query('create schema if not exists raw') %}
+    {% set ours = [] %}
+    {% for row in run_query('show tables in raw') %}
+        {% if '__file_' in row[1] and not row[2] %}{% do ours.append(row[1]) %}{% endif %}
+    {% endfor %}
+    {% for name in ours %}
+        {% do run_query('drop table if exists raw.`' ~ name ~ '`') %}
+    {% endfor %}
+    {% for node in graph.sources.values() | selectattr('source_name', 'equalto', 'live') | sort(attribute='name') %}
+        {% set table = node.name %}
+        {% set columns = node.columns.keys() | list %}
+        {% set files = files_by_table.get(table, []) %}
+        {% if not files and node.meta.get('required') %}
+            {{ exceptions.raise_compiler_error(
+                "The required raw table '" ~ table ~ "' was not found in '" ~ raw_path
+                ~ "': provide " ~ table ~ ".parquet, " ~ table ~ ".csv or a folder " ~ table ~ "/.") }}
+        {% endif %}
+        {% set parts = [] %}
+        {% for f in files %}
+            {% set file_table = 'raw.`' ~ table ~ '__file_' ~ loop.index0 ~ '`' %}
+            {# Spark reads `path` as a glob: escape its glob characters to read exactly this file #}
+            {% set hadoop_path = f | replace('\\', '\\\\') | replace('[', '\\[') | replace(']', '\\]')
+                | replace('{', '\\{') | replace('}', '\\}') | replace('*', '\\*') | replace('?', '\\?') %}
+            {% if f.endswith('.csv') %}
+                {% do run_query("create table " ~ file_table ~ " using csv options (path "
+                    ~ livetier.spark_string_literal(hadoop_path) ~ ", header 'true', sep ',', quote '\"', "
+                    ~ "escape '\"', multiLine 'true', encoding 'UTF-8')") %}
+            {% else %}
+                {% do run_query("create table " ~ file_table ~ " using parquet options (path "
+                    ~ livetier.spark_string_literal(hadoop_path) ~ ")") %}
+            {% endif %}
+            {% set present = {} %}
+            {% set present_types = {} %}
+            {% for row in run_query("describe " ~ file_table) %}
+                {% if row[0] and not row[0].startswith('#') and (row[0] | lower) not in present %}
+                    {% do present.update({row[0] | lower: row[0]}) %}
+                    {% do present_types.update({row[0] | lower: row[1] | lower}) %}
+                {% endif %}
+            {% endfor %}
+            {% set select_list = [] %}
+            {% for col in columns %}
+                {% if col in present %}
+                    {% set text = "cast(`" ~ present[col] | replace('`', '``') ~ "` as string)" %}
+                    {# a zoned Parquet timestamp: DuckDB (TimeZone UTC) writes it with `+00`, so Spark does too #}
+                    {% if present_types[col] == 'timestamp' %}
+                        {% set text = "concat(" ~ text ~ ", '+00')" %}
+                    {% endif %}
+                    {% do select_list.append("nullif(trim(" ~ text ~ "), '') as " ~ col) %}
+                {% else %}
+                    {% do select_list.append("cast(null as string) as " ~ col) %}
+                {% endif %}
+            {% endfor %}
+            {% do select_list.append(livetier.spark_string_literal(f) ~ " as _source_file") %}
+            {% do parts.append("select " ~ select_list | join(', ') ~ " from " ~ file_table) %}
+        {% endfor %}
+        {% if not parts %}
+            {% set select_list = [] %}
+            {% for col in columns %}{% do select_list.append("cast(null as string) as " ~ col) %}{% endfor %}
+            {% do select_list.append("cast(null as string) as _source_file") %}
+            {% do parts.append("select " ~ select_list | join(', ') ~ " where 1 = 0") %}
+        {% endif %}
+        {% do run_query("create or replace view raw." ~ table ~ " as " ~ parts | join(' union all ')) %}
+        {{ log("raw." ~ table ~ ": " ~ (files | length) ~ " file(s)", info=false) }}
+    {% endfor %}
+    {{ return('select 1') }}
+{% endmacro %}

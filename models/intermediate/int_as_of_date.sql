@@ -27,11 +27,11 @@ latest_activity as (
 
 final as (
     select
-    {%- if as_of_date_var != '' %}
+        {%- if as_of_date_var != '' %}
         cast('{{ as_of_date_var }}' as date) as as_of_date
     {%- else %}
-        cast(latest_business_date as date) as as_of_date
-    {%- endif %}
+            cast(latest_business_date as date) as as_of_date
+        {%- endif %}
     from latest_activity
 )
 

@@ -40,8 +40,9 @@ versions_refunded as (
         sum(refund_days.refunded_amount) as refunded_amount
     from version_dates
     left join refund_days
-        on version_dates.order_id = refund_days.order_id
-        and refund_days.refunded_date <= version_dates.valid_from_date
+        on
+            version_dates.order_id = refund_days.order_id
+            and version_dates.valid_from_date >= refund_days.refunded_date
     group by version_dates.order_id, version_dates.valid_from_date
 ),
 

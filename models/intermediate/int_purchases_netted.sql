@@ -15,7 +15,8 @@ orders_as_of as (
         as_of.as_of_date
     from order_net_amounts
     cross join as_of
-    where order_net_amounts.valid_from_date <= as_of.as_of_date
+    where
+        order_net_amounts.valid_from_date <= as_of.as_of_date
         and (order_net_amounts.valid_to_date is null or order_net_amounts.valid_to_date > as_of.as_of_date)
 ),
 
@@ -23,7 +24,8 @@ orders_as_of as (
 purchases as (
     select *
     from orders_as_of
-    where ordered_date <= as_of_date
+    where
+        ordered_date <= as_of_date
         and paid_date <= as_of_date
         and status <> 'cancelled'
         and net_amount > 0
@@ -46,7 +48,8 @@ final as (
         ordered_date,
         paid_date,
         as_of_date,
-        cast({{ dbt.datediff('paid_date', 'as_of_date', 'day') }} as integer) as days_before_as_of
+        {{ dbt.datediff('paid_date', 'as_of_date', 'day') }}
+            as days_before_as_of
     from purchases
 )
 

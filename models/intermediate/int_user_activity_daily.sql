@@ -17,8 +17,8 @@ event_days as (
         sum(case when event_type in ('like', 'comment', 'share', 'follow', 'gift') then 1 else 0 end)
             as interactions,
         sum(case when event_type = 'like' then 1 else 0 end) as like_batches,
-        sum(case when event_type = 'comment' then 1 else 0 end) as comments,
-        sum(case when event_type = 'share' then 1 else 0 end) as shares,
+        sum(case when event_type = 'comment' then 1 else 0 end) as comment_events,
+        sum(case when event_type = 'share' then 1 else 0 end) as share_events,
         sum(case when event_type = 'follow' then 1 else 0 end) as follows,
         sum(case when event_type = 'gift' then 1 else 0 end) as gifts,
         sum(case when event_type = 'gift' then event_value end) as gift_value,
@@ -47,9 +47,15 @@ watch_days as (
 ),
 
 user_days as (
-    select user_id, activity_date from event_days
+    select
+        user_id,
+        activity_date
+    from event_days
     union
-    select user_id, activity_date from watch_days
+    select
+        user_id,
+        activity_date
+    from watch_days
 ),
 
 final as (
@@ -59,8 +65,8 @@ final as (
         cast(coalesce(event_days.events, 0) as bigint) as events,
         cast(coalesce(event_days.interactions, 0) as bigint) as interactions,
         cast(coalesce(event_days.like_batches, 0) as bigint) as like_batches,
-        cast(coalesce(event_days.comments, 0) as bigint) as comments,
-        cast(coalesce(event_days.shares, 0) as bigint) as shares,
+        cast(coalesce(event_days.comment_events, 0) as bigint) as comment_events,
+        cast(coalesce(event_days.share_events, 0) as bigint) as share_events,
         cast(coalesce(event_days.follows, 0) as bigint) as follows,
         cast(coalesce(event_days.gifts, 0) as bigint) as gifts,
         cast(coalesce(event_days.gift_value, 0) as decimal(18, 2)) as gift_value,
@@ -82,11 +88,13 @@ final as (
         watch_days.watch_settled_date
     from user_days
     left join event_days
-        on user_days.user_id = event_days.user_id
-        and user_days.activity_date = event_days.activity_date
+        on
+            user_days.user_id = event_days.user_id
+            and user_days.activity_date = event_days.activity_date
     left join watch_days
-        on user_days.user_id = watch_days.user_id
-        and user_days.activity_date = watch_days.activity_date
+        on
+            user_days.user_id = watch_days.user_id
+            and user_days.activity_date = watch_days.activity_date
 )
 
 select * from final

@@ -23,7 +23,8 @@ thresholds as (
 days_as_of as (
     select
         activity_daily.*,
-        {{ dbt.datediff('activity_daily.activity_date', 'as_of.as_of_date', 'day') }} as days_ago
+        {{ dbt.datediff('activity_daily.activity_date', 'as_of.as_of_date', 'day') }}
+            as days_ago
     from activity_daily
     cross join as_of
     where activity_daily.activity_date <= as_of.as_of_date
@@ -45,12 +46,14 @@ unsettled_sessions as (
     select
         watch_sessions.user_id,
         watch_sessions.is_late_night,
-        {{ dbt.datediff('watch_sessions.session_date', 'as_of.as_of_date', 'day') }} as days_ago,
+        {{ dbt.datediff('watch_sessions.session_date', 'as_of.as_of_date', 'day') }}
+            as days_ago,
         {{ watch_session_seconds('as_of.as_of_date') }} - watch_sessions.watch_seconds
             as watch_seconds_correction
     from watch_sessions
     cross join as_of
-    where watch_sessions.session_date <= as_of.as_of_date
+    where
+        watch_sessions.session_date <= as_of.as_of_date
         and watch_sessions.settled_date > as_of.as_of_date
 ),
 
@@ -90,7 +93,7 @@ activity as (
         sum(case when is_in_7d then interactions else 0 end) as interactions_7d,
         sum(case when is_in_30d then interactions else 0 end) as interactions_30d,
         sum(case when is_in_90d then interactions else 0 end) as interactions_90d,
-        sum(case when is_in_90d then shares else 0 end) as shares_90d,
+        sum(case when is_in_90d then share_events else 0 end) as shares_90d,
         sum(case when is_in_90d then gifts else 0 end) as gifts_90d,
         sum(case when is_in_30d then product_clicks + add_to_carts + favorites else 0 end)
             as product_actions_30d,
@@ -146,9 +149,18 @@ active_summary as (
     group by user_id
 ),
 
+active_summary_dated as (
+    select
+        active_summary.*,
+        {{ dbt.datediff('active_summary.last_active_date', 'as_of.as_of_date', 'day') }}
+            as days_since_last_active
+    from active_summary
+    cross join as_of
+),
+
 final as (
     select
-        active_summary.user_id,
+        active_summary_dated.user_id,
         cast(coalesce(activity.watch_days_7d, 0) as integer) as watch_days_7d,
         cast(coalesce(activity.watch_days_30d, 0) as integer) as watch_days_30d,
         cast(coalesce(activity.watch_days_90d, 0) as integer) as watch_days_90d,
@@ -172,14 +184,15 @@ final as (
         cast(coalesce(activity.coupon_claims_90d, 0) as integer) as coupon_claims_90d,
         cast(coalesce(activity.add_to_carts_in_cart_window, 0) as integer) as add_to_carts_in_cart_window,
         activity.last_add_to_cart_at,
-        active_summary.first_active_date,
-        active_summary.last_active_date,
-        active_summary.last_comeback_date
-    from active_summary
+        active_summary_dated.first_active_date,
+        active_summary_dated.last_active_date,
+        cast(active_summary_dated.days_since_last_active as integer) as days_since_last_active,
+        active_summary_dated.last_comeback_date
+    from active_summary_dated
     left join activity
-        on active_summary.user_id = activity.user_id
+        on active_summary_dated.user_id = activity.user_id
     left join corrections
-        on active_summary.user_id = corrections.user_id
+        on active_summary_dated.user_id = corrections.user_id
 )
 
 select * from final

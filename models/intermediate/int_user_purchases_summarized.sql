@@ -79,7 +79,8 @@ category_weights as (
         on purchases_windowed.order_id = order_items.order_id
     inner join products
         on order_items.product_id = products.product_id
-    where purchases_windowed.is_in_365d
+    where
+        purchases_windowed.is_in_365d
         and products.category is not null
     group by purchases_windowed.user_id, products.category
 ),

@@ -31,7 +31,8 @@ first_events as (
         min(activity_daily.activity_date) as first_event_date
     from activity_daily
     cross join as_of
-    where activity_daily.activity_date <= as_of.as_of_date
+    where
+        activity_daily.activity_date <= as_of.as_of_date
         and activity_daily.is_event_day
     group by activity_daily.user_id
 ),

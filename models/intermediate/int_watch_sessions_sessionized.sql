@@ -65,36 +65,46 @@ sessions as (
         room_events_with_next.event_at as session_started_at,
         room_events_with_next.event_date as session_date,
         room_events_with_next.event_hour as session_start_hour,
-        case
-            when room_events_with_next.next_enter_at is null
-                or room_events_with_next.next_leave_at <= room_events_with_next.next_enter_at
-                then room_events_with_next.next_leave_at
-        end as leave_at,
-        case
-            when room_events_with_next.next_enter_at is null
-                or room_events_with_next.next_leave_at <= room_events_with_next.next_enter_at
-                then room_events_with_next.next_leave_date
-        end as leave_date,
+        room_events_with_next.next_leave_at,
+        room_events_with_next.next_leave_date,
         room_events_with_next.next_enter_at,
         room_events_with_next.next_enter_date,
+        room_events_with_next.next_leave_at is not null
+        and (
+            room_events_with_next.next_enter_at is null
+            or room_events_with_next.next_leave_at <= room_events_with_next.next_enter_at
+        ) as has_own_leave,
         live_streams.ended_at as stream_ended_at,
-        {{ business_date_from_utc('live_streams.ended_at') }} as stream_ended_date
+        cast({{ to_business_timestamp('live_streams.ended_at') }} as date) as stream_ended_date
     from room_events_with_next
     left join live_streams
         on room_events_with_next.stream_id = live_streams.stream_id
     where room_events_with_next.event_type = 'enter_room'
 ),
 
+sessions_with_leave as (
+    select
+        *,
+        case when has_own_leave then next_leave_at end as leave_at,
+        case when has_own_leave then next_leave_date end as leave_date
+    from sessions
+),
+
 session_candidates as (
     select
         *,
-        {{ dbt.datediff('session_started_at', 'leave_at', 'second') }} as seconds_to_leave,
-        {{ dbt.datediff('session_started_at', 'next_enter_at', 'second') }} as seconds_to_next_enter,
-        -- a stream that ended before the user entered ends the session at once
-        greatest({{ dbt.datediff('session_started_at', 'stream_ended_at', 'second') }}, 0)
-            as seconds_to_stream_end,
+        {{ dbt.datediff('session_started_at', 'leave_at', 'second') }}
+            as seconds_to_leave,
+        {{ dbt.datediff('session_started_at', 'next_enter_at', 'second') }}
+            as seconds_to_next_enter,
+        -- a stream that ended before the user entered ends the session at once (greatest()
+        -- skips nulls, so test for an unknown end first)
+        case
+            when stream_ended_at is not null
+                then greatest({{ dbt.datediff('session_started_at', 'stream_ended_at', 'second') }}, 0)
+        end as seconds_to_stream_end,
         cast({{ threshold('max_session_minutes') }} * 60 as bigint) as max_session_seconds
-    from sessions
+    from sessions_with_leave
 ),
 
 sessions_measured as (

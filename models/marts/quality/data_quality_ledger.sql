@@ -51,9 +51,9 @@ counted as (
 
 final as (
     select
-        cast(raw_table as varchar) as raw_table,
-        cast(outcome as varchar) as outcome,
-        cast(reason as varchar) as reason,
+        cast(raw_table as {{ dbt.type_string() }}) as raw_table,
+        cast(outcome as {{ dbt.type_string() }}) as outcome,
+        cast(reason as {{ dbt.type_string() }}) as reason,
         cast(row_count as bigint) as row_count
     from counted
 )

@@ -32,19 +32,37 @@ campaign_touches as (
 ),
 
 set_aside as (
-    select 'orders' as raw_table, order_id as record_key, user_id, reject_reason, _source_file from orders
+    select
+        'orders' as raw_table,
+        order_id as record_key,
+        user_id,
+        reject_reason,
+        _source_file
+    from orders
     where reject_reason is not null
     union all
-    select 'users' as raw_table, user_id as record_key, user_id, reject_reason, _source_file from users
+    select
+        'users' as raw_table,
+        user_id as record_key,
+        user_id,
+        reject_reason,
+        _source_file
+    from users
     where reject_reason is not null
     union all
-    select 'events' as raw_table, event_id as record_key, user_id, reject_reason, _source_file from events
+    select
+        'events' as raw_table,
+        event_id as record_key,
+        user_id,
+        reject_reason,
+        _source_file
+    from events
     where reject_reason is not null
     union all
     select
         'live_streams' as raw_table,
         stream_id as record_key,
-        cast(null as varchar) as user_id,
+        cast(null as {{ dbt.type_string() }}) as user_id,
         reject_reason,
         _source_file
     from live_streams
@@ -53,7 +71,7 @@ set_aside as (
     select
         'products' as raw_table,
         product_id as record_key,
-        cast(null as varchar) as user_id,
+        cast(null as {{ dbt.type_string() }}) as user_id,
         reject_reason,
         _source_file
     from products
@@ -62,7 +80,7 @@ set_aside as (
     select
         'order_items' as raw_table,
         order_id || '#' || coalesce(line_no_text, '') as record_key,
-        cast(null as varchar) as user_id,
+        cast(null as {{ dbt.type_string() }}) as user_id,
         reject_reason,
         _source_file
     from order_items
@@ -71,7 +89,7 @@ set_aside as (
     select
         'refunds' as raw_table,
         refund_id as record_key,
-        cast(null as varchar) as user_id,
+        cast(null as {{ dbt.type_string() }}) as user_id,
         reject_reason,
         _source_file
     from refunds
@@ -89,11 +107,11 @@ set_aside as (
 
 final as (
     select
-        cast(raw_table as varchar) as raw_table,
-        cast(record_key as varchar) as record_key,
-        cast(user_id as varchar) as user_id,
-        cast(reject_reason as varchar) as reason,
-        cast(_source_file as varchar) as source_file
+        cast(raw_table as {{ dbt.type_string() }}) as raw_table,
+        cast(record_key as {{ dbt.type_string() }}) as record_key,
+        cast(user_id as {{ dbt.type_string() }}) as user_id,
+        cast(reject_reason as {{ dbt.type_string() }}) as reason,
+        cast(_source_file as {{ dbt.type_string() }}) as source_file
     from set_aside
 )
 

@@ -12,26 +12,30 @@ purchases as (
     select * from {{ ref('int_user_purchases_summarized') }}
 ),
 
+users_dated as (
+    select
+        known_users.*,
+        {{ dbt.datediff('known_users.first_seen_date', 'known_users.as_of_date', 'day') }}
+            as days_since_first_seen
+    from known_users
+),
+
 final as (
     select
         -- ids and attributes
-        cast(known_users.user_id as string) as user_id,
-        cast(known_users.gender as string) as gender,
-        cast(known_users.birth_year as integer) as birth_year,
-        cast(known_users.province as string) as province,
-        cast(known_users.city_tier as integer) as city_tier,
-        cast(known_users.acquisition_channel as string) as acquisition_channel,
-        cast(known_users.registered_date as date) as registered_date,
+        cast(users_dated.user_id as string) as user_id,
+        cast(users_dated.gender as string) as gender,
+        cast(users_dated.birth_year as integer) as birth_year,
+        cast(users_dated.province as string) as province,
+        cast(users_dated.city_tier as integer) as city_tier,
+        cast(users_dated.acquisition_channel as string) as acquisition_channel,
+        cast(users_dated.registered_date as date) as registered_date,
 
         -- the spec's facts
-        cast(known_users.first_seen_date as date) as first_seen_date,
-        cast(
-            {{ dbt.datediff('known_users.first_seen_date', 'known_users.as_of_date', 'day') }} as integer
-        ) as days_since_first_seen,
+        cast(users_dated.first_seen_date as date) as first_seen_date,
+        cast(users_dated.days_since_first_seen as integer) as days_since_first_seen,
         cast(activity.last_active_date as date) as last_active_date,
-        cast(
-            {{ dbt.datediff('activity.last_active_date', 'known_users.as_of_date', 'day') }} as integer
-        ) as days_since_last_active,
+        cast(activity.days_since_last_active as integer) as days_since_last_active,
         cast(coalesce(activity.watch_days_7d, 0) as integer) as watch_days_7d,
         cast(coalesce(activity.watch_days_30d, 0) as integer) as watch_days_30d,
         cast(coalesce(activity.watch_days_90d, 0) as integer) as watch_days_90d,
@@ -58,7 +62,7 @@ final as (
         -- "buy till you die" summary (lifetimes' summary_data_from_transaction_data, per day)
         cast(purchases.frequency as integer) as frequency,
         cast(purchases.recency as integer) as recency,
-        cast(purchases.t as integer) as T,
+        cast(purchases.t as integer) as {{ adapter.quote('T') }},
         cast(purchases.monetary_value as decimal(18, 6)) as monetary_value,
 
         -- inputs of the tags and of the lifecycle rule
@@ -73,12 +77,12 @@ final as (
         cast(coalesce(purchases.discounted_purchases_365d, 0) as integer) as discounted_purchases_365d,
         cast(activity.last_add_to_cart_at as timestamp) as last_add_to_cart_at,
         cast(activity.last_comeback_date as date) as last_comeback_date,
-        cast(known_users.as_of_date as date) as as_of_date
-    from known_users
+        cast(users_dated.as_of_date as date) as as_of_date
+    from users_dated
     left join activity
-        on known_users.user_id = activity.user_id
+        on users_dated.user_id = activity.user_id
     left join purchases
-        on known_users.user_id = purchases.user_id
+        on users_dated.user_id = purchases.user_id
 )
 
 select * from final

@@ -13,8 +13,9 @@ final as (
         text_hash is not null as has_text,
         text_hash,
         event_at,
-        cast({{ to_business_timestamp('event_at') }} as date) as event_date,
-        cast(extract(hour from {{ to_business_timestamp('event_at') }}) as integer) as event_hour
+        -- business date and hour, computed once in the base model (its partition key)
+        event_date,
+        event_hour
     from base
     where reject_reason is null and not is_duplicate
 )

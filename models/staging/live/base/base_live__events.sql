@@ -1,6 +1,45 @@
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy=('insert_overwrite' if target.type == 'spark' else 'delete+insert'),
+        unique_key=(none if target.type == 'spark' else '_partition_date'),
+        partition_by=(['_partition_date'] if target.type == 'spark' else none),
+        on_schema_change='fail',
+    )
+}}
 -- Every raw event with its parsed values, the first contract check it fails and its copy rank.
+{#-
+    Incremental by raw file (an ingestion watermark: a late event is never lost). A run parses
+    only the files not loaded yet and rewrites every business-date partition (`_partition_date`;
+    1900-01-01 for rows without a parseable event_at) they touch, plus the partitions holding
+    another copy of one of their event_ids (the kept copy may change) and those holding rows set
+    aside as future_timestamp that the build clock has since reached. Copies are ranked against
+    every loaded copy of their event_id, so each raw row is here exactly once with the same
+    outcome as in a full refresh (the ledger counts this table). Raw files are immutable: a
+    changed or deleted file needs --full-refresh. `_loaded_at` (the run's start) tells the
+    downstream incremental models which partitions changed.
+-#}
+{%- set parsed_columns = [
+    'event_id', 'user_id', 'event_type', 'stream_id', 'product_id', 'text_hash', 'event_at_text',
+    'value_text', '_source_file', 'event_at', 'event_value',
+] -%}
+{%- set loaded_files = [] -%}
+{%- if is_incremental() and execute -%}
+    {%- for row in run_query('select distinct _source_file from ' ~ this) -%}
+        {%- if target.type == 'spark' -%}
+            {%- do loaded_files.append(livetier.spark_string_literal(row[0])) -%}
+        {%- else -%}
+            {%- do loaded_files.append("'" ~ (row[0] | replace("'", "''")) ~ "'") -%}
+        {%- endif -%}
+    {%- endfor -%}
+{%- endif %}
+
 with source as (
     select * from {{ source('live', 'events') }}
+    {%- if loaded_files %}
+    -- only files not loaded yet (a literal list, so the reader skips the others)
+    where _source_file not in ({{ loaded_files | join(', ') }})
+    {%- endif %}
 ),
 
 parsed as (
@@ -19,6 +58,81 @@ parsed as (
     from source
 ),
 
+{% if is_incremental() %}
+
+loaded as (
+    select * from {{ this }}
+),
+
+new_partitions as (
+    select distinct
+        coalesce(
+            cast({{ to_business_timestamp('event_at') }} as date), cast('1900-01-01' as date)
+        ) as _partition_date
+    from parsed
+),
+
+-- partitions to rewrite: the new rows', those with another copy of a new event_id, and those
+-- whose future_timestamp rows the build clock has reached
+affected_partitions as (
+    select _partition_date from new_partitions
+    union
+    select loaded._partition_date
+    from loaded
+    inner join parsed
+        on loaded.event_id = parsed.event_id
+    union
+    select _partition_date
+    from loaded
+    where reject_reason = 'future_timestamp' and event_at <= {{ build_clock() }} + interval 1 day
+),
+
+batch as (
+    select
+        {{ parsed_columns | join(',\n        ') }},
+        true as is_written
+    from parsed
+    union all
+    select
+        {% for column in parsed_columns %}loaded.{{ column }},
+        {% endfor -%}
+        true as is_written
+    from loaded
+    inner join affected_partitions
+        on loaded._partition_date = affected_partitions._partition_date
+),
+
+-- other loaded copies of the batch's event_ids: ranked with the batch, not rewritten
+rank_context as (
+    select
+        {% for column in parsed_columns %}loaded.{{ column }},
+        {% endfor -%}
+        false as is_written
+    from loaded
+    left join affected_partitions
+        on loaded._partition_date = affected_partitions._partition_date
+    where
+        affected_partitions._partition_date is null
+        and loaded.event_id in (select batch.event_id from batch)
+),
+
+rows_to_check as (
+    select * from batch
+    union all
+    select * from rank_context
+),
+
+{% else %}
+
+rows_to_check as (
+    select
+        *,
+        true as is_written
+    from parsed
+),
+
+{% endif %}
+
 checked as (
     select
         *,
@@ -33,16 +147,31 @@ checked as (
             ) then 'unknown_event_type'
             when event_at > {{ build_clock() }} + interval 1 day then 'future_timestamp'
         end as reject_reason
-    from parsed
+    from rows_to_check
 ),
 
-final as (
+ranked as (
     select
         *,
         {{ copy_rank(['event_id'], ['user_id', 'event_type', 'event_at_text', 'stream_id', 'product_id',
             'value_text', 'text_hash']) }} > 1
         and reject_reason is null as is_duplicate
     from checked
+),
+
+final as (
+    select
+        {{ parsed_columns | join(',\n        ') }},
+        reject_reason,
+        is_duplicate,
+        cast({{ to_business_timestamp('event_at') }} as date) as event_date,
+        cast(extract(hour from {{ to_business_timestamp('event_at') }}) as integer) as event_hour,
+        cast(
+            coalesce(cast({{ to_business_timestamp('event_at') }} as date), cast('1900-01-01' as date)) as date
+        ) as _partition_date,
+        cast('{{ run_started_at.strftime("%Y-%m-%d %H:%M:%S.%f") }}' as timestamp) as _loaded_at
+    from ranked
+    where is_written
 )
 
 select * from final

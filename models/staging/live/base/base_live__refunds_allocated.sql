@@ -37,7 +37,7 @@ allocation as (
         order_id,
         refund_seq,
         refund_id,
-        case when amount <= order_amount then amount else 0 end as used_amount,
+        cast(case when amount <= order_amount then amount else 0 end as decimal(18, 2)) as used_amount,
         amount > order_amount as is_overflow
     from contested
     where refund_seq = 1
@@ -48,11 +48,15 @@ allocation as (
         contested.order_id,
         contested.refund_seq,
         contested.refund_id,
-        allocation.used_amount
-        + case
-            when allocation.used_amount + contested.amount <= contested.order_amount then contested.amount
-            else 0
-        end as used_amount,
+        -- the recursive step must keep the anchor's type (Spark does not widen decimal(18, 2) to (19, 2))
+        cast(
+            allocation.used_amount
+            + case
+                when allocation.used_amount + contested.amount <= contested.order_amount then contested.amount
+                else 0
+            end
+            as decimal(18, 2)
+        ) as used_amount,
         allocation.used_amount + contested.amount > contested.order_amount as is_overflow
     from allocation
     inner join contested

@@ -1,0 +1,116 @@
+"""Daily loads for the incremental event models: split events into one file per business day,
+add one more day to a raw directory, and time one incremental dbt run (the benchmark's hook).
+
+The incremental models (base_live__events, int_watch_sessions_sessionized,
+int_user_activity_daily) treat `<raw>/events/` as an append-only landing zone: a run parses the
+files it has not loaded yet and recomputes the business-date partitions they touch, plus the
+last `lookback_days`. A daily load is therefore a new file in `<raw>/events/`; files already
+loaded must not change (a changed or removed file needs `dbt run --full-refresh`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+
+import duckdb
+
+BUSINESS_TZ = "Asia/Shanghai"
+# the benchmark's runner: (dbt args, raw dir, database) -> (seconds, peak RSS in MB)
+DbtRunner = Callable[[list[str], Path, Path], tuple[float, int]]
+
+
+def business_date_sql(column: str) -> str:
+    """DuckDB expression for the business date of a UTC timestamp column (typed or ISO text)."""
+    return f"cast(timezone('{BUSINESS_TZ}', cast(cast({column} as varchar) as timestamptz)) as date)"
+
+
+def _connect() -> duckdb.DuckDBPyConnection:
+    con = duckdb.connect()
+    con.execute("set TimeZone = 'UTC'")
+    return con
+
+
+def _events_relation(raw: Path) -> str:
+    single = raw / "events.parquet"
+    if single.exists():
+        return f"read_parquet('{single}')"
+    return f"read_parquet('{raw / 'events'}/*.parquet', union_by_name = true)"
+
+
+def split_events_by_day(raw: Path) -> list[str]:
+    """Replaces `<raw>/events.parquet` by a folder `<raw>/events/` with one Parquet file per
+    business day (`day-YYYY-MM-DD.parquet`) and returns the days; a folder is left as it is."""
+    single = raw / "events.parquet"
+    folder = raw / "events"
+    if not single.exists():
+        return sorted(p.stem.removeprefix("day-")[:10] for p in folder.glob("day-*.parquet"))
+    folder.mkdir(exist_ok=True)
+    con = _connect()
+    try:
+        con.execute(f"create table events as select *, {business_date_sql('event_at')} as _day "
+                    f"from read_parquet('{single}')")
+        days = [d.isoformat() for (d,) in con.execute("select distinct _day from events order by 1").fetchall()]
+        for day in days:
+            con.execute(f"copy (select * exclude (_day) from events where _day = date '{day}') "
+                        f"to '{folder / f'day-{day}.parquet'}' (format parquet)")
+    finally:
+        con.close()
+    single.unlink()
+    return days
+
+
+def write_next_day(raw: Path, tag: str = "next") -> tuple[Path, str]:
+    """Adds one more business day of events to `<raw>/events/`: the last day's events one day
+    later under new event ids, plus 200 events of two days back delivered again (same ids, a
+    late repeat). Returns the new file and the new day."""
+    con = _connect()
+    try:
+        rel = _events_relation(raw)
+        last_day = con.execute(f"select max({business_date_sql('event_at')}) from {rel}").fetchall()[0][0]
+        columns = [row[0] for row in con.execute(f"describe select * from {rel}").fetchall()]
+        moved = ", ".join(
+            f"'{tag}-' || event_id as event_id" if c == "event_id"
+            else "cast(event_at as timestamptz) + interval 1 day as event_at" if c == "event_at"
+            else c
+            for c in columns
+        )
+        same = ", ".join("cast(event_at as timestamptz) as event_at" if c == "event_at" else c for c in columns)
+        day = (last_day + dt.timedelta(days=1)).isoformat()
+        path = raw / "events" / f"day-{day}-{tag}.parquet"
+        con.execute(f"""
+            copy (
+                select {moved} from {rel} where {business_date_sql('event_at')} = date '{last_day}'
+                union all
+                (select {same} from {rel}
+                 where {business_date_sql('event_at')} = date '{last_day}' - interval 2 day
+                 order by event_id limit 200)
+            ) to '{path}' (format parquet)
+        """)
+    finally:
+        con.close()
+    return path, day
+
+
+def bench_incremental_day(raw: Path, db: Path, dbt_runner: DbtRunner) -> float:
+    """Seconds of one incremental `dbt run` after one more day of events arrives.
+
+    `raw` holds events as a folder of files (`split_events_by_day`) and is fully built into
+    `db`. The run goes into a copy of the database and the new file is removed afterwards, so
+    `raw` and `db` stay as they were.
+    """
+    if (raw / "events.parquet").exists():
+        raise ValueError("events must be a folder of files for an incremental day (split_events_by_day)")
+    work = db.parent / "incremental"
+    shutil.rmtree(work, ignore_errors=True)
+    work.mkdir(parents=True)
+    db_copy = work / db.name
+    shutil.copy2(db, db_copy)
+    path, _ = write_next_day(raw)
+    try:
+        seconds, _ = dbt_runner(["run"], raw, db_copy)
+    finally:
+        path.unlink(missing_ok=True)
+    return seconds
