@@ -6,6 +6,8 @@ from pathlib import Path
 
 import duckdb
 
+from livetier import PROJECT_ROOT
+
 FAMILIES = ("value_tier", "lifecycle_stage", "spend_tier", "rfm_segment")
 
 
@@ -75,11 +77,14 @@ def print_summary(db_path: Path, raw_path: Path | None = None) -> None:
             print(f"  {'raw table':<18}{'read':>12}{'kept':>12}{'set aside':>12}{'duplicates':>12}")
             for table, read, kept, aside, dup in ledger_totals(con):
                 print(f"  {table:<18}{read:>12,}{kept or 0:>12,}{aside:>12,}{dup:>12,}")
+        seeds = {p.stem for p in (PROJECT_ROOT / "seeds").glob("*.csv")}
         layers = {
+            "seeds": sorted(t for t in tables if t in seeds),
             "staging": sorted(t for t in tables if t.startswith("stg_")),
             "intermediate": sorted(t for t in tables if t.startswith("int_")),
             "marts": sorted(
-                t for t in tables if not t.startswith(("stg_", "int_", "base_")) and "__" not in t
+                t for t in tables
+                if not t.startswith(("stg_", "int_", "base_")) and "__" not in t and t not in seeds
             ),
         }
         print("\nRows per layer:")
