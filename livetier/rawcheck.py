@@ -81,7 +81,27 @@ def raw_files(raw: Path) -> dict[str, list[str]]:
 
 
 def raw_files_var(raw: Path) -> str:
-    """`raw_files` as the JSON text of a dbt `--vars` value: `{"raw_files": {...}}`."""
-    import json
+    """`raw_files` as the JSON text of a dbt `--vars` value.
 
-    return json.dumps({"raw_files": raw_files(raw)})
+    `{"raw_files": {table: [{"name": <as listed>, "path": <absolute>}]}}`: Spark reads `path`
+    (it would resolve a relative one against its warehouse, not the working directory) and
+    records `name` as `_source_file`, as DuckDB does.
+    """
+    import json
+    import os
+
+    listed = raw_files(raw)
+    return json.dumps({"raw_files": {
+        table: [{"name": name, "path": os.path.abspath(name)} for name in names] for table, names in listed.items()
+    }})
+
+
+if __name__ == "__main__":
+    # `dbt build --target spark --vars "$(python -m livetier.rawcheck RAW_DIR)"`
+    import sys
+
+    try:
+        print(raw_files_var(Path(sys.argv[1] if len(sys.argv) > 1 else "data/raw")))
+    except RawDataError as err:
+        print(f"error: {err}", file=sys.stderr)
+        raise SystemExit(2) from None

@@ -97,10 +97,11 @@
 
 {#-
     Spark has no file listing in SQL, so the files come from the var `raw_files` (table -> list of
-    paths, as `livetier.rawcheck.raw_files` lists them with the same rules). Each file becomes an
-    external table `raw.<table>__file_<n>` (dropping it never touches the file) and `raw.<table>`
-    a view over their union with the declared columns, so the result matches DuckDB's view row
-    for row, `_source_file` included (the path exactly as listed).
+    {name, path}: `python -m livetier.rawcheck RAW_DIR` lists them with the same rules). Each file
+    becomes an external table `raw.<table>__file_<n>` over its absolute `path` (dropping it never
+    touches the file) and `raw.<table>` a view over their union with the declared columns, so the
+    result matches DuckDB's view row for row, `_source_file` (the `name`, the path as DuckDB's
+    glob spells it) included.
 -#}
 {% macro spark__register_raw_sources() %}
     {% if not execute %}
@@ -113,9 +114,8 @@
     {% endif %}
     {% if files_by_table is not mapping %}
         {{ exceptions.raise_compiler_error(
-            "On Spark the raw files are passed in the dbt var raw_files: run "
-            ~ "--vars \"$(python -c 'from pathlib import Path; from livetier.rawcheck import raw_files_var; "
-            ~ "print(raw_files_var(Path(\"" ~ raw_path ~ "\")))')\".") }}
+            "On Spark the raw files are passed in the dbt var raw_files: add "
+            ~ "--vars \"$(python -m livetier.rawcheck " ~ raw_path ~ ")\" to the dbt command.") }}
     {% endif %}
     {% if files_by_table.values() | map('length') | sum == 0 %}
         {{ exceptions.raise_compiler_error(
@@ -143,9 +143,9 @@
         {% for f in files %}
             {% set file_table = 'raw.`' ~ table ~ '__file_' ~ loop.index0 ~ '`' %}
             {# Spark reads `path` as a glob: escape its glob characters to read exactly this file #}
-            {% set hadoop_path = f | replace('\\', '\\\\') | replace('[', '\\[') | replace(']', '\\]')
+            {% set hadoop_path = f['path'] | replace('\\', '\\\\') | replace('[', '\\[') | replace(']', '\\]')
                 | replace('{', '\\{') | replace('}', '\\}') | replace('*', '\\*') | replace('?', '\\?') %}
-            {% if f.endswith('.csv') %}
+            {% if f['path'].endswith('.csv') %}
                 {% do run_query("create table " ~ file_table ~ " using csv options (path "
                     ~ livetier.spark_string_literal(hadoop_path) ~ ", header 'true', sep ',', quote '\"', "
                     ~ "escape '\"', multiLine 'true', encoding 'UTF-8')") %}
@@ -174,7 +174,7 @@
                     {% do select_list.append("cast(null as string) as " ~ col) %}
                 {% endif %}
             {% endfor %}
-            {% do select_list.append(livetier.spark_string_literal(f) ~ " as _source_file") %}
+            {% do select_list.append(livetier.spark_string_literal(f['name']) ~ " as _source_file") %}
             {% do parts.append("select " ~ select_list | join(', ') ~ " from " ~ file_table) %}
         {% endfor %}
         {% if not parts %}

@@ -1,12 +1,91 @@
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy=('insert_overwrite' if target.type == 'spark' else 'delete+insert'),
+        unique_key=(none if target.type == 'spark' else 'activity_date'),
+        partition_by=(['activity_date'] if target.type == 'spark' else none),
+        on_schema_change='fail',
+    )
+}}
+-- depends_on: {{ ref('stg_live__event_partitions') }}
+{#
+    Incremental by activity_date: a run recomputes the dates of the last lookback_days, every
+    events partition written since this model's last run (stg_live__event_partitions) and every
+    session_date partition int_watch_sessions_sessionized rewrote since then, from those dates'
+    events and sessions only.
+-#}
 with
 
-events as (
+all_events as (
     select * from {{ ref('stg_live__events') }}
 ),
 
-watch_sessions as (
+all_watch_sessions as (
     select * from {{ ref('int_watch_sessions_sessionized') }}
 ),
+
+{% if is_incremental() %}
+
+-- the incremental manifest: when each events partition was last written
+event_partitions as (
+    select * from {{ ref('stg_live__event_partitions') }}
+),
+
+watermark as (
+    select
+        max(_loaded_at) as loaded_at,
+        -- an empty table recomputes everything
+        coalesce(
+            cast({{ dbt.dateadd('day', 1 - var('lookback_days', 3), 'max(activity_date)') }} as date),
+            cast('1900-01-01' as date)
+        ) as lookback_start_date
+    from {{ this }}
+),
+
+-- the dates to recompute: the lookback, and what the events and sessions rewrote since the last run
+changed_dates as (
+    select event_partitions.partition_date as activity_date
+    from event_partitions
+    cross join watermark
+    where
+        event_partitions.loaded_at > watermark.loaded_at
+        and event_partitions.partition_date > cast('1900-01-01' as date)
+    union
+    select all_watch_sessions.session_date as activity_date
+    from all_watch_sessions
+    cross join watermark
+    where all_watch_sessions._loaded_at > watermark.loaded_at
+),
+
+events as (
+    select all_events.*
+    from all_events
+    cross join watermark
+    where
+        all_events.event_date >= watermark.lookback_start_date
+        or all_events.event_date in (select changed_dates.activity_date from changed_dates)
+),
+
+watch_sessions as (
+    select all_watch_sessions.*
+    from all_watch_sessions
+    cross join watermark
+    where
+        all_watch_sessions.session_date >= watermark.lookback_start_date
+        or all_watch_sessions.session_date in (select changed_dates.activity_date from changed_dates)
+),
+
+{% else %}
+
+    events as (
+        select * from all_events
+    ),
+
+    watch_sessions as (
+        select * from all_watch_sessions
+    ),
+
+{% endif %}
 
 -- the one pass over events: every per-user event count is a column here
 event_days as (
@@ -85,7 +164,8 @@ final as (
         event_days.last_add_to_cart_at,
         -- after this date the day's watch_seconds are final; before it (only when a session
         -- ended on a later day) they must be recomputed from the sessions as of the date
-        watch_days.watch_settled_date
+        watch_days.watch_settled_date,
+        cast('{{ run_started_at.strftime("%Y-%m-%d %H:%M:%S.%f") }}' as timestamp) as _loaded_at
     from user_days
     left join event_days
         on

@@ -1,3 +1,23 @@
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy=('insert_overwrite' if target.type == 'spark' else 'delete+insert'),
+        unique_key=(none if target.type == 'spark' else 'session_date'),
+        partition_by=(['session_date'] if target.type == 'spark' else none),
+        on_schema_change='fail',
+    )
+}}
+-- depends_on: {{ ref('stg_live__event_partitions') }}
+{#
+    Incremental by session_date. A run re-sessionizes every date from m on, m = the earliest of
+    (latest session date - lookback_days + 1) and the earliest events partition written since
+    this model's last run (stg_live__event_partitions), from the room events dated m or later:
+    a session depends only on the events after its start. Two kinds of older sessions are
+    redone as well, their partitions rewritten with the other sessions carried over: a session
+    still open at m (no leave_room and no next enter_room before m: a later event can close
+    it; its own row stands in for its enter_room, nothing between it and m matters), and a
+    session whose stream's end changed since it was written.
+-#}
 with
 
 events as (
@@ -12,19 +32,131 @@ thresholds as (
     select * from {{ ref('seg_thresholds') }}
 ),
 
+{% if is_incremental() %}
+
+-- the incremental manifest: when each events partition was last written
+event_partitions as (
+    select * from {{ ref('stg_live__event_partitions') }}
+),
+
+previous_sessions as (
+    select * from {{ this }}
+),
+
+watermark as (
+    select
+        max(_loaded_at) as loaded_at,
+        max(session_date) as last_session_date
+    from previous_sessions
+),
+
+recompute_from as (
+    select
+        -- an empty table recomputes everything
+        coalesce(
+            least(
+                cast({{ dbt.dateadd('day', 1 - var('lookback_days', 3), 'watermark.last_session_date') }} as date),
+                min(event_partitions.partition_date)
+            ),
+            cast('1900-01-01' as date)
+        ) as start_date
+    from watermark
+    left join event_partitions
+        on
+            event_partitions.loaded_at > watermark.loaded_at
+            and event_partitions.partition_date > cast('1900-01-01' as date)
+    group by watermark.last_session_date
+),
+
+-- sessions before m still open at m (their closing event, if any, is dated m or later) of
+-- users with room events from m on: nobody else's session can change
+users_from_start as (
+    select distinct events.user_id
+    from events
+    cross join recompute_from
+    where
+        events.event_type in ('enter_room', 'leave_room')
+        and events.event_date >= recompute_from.start_date
+),
+
+open_sessions as (
+    select previous_sessions.*
+    from previous_sessions
+    cross join recompute_from
+    inner join users_from_start
+        on previous_sessions.user_id = users_from_start.user_id
+    where
+        previous_sessions.session_date < recompute_from.start_date
+        and (
+            coalesce(previous_sessions.leave_date, previous_sessions.next_enter_date) is null
+            or coalesce(previous_sessions.leave_date, previous_sessions.next_enter_date) >= recompute_from.start_date
+        )
+),
+
+-- sessions before m whose stream end is no longer the one they were measured with
+restreamed_sessions as (
+    select previous_sessions.*
+    from previous_sessions
+    cross join recompute_from
+    left join live_streams
+        on previous_sessions.stream_id = live_streams.stream_id
+    left join open_sessions
+        on previous_sessions.session_id = open_sessions.session_id
+    where
+        previous_sessions.session_date < recompute_from.start_date
+        and open_sessions.session_id is null
+        and not ({{ dbt.equals('previous_sessions.stream_ended_at', 'live_streams.ended_at') }})
+),
+
 room_events as (
     select
-        event_id,
+        events.event_id,
+        events.user_id,
+        events.stream_id,
+        events.event_type,
+        events.event_at,
+        events.event_date,
+        events.event_hour
+    from events
+    cross join recompute_from
+    where
+        events.event_type in ('enter_room', 'leave_room')
+        and events.event_date >= recompute_from.start_date
+    union all
+    select
+        session_id as event_id,
         user_id,
         stream_id,
-        event_type,
-        event_at,
-        event_date,
-        event_hour,
+        'enter_room' as event_type,
+        session_started_at as event_at,
+        session_date as event_date,
+        session_start_hour as event_hour
+    from open_sessions
+),
+
+{% else %}
+
+    room_events as (
+        select
+            event_id,
+            user_id,
+            stream_id,
+            event_type,
+            event_at,
+            event_date,
+            event_hour
+        from events
+        where event_type in ('enter_room', 'leave_room')
+    ),
+
+{% endif %}
+
+room_events_ordered as (
+    select
+        *,
         -- at one timestamp an enter_room sorts before a leave_room
         case when event_type = 'enter_room' then 0 else 1 end as event_type_order
-    from events
-    where event_type in ('enter_room', 'leave_room')
+    from room_events
 ),
 
 -- for every room event: the user's next enter_room (any stream) and next leave_room of the
@@ -52,42 +184,64 @@ room_events_with_next as (
             order by event_at, event_type_order, event_id
             rows between 1 following and unbounded following
         ) as next_leave_date
-    from room_events
+    from room_events_ordered
 ),
 
 -- a session starts at each enter_room; its own leave_room is the next one of that stream
 -- unless the next enter_room comes first
-sessions as (
-    select
-        room_events_with_next.event_id as session_id,
-        room_events_with_next.user_id,
-        room_events_with_next.stream_id,
-        room_events_with_next.event_at as session_started_at,
-        room_events_with_next.event_date as session_date,
-        room_events_with_next.event_hour as session_start_hour,
-        room_events_with_next.next_leave_at,
-        room_events_with_next.next_leave_date,
-        room_events_with_next.next_enter_at,
-        room_events_with_next.next_enter_date,
-        room_events_with_next.next_leave_at is not null
-        and (
-            room_events_with_next.next_enter_at is null
-            or room_events_with_next.next_leave_at <= room_events_with_next.next_enter_at
-        ) as has_own_leave,
-        live_streams.ended_at as stream_ended_at,
-        cast({{ to_business_timestamp('live_streams.ended_at') }} as date) as stream_ended_date
-    from room_events_with_next
-    left join live_streams
-        on room_events_with_next.stream_id = live_streams.stream_id
-    where room_events_with_next.event_type = 'enter_room'
-),
-
-sessions_with_leave as (
+sessions_led as (
     select
         *,
+        next_leave_at is not null and (next_enter_at is null or next_leave_at <= next_enter_at) as has_own_leave
+    from room_events_with_next
+    where event_type = 'enter_room'
+),
+
+-- the next enter_room is kept only for a session without its own leave_room: after its own
+-- leave it can never matter (it is not known before the leave either), and keeping it would
+-- tie a closed session to every later enter_room
+sessions_found as (
+    select
+        event_id as session_id,
+        user_id,
+        stream_id,
+        event_at as session_started_at,
+        event_date as session_date,
+        event_hour as session_start_hour,
+        case when not has_own_leave then next_enter_at end as next_enter_at,
+        case when not has_own_leave then next_enter_date end as next_enter_date,
         case when has_own_leave then next_leave_at end as leave_at,
         case when has_own_leave then next_leave_date end as leave_date
+    from sessions_led
+),
+
+sessions as (
+    select * from sessions_found
+    {%- if is_incremental() %}
+    union all
+    select
+        session_id,
+        user_id,
+        stream_id,
+        session_started_at,
+        session_date,
+        session_start_hour,
+        next_enter_at,
+        next_enter_date,
+        leave_at,
+        leave_date
+    from restreamed_sessions
+    {%- endif %}
+),
+
+sessions_with_stream as (
+    select
+        sessions.*,
+        live_streams.ended_at as stream_ended_at,
+        cast({{ to_business_timestamp('live_streams.ended_at') }} as date) as stream_ended_date
     from sessions
+    left join live_streams
+        on sessions.stream_id = live_streams.stream_id
 ),
 
 session_candidates as (
@@ -104,7 +258,7 @@ session_candidates as (
                 then greatest({{ dbt.datediff('session_started_at', 'stream_ended_at', 'second') }}, 0)
         end as seconds_to_stream_end,
         cast({{ threshold('max_session_minutes') }} * 60 as bigint) as max_session_seconds
-    from sessions_with_leave
+    from sessions_with_stream
 ),
 
 sessions_measured as (
@@ -114,7 +268,7 @@ sessions_measured as (
     from session_candidates
 ),
 
-final as (
+sessions_recomputed as (
     select
         session_id,
         user_id,
@@ -132,6 +286,7 @@ final as (
         end as end_reason,
         session_start_hour >= {{ threshold('late_night_start_hour') }}
         or session_start_hour < {{ threshold('late_night_end_hour') }} as is_late_night,
+        session_start_hour,
         session_started_at,
         leave_at,
         next_enter_at,
@@ -151,6 +306,94 @@ final as (
             else greatest(stream_ended_date, session_date)
         end as settled_date
     from sessions_measured
+),
+
+{% if is_incremental() %}
+
+-- an older session redone but unchanged is left alone, so its partition is not rewritten
+changed_older_sessions as (
+    select sessions_recomputed.*
+    from sessions_recomputed
+    inner join previous_sessions
+        on sessions_recomputed.session_id = previous_sessions.session_id
+    cross join recompute_from
+    where
+        sessions_recomputed.session_date < recompute_from.start_date
+        and not (
+            {{ dbt.equals('sessions_recomputed.watch_seconds', 'previous_sessions.watch_seconds') }}
+            and {{ dbt.equals('sessions_recomputed.seconds_to_leave', 'previous_sessions.seconds_to_leave') }}
+            and {{ dbt.equals('sessions_recomputed.seconds_to_next_enter', 'previous_sessions.seconds_to_next_enter') }}
+            and {{ dbt.equals('sessions_recomputed.seconds_to_stream_end', 'previous_sessions.seconds_to_stream_end') }}
+            and {{ dbt.equals('sessions_recomputed.end_reason', 'previous_sessions.end_reason') }}
+            and {{ dbt.equals('sessions_recomputed.leave_at', 'previous_sessions.leave_at') }}
+            and {{ dbt.equals('sessions_recomputed.next_enter_at', 'previous_sessions.next_enter_at') }}
+            and {{ dbt.equals('sessions_recomputed.stream_ended_at', 'previous_sessions.stream_ended_at') }}
+            and {{ dbt.equals('sessions_recomputed.leave_date', 'previous_sessions.leave_date') }}
+            and {{ dbt.equals('sessions_recomputed.next_enter_date', 'previous_sessions.next_enter_date') }}
+            and {{ dbt.equals('sessions_recomputed.stream_ended_date', 'previous_sessions.stream_ended_date') }}
+            and {{ dbt.equals('sessions_recomputed.settled_date', 'previous_sessions.settled_date') }}
+        )
+),
+
+recomputed as (
+    select sessions_recomputed.*
+    from sessions_recomputed
+    cross join recompute_from
+    where sessions_recomputed.session_date >= recompute_from.start_date
+    union all
+    select * from changed_older_sessions
+),
+
+-- the older partitions with a changed session keep their other sessions as they were
+carried_sessions as (
+    select previous_sessions.*
+    from previous_sessions
+    inner join (select distinct session_date from changed_older_sessions) as partly_redone_dates
+        on previous_sessions.session_date = partly_redone_dates.session_date
+    left join changed_older_sessions
+        on previous_sessions.session_id = changed_older_sessions.session_id
+    where changed_older_sessions.session_id is null
+),
+
+{% else %}
+
+    recomputed as (
+        select * from sessions_recomputed
+    ),
+
+{% endif %}
+
+final as (
+    select
+        *,
+        cast('{{ run_started_at.strftime("%Y-%m-%d %H:%M:%S.%f") }}' as timestamp) as _loaded_at
+    from recomputed
+    {%- if is_incremental() %}
+    union all
+    select
+        session_id,
+        user_id,
+        stream_id,
+        watch_seconds,
+        seconds_to_leave,
+        seconds_to_next_enter,
+        seconds_to_stream_end,
+        max_session_seconds,
+        end_reason,
+        is_late_night,
+        session_start_hour,
+        session_started_at,
+        leave_at,
+        next_enter_at,
+        stream_ended_at,
+        session_date,
+        leave_date,
+        next_enter_date,
+        stream_ended_date,
+        settled_date,
+        cast('{{ run_started_at.strftime("%Y-%m-%d %H:%M:%S.%f") }}' as timestamp) as _loaded_at
+    from carried_sessions
+    {%- endif %}
 )
 
 select * from final

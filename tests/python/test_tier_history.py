@@ -1,5 +1,6 @@
 """Tier history: the row at period end P equals what user_tiers (and user_facts) give when the
-project is built with as_of_date = P, for every family; weekly and monthly period ends.
+project is built with as_of_date = P, for every family; a Sunday, a month end (monthly history)
+and a campaign eve (a date that is neither, read from the as-of chain the readout uses).
 
 One build with D = the data's last day gives the history; then one build per P (only the
 models user_tiers and user_facts need) gives the reference. Tiny generated data (1,500 users,
@@ -22,7 +23,7 @@ TIER_COLUMNS = ["value_tier", "lifecycle_stage", "spend_tier", "rfm_segment"]
 # history extras that user_facts computes on its own path (a second, independent check)
 FACT_COLUMNS = ["days_since_first_seen", "days_since_last_active", "watch_days_30d", "watch_days_90d",
                 "interactions_30d", "interactions_90d", "purchases_365d", "net_gmv_365d", "lifetime_purchases"]
-WEEKLY_P = ["2025-03-16", "2025-06-01"]  # Sundays
+WEEKLY_P = ["2025-06-01"]  # a Sunday
 MONTHLY_P = ["2025-04-30"]  # a month end that is not a Sunday
 
 
@@ -59,6 +60,12 @@ def _history_at(db: Path, period_end: str) -> pd.DataFrame:
     return frame.sort_values("user_id").reset_index(drop=True)
 
 
+def _chain_at(db: Path, as_of: str) -> pd.DataFrame:
+    frame = query(db, "select user_id, " + ", ".join(TIER_COLUMNS + FACT_COLUMNS)
+                  + f" from int_user_tiers_assigned where as_of_date = date '{as_of}'")
+    return frame.sort_values("user_id").reset_index(drop=True)
+
+
 def _assert_same(history: pd.DataFrame, reference: pd.DataFrame, period_end: str) -> None:
     assert len(reference) > 1000, "too few users for a meaningful check"
     assert list(history.user_id) == list(reference.user_id), f"{period_end}: the users known differ"
@@ -73,6 +80,14 @@ def _assert_same(history: pd.DataFrame, reference: pd.DataFrame, period_end: str
 def test_weekly_history_row_equals_a_build_as_of_that_date(history_db: Path, raw: Path, tmp_path: Path,
                                                            period_end: str) -> None:
     _assert_same(_history_at(history_db, period_end), _reference(raw, period_end, tmp_path), period_end)
+
+
+def test_campaign_eve_equals_a_build_as_of_that_date(history_db: Path, raw: Path, tmp_path: Path) -> None:
+    eves = query(history_db, "select as_of_date from int_as_of_dates where is_campaign_eve and not is_period_end "
+                             "and not is_as_of_date order by 1")
+    assert len(eves) > 0
+    eve = str(eves.as_of_date.iloc[0])[:10]
+    _assert_same(_chain_at(history_db, eve), _reference(raw, eve, tmp_path), eve)
 
 
 def test_last_history_row_is_user_tiers(history_db: Path) -> None:

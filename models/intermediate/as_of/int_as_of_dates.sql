@@ -53,9 +53,9 @@ period_ends as (
     select calendar_date as as_of_date
     from calendar
     {%- if history_period == 'week' %}
-    where
-        cast({{ dbt.date_trunc('week', dbt.dateadd('day', 1, 'calendar_date')) }} as date)
-        = cast({{ dbt.dateadd('day', 1, 'calendar_date') }} as date)
+        where
+            cast({{ dbt.date_trunc('week', dbt.dateadd('day', 1, 'calendar_date')) }} as date)
+            = cast({{ dbt.dateadd('day', 1, 'calendar_date') }} as date)
     {%- else %}
     where calendar_date = cast({{ dbt.last_day('calendar_date', 'month') }} as date)
     {%- endif %}

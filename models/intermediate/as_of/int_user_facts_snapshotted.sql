@@ -2,13 +2,13 @@
     The facts the tier rules read, for every known user at every as-of date P of
     int_as_of_dates, each exactly as a build with as_of_date = P computes it.
 
-    One pass, no per-date recomputation: the user's daily rows (activity days, purchase days,
-    purchase count and GMV changes) and one marker row per (P, offset) go into one timeline per
-    user, ordered by date. Running sums and maxima read at the marker of date P - N give the
-    cumulative value up to that date, so a window (P-N, P] is the value at P minus the value at
-    P - N. Purchases count on the dates their spans allow (int_purchases_spanned): + at the
-    start, - at the end of the span or of the window. Cost grows with daily rows plus
-    users x as-of dates, not with events x dates.
+    No per-date recomputation: every fact is a step function of the date per user. The user's
+    daily rows (activity days, purchase days, purchase count and GMV changes) become change
+    points; one ordered pass over them gives each step's cumulative values and the date the
+    next step begins, and a step is read at every marker date inside it (P, and P - N for a
+    window (P-N, P] = value at P minus value at P - N). Purchases count on the dates their
+    spans allow (int_purchases_spanned): + at the start, - at the end of the span or of the
+    window. Cost grows with daily rows plus users x dates, not with events x dates.
 -#}
 with
 
@@ -70,14 +70,13 @@ marker_offsets as (
     select silent_after_days as offset_days from rule_numbers
 ),
 
-markers as (
+marker_dates as (
     select
-        user_dates.user_id,
-        user_dates.as_of_date,
+        as_of_dates.as_of_date,
         marker_offsets.offset_days,
-        cast({{ dbt.dateadd('day', '-1 * marker_offsets.offset_days', 'user_dates.as_of_date') }} as date)
-            as timeline_date
-    from user_dates
+        cast({{ dbt.dateadd('day', '-1 * marker_offsets.offset_days', 'as_of_dates.as_of_date') }} as date)
+            as marker_date
+    from as_of_dates
     cross join marker_offsets
 ),
 
@@ -198,139 +197,105 @@ purchase_change_items as (
     where span_end_date is not null
 ),
 
--- items sort before the markers of their date, so a marker at date t sees everything up to t
-timeline as (
-    select
-        user_id,
-        timeline_date,
-        0 as row_kind,
-        cast(null as date) as as_of_date,
-        cast(null as integer) as offset_days,
-        active_date,
-        regular_purchase_date,
-        watch_day_count,
-        interaction_count,
-        purchases_365d_change,
-        net_gmv_365d_change,
-        f_value_change,
-        m_value_change,
-        lifetime_purchases_change
-    from activity_items
+items as (
+    select * from activity_items
     union all
-    select
-        user_id,
-        timeline_date,
-        0 as row_kind,
-        cast(null as date) as as_of_date,
-        cast(null as integer) as offset_days,
-        active_date,
-        regular_purchase_date,
-        watch_day_count,
-        interaction_count,
-        purchases_365d_change,
-        net_gmv_365d_change,
-        f_value_change,
-        m_value_change,
-        lifetime_purchases_change
-    from regular_purchase_items
+    select * from regular_purchase_items
     union all
-    select
-        purchase_change_items.user_id,
-        purchase_change_items.timeline_date,
-        0 as row_kind,
-        cast(null as date) as as_of_date,
-        cast(null as integer) as offset_days,
-        purchase_change_items.active_date,
-        purchase_change_items.regular_purchase_date,
-        purchase_change_items.watch_day_count,
-        purchase_change_items.interaction_count,
-        purchase_change_items.purchases_365d_change,
-        purchase_change_items.net_gmv_365d_change,
-        purchase_change_items.f_value_change,
-        purchase_change_items.m_value_change,
-        purchase_change_items.lifetime_purchases_change
+    select purchase_change_items.*
     from purchase_change_items
     cross join last_as_of
     where purchase_change_items.timeline_date <= last_as_of.as_of_date
-    union all
+),
+
+-- one row per user and date on which one of the user's step functions changes
+change_points as (
     select
         user_id,
-        timeline_date,
-        1 as row_kind,
-        as_of_date,
-        offset_days,
-        cast(null as date) as active_date,
-        cast(null as date) as regular_purchase_date,
-        0 as watch_day_count,
-        0 as interaction_count,
-        0 as purchases_365d_change,
-        cast(0 as decimal(18, 2)) as net_gmv_365d_change,
-        0 as f_value_change,
-        cast(0 as decimal(18, 2)) as m_value_change,
-        0 as lifetime_purchases_change
-    from markers
+        timeline_date as change_date,
+        max(active_date) as active_date,
+        max(regular_purchase_date) as regular_purchase_date,
+        sum(watch_day_count) as watch_day_count,
+        sum(interaction_count) as interaction_count,
+        sum(purchases_365d_change) as purchases_365d_change,
+        sum(net_gmv_365d_change) as net_gmv_365d_change,
+        sum(f_value_change) as f_value_change,
+        sum(m_value_change) as m_value_change,
+        sum(lifetime_purchases_change) as lifetime_purchases_change
+    from items
+    group by user_id, timeline_date
 ),
 
-timeline_accumulated as (
+-- each step holds from its change date until the next one
+steps as (
     select
-        *,
+        user_id,
+        change_date,
+        lead(change_date) over (partition by user_id order by change_date) as next_change_date,
         sum(watch_day_count) over (
-            partition by user_id order by timeline_date, row_kind rows between unbounded preceding and current row
+            partition by user_id order by change_date rows between unbounded preceding and current row
         ) as watch_days_to_date,
         sum(interaction_count) over (
-            partition by user_id order by timeline_date, row_kind rows between unbounded preceding and current row
+            partition by user_id order by change_date rows between unbounded preceding and current row
         ) as interactions_to_date,
         sum(purchases_365d_change) over (
-            partition by user_id order by timeline_date, row_kind rows between unbounded preceding and current row
+            partition by user_id order by change_date rows between unbounded preceding and current row
         ) as purchases_365d_to_date,
         sum(net_gmv_365d_change) over (
-            partition by user_id order by timeline_date, row_kind rows between unbounded preceding and current row
+            partition by user_id order by change_date rows between unbounded preceding and current row
         ) as net_gmv_365d_to_date,
         sum(f_value_change) over (
-            partition by user_id order by timeline_date, row_kind rows between unbounded preceding and current row
+            partition by user_id order by change_date rows between unbounded preceding and current row
         ) as f_value_to_date,
         sum(m_value_change) over (
-            partition by user_id order by timeline_date, row_kind rows between unbounded preceding and current row
+            partition by user_id order by change_date rows between unbounded preceding and current row
         ) as m_value_to_date,
         sum(lifetime_purchases_change) over (
-            partition by user_id order by timeline_date, row_kind rows between unbounded preceding and current row
+            partition by user_id order by change_date rows between unbounded preceding and current row
         ) as lifetime_purchases_to_date,
         max(active_date) over (
-            partition by user_id order by timeline_date, row_kind rows between unbounded preceding and current row
+            partition by user_id order by change_date rows between unbounded preceding and current row
         ) as last_active_date_to_date,
         max(regular_purchase_date) over (
-            partition by user_id order by timeline_date, row_kind rows between unbounded preceding and current row
+            partition by user_id order by change_date rows between unbounded preceding and current row
         ) as last_regular_purchase_date_to_date,
-        -- the first active day after the marker's date
+        -- the first active day after this step's date
         min(active_date) over (
-            partition by user_id order by timeline_date, row_kind rows between current row and unbounded following
+            partition by user_id order by change_date rows between 1 following and unbounded following
         ) as next_active_date_after
-    from timeline
+    from change_points
 ),
 
+-- every step read at the marker dates it covers (a small dates table: a band join)
 marker_values as (
     select
-        timeline_accumulated.*,
+        steps.*,
+        marker_dates.as_of_date,
+        marker_dates.offset_days,
         rule_numbers.window_30d_days,
         rule_numbers.window_90d_days,
         rule_numbers.silent_after_days
-    from timeline_accumulated
+    from steps
+    inner join marker_dates
+        on
+            steps.change_date <= marker_dates.marker_date
+            and (steps.next_change_date is null or steps.next_change_date > marker_dates.marker_date)
     cross join rule_numbers
-    where timeline_accumulated.row_kind = 1
 ),
 
 snapshots as (
     select
         user_id,
         as_of_date,
-        max(case when offset_days = 0 then watch_days_to_date end)
-        - max(case when offset_days = window_30d_days then watch_days_to_date end) as watch_days_30d,
-        max(case when offset_days = 0 then watch_days_to_date end)
-        - max(case when offset_days = window_90d_days then watch_days_to_date end) as watch_days_90d,
-        max(case when offset_days = 0 then interactions_to_date end)
-        - max(case when offset_days = window_30d_days then interactions_to_date end) as interactions_30d,
-        max(case when offset_days = 0 then interactions_to_date end)
-        - max(case when offset_days = window_90d_days then interactions_to_date end) as interactions_90d,
+        -- before the user's first step a cumulative value is 0
+        coalesce(max(case when offset_days = 0 then watch_days_to_date end), 0)
+        - coalesce(max(case when offset_days = window_30d_days then watch_days_to_date end), 0) as watch_days_30d,
+        coalesce(max(case when offset_days = 0 then watch_days_to_date end), 0)
+        - coalesce(max(case when offset_days = window_90d_days then watch_days_to_date end), 0) as watch_days_90d,
+        coalesce(max(case when offset_days = 0 then interactions_to_date end), 0)
+        - coalesce(max(case when offset_days = window_30d_days then interactions_to_date end), 0) as interactions_30d,
+        coalesce(max(case when offset_days = 0 then interactions_to_date end), 0)
+        - coalesce(max(case when offset_days = window_90d_days then interactions_to_date end), 0) as interactions_90d,
         max(case when offset_days = 0 then purchases_365d_to_date end) as purchases_365d,
         max(case when offset_days = 0 then net_gmv_365d_to_date end) as net_gmv_365d,
         max(case when offset_days = 0 then f_value_to_date end) as f_value,
@@ -358,35 +323,41 @@ irregular_purchases as (
     where not is_regular
 ),
 
+as_of_windows as (
+    select
+        as_of_dates.as_of_date,
+        cast({{ dbt.dateadd('day', '-1 * rule_numbers.silent_after_days', 'as_of_dates.as_of_date') }} as date)
+            as silent_window_start_date
+    from as_of_dates
+    cross join rule_numbers
+),
+
 irregular_by_date as (
     select
         irregular_purchases.user_id,
-        as_of_dates.as_of_date,
+        as_of_windows.as_of_date,
         max(irregular_purchases.paid_date) as last_irregular_purchase_date,
         max(
             case
-                when irregular_purchases.paid_date
-                    <= cast({{ dbt.dateadd('day', '-1 * rule_numbers.silent_after_days', 'as_of_dates.as_of_date') }} as date)
+                when irregular_purchases.paid_date <= as_of_windows.silent_window_start_date
                     then irregular_purchases.paid_date
             end
         ) as irregular_active_date_before_window,
         min(
             case
-                when irregular_purchases.paid_date
-                    > cast({{ dbt.dateadd('day', '-1 * rule_numbers.silent_after_days', 'as_of_dates.as_of_date') }} as date)
+                when irregular_purchases.paid_date > as_of_windows.silent_window_start_date
                     then irregular_purchases.paid_date
             end
         ) as irregular_active_date_in_window
     from irregular_purchases
-    inner join as_of_dates
+    inner join as_of_windows
         on
-            irregular_purchases.purchase_start_date <= as_of_dates.as_of_date
+            irregular_purchases.purchase_start_date <= as_of_windows.as_of_date
             and (
                 irregular_purchases.purchase_end_date is null
-                or as_of_dates.as_of_date < irregular_purchases.purchase_end_date
+                or irregular_purchases.purchase_end_date > as_of_windows.as_of_date
             )
-    cross join rule_numbers
-    group by irregular_purchases.user_id, as_of_dates.as_of_date
+    group by irregular_purchases.user_id, as_of_windows.as_of_date
 ),
 
 combined as (
@@ -429,40 +400,51 @@ combined as (
             and user_dates.as_of_date = irregular_by_date.as_of_date
 ),
 
+combined_dated as (
+    select
+        *,
+        {{ dbt.datediff('first_seen_date', 'as_of_date', 'day') }}
+            as days_since_first_seen,
+        {{ dbt.datediff('last_active_date', 'as_of_date', 'day') }}
+            as days_since_last_active,
+        {{ dbt.datediff('last_purchase_date', 'as_of_date', 'day') }}
+            as recency_days
+    from combined
+),
+
 final as (
     select
-        cast(combined.user_id as {{ dbt.type_string() }}) as user_id,
-        cast(combined.as_of_date as date) as as_of_date,
-        cast(combined.first_seen_date as date) as first_seen_date,
-        cast({{ dbt.datediff('combined.first_seen_date', 'combined.as_of_date', 'day') }} as integer)
-            as days_since_first_seen,
-        cast(combined.last_active_date as date) as last_active_date,
-        cast({{ dbt.datediff('combined.last_active_date', 'combined.as_of_date', 'day') }} as integer)
-            as days_since_last_active,
-        cast(combined.watch_days_30d as integer) as watch_days_30d,
-        cast(combined.watch_days_90d as integer) as watch_days_90d,
-        cast(combined.interactions_30d as integer) as interactions_30d,
-        cast(combined.interactions_90d as integer) as interactions_90d,
-        cast(combined.purchases_365d as integer) as purchases_365d,
-        cast(combined.net_gmv_365d as decimal(18, 2)) as net_gmv_365d,
-        cast(combined.lifetime_purchases as integer) as lifetime_purchases,
-        cast(combined.last_purchase_date as date) as last_purchase_date,
-        cast({{ dbt.datediff('combined.last_purchase_date', 'combined.as_of_date', 'day') }} as integer)
-            as recency_days,
-        cast(combined.f_value as integer) as f_value,
-        cast(combined.m_value as decimal(18, 2)) as m_value,
-        cast(combined.active_date_before_window as date) as active_date_before_window,
-        cast(combined.first_active_date_in_window as date) as first_active_date_in_window,
+        cast(combined_dated.user_id as {{ dbt.type_string() }}) as user_id,
+        cast(combined_dated.as_of_date as date) as as_of_date,
+        cast(combined_dated.first_seen_date as date) as first_seen_date,
+        cast(combined_dated.days_since_first_seen as integer) as days_since_first_seen,
+        cast(combined_dated.last_active_date as date) as last_active_date,
+        cast(combined_dated.days_since_last_active as integer) as days_since_last_active,
+        cast(combined_dated.watch_days_30d as integer) as watch_days_30d,
+        cast(combined_dated.watch_days_90d as integer) as watch_days_90d,
+        cast(combined_dated.interactions_30d as integer) as interactions_30d,
+        cast(combined_dated.interactions_90d as integer) as interactions_90d,
+        cast(combined_dated.purchases_365d as integer) as purchases_365d,
+        cast(combined_dated.net_gmv_365d as decimal(18, 2)) as net_gmv_365d,
+        cast(combined_dated.lifetime_purchases as integer) as lifetime_purchases,
+        cast(combined_dated.last_purchase_date as date) as last_purchase_date,
+        cast(combined_dated.recency_days as integer) as recency_days,
+        cast(combined_dated.f_value as integer) as f_value,
+        cast(combined_dated.m_value as decimal(18, 2)) as m_value,
+        cast(combined_dated.active_date_before_window as date) as active_date_before_window,
+        cast(combined_dated.first_active_date_in_window as date) as first_active_date_in_window,
         -- the spec's comeback inside the last silent_after_days days: only the first active day
         -- there can follow churn_after_days inactive days (silent_after_days <= churn_after_days)
         cast(
             coalesce(
-                {{ dbt.datediff('combined.active_date_before_window', 'combined.first_active_date_in_window', 'day') }}
+                {{ dbt.datediff(
+                    'combined_dated.active_date_before_window', 'combined_dated.first_active_date_in_window', 'day'
+                ) }}
                 > rule_numbers.churn_after_days,
                 false
             ) as boolean
         ) as has_comeback_in_window
-    from combined
+    from combined_dated
     cross join rule_numbers
 )
 

@@ -160,7 +160,7 @@ later_purchases as (
     inner join purchases
         on
             last_cart_dates.user_id = purchases.user_id
-            and purchases.paid_date >= last_cart_dates.last_cart_date
+            and last_cart_dates.last_cart_date <= purchases.paid_date
 ),
 
 cart_followup as (
@@ -170,7 +170,8 @@ cart_followup as (
         cast(
             {{ dbt.dateadd('day', 'rule_numbers.cart_followup_after_days', 'last_cart_dates.last_cart_date') }} as date
         ) as triggered_date,
-        {{ dbt.datediff('last_cart_dates.last_cart_date', 'as_of.as_of_date', 'day') }} as evidence_value
+        {{ dbt.datediff('last_cart_dates.last_cart_date', 'as_of.as_of_date', 'day') }}
+            as evidence_value
     from last_cart_dates
     cross join as_of
     cross join rule_numbers

@@ -67,8 +67,8 @@ conversions as (
     inner join purchases
         on
             campaign_users_dated.user_id = purchases.user_id
-            and purchases.paid_at > campaign_users_dated.sent_at
-            and purchases.paid_at <= campaign_users_dated.attribution_ends_at
+            and campaign_users_dated.sent_at < purchases.paid_at
+            and campaign_users_dated.attribution_ends_at >= purchases.paid_at
     group by campaign_users_dated.campaign_id, campaign_users_dated.user_id
 ),
 
@@ -83,7 +83,7 @@ users_tiered as (
         conversions.user_id is not null as is_converted,
         coalesce(conversions.converted_net_gmv, 0) as converted_net_gmv,
         {%- for family in tier_families() %}
-        coalesce(tiers_as_of.{{ family }}, 'not_known') as {{ family }},
+            coalesce(tiers_as_of.{{ family }}, 'not_known') as {{ family }},
         {%- endfor %}
         'all' as all_users
     from campaign_users_dated
@@ -100,20 +100,20 @@ users_tiered as (
 -- one row per user and family; the family `all` (tier `all`) is the whole campaign
 users_by_family as (
     {%- for family in tier_families() + ['all_users'] %}
-    select
-        campaign_id,
-        user_id,
-        is_treated,
-        has_opened,
-        is_converted,
-        converted_net_gmv,
-        sent_date,
-        '{{ 'all' if family == 'all_users' else family }}' as tier_family,
-        {{ family }} as tier_code
-    from users_tiered
-    {%- if not loop.last %}
-    union all
-    {%- endif %}
+        select
+            campaign_id,
+            user_id,
+            is_treated,
+            has_opened,
+            is_converted,
+            converted_net_gmv,
+            sent_date,
+            '{{ 'all' if family == 'all_users' else family }}' as tier_family,
+            {{ family }} as tier_code
+        from users_tiered
+        {%- if not loop.last %}
+            union all
+        {%- endif %}
     {%- endfor %}
 ),
 

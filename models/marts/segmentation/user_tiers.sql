@@ -1,15 +1,21 @@
+{#-
+    The tiers as of D: the slice at D of int_user_tiers_assigned, the chain that also gives
+    every period end of user_tier_history (so the history's last row is this table), with
+    labels, playbook and, per family, the previous different tier and the date the current
+    tier began (from the history).
+-#}
 with
 
-facts as (
-    select * from {{ ref('user_facts') }}
+tiers_as_of as (
+    select * from {{ ref('int_user_tiers_assigned') }}
 ),
 
-rfm as (
-    select * from {{ ref('user_rfm') }}
+family_history as (
+    select * from {{ ref('int_user_tiers_unpivoted') }}
 ),
 
-thresholds as (
-    select * from {{ ref('seg_thresholds') }}
+as_of as (
+    select * from {{ ref('int_as_of_date') }}
 ),
 
 tier_labels as (
@@ -20,80 +26,37 @@ tier_playbook as (
     select * from {{ ref('tier_playbook') }}
 ),
 
-users_with_rfm as (
-    select
-        facts.user_id,
-        facts.as_of_date,
-        facts.days_since_first_seen,
-        facts.days_since_last_active,
-        facts.watch_days_30d,
-        facts.watch_days_90d,
-        facts.interactions_30d,
-        facts.interactions_90d,
-        facts.purchases_365d,
-        facts.lifetime_purchases,
-        {{ dbt.datediff('facts.last_comeback_date', 'facts.as_of_date', 'day') }}
-            as days_since_last_comeback,
-        rfm.user_id is not null as is_rfm_buyer,
-        rfm.rfm_segment as buyer_rfm_segment,
-        rfm.m_cume_count,
-        rfm.buyer_count
-    from facts
-    left join rfm
-        on facts.user_id = rfm.user_id
+tiers as (
+    select tiers_as_of.*
+    from tiers_as_of
+    inner join as_of
+        on tiers_as_of.as_of_date = as_of.as_of_date
 ),
 
--- each family: rules top-down, first match wins (spec "Tier families")
-tiers as (
+-- the current spell of each family began at the user's latest change (or entry) by D
+latest_changes as (
     select
         user_id,
-        as_of_date,
-        case
-            when
-                purchases_365d >= {{ threshold('core_min_purchases_365d') }}
-                and watch_days_90d >= {{ threshold('core_min_watch_days_90d') }}
-                and interactions_90d >= {{ threshold('core_min_interactions_90d') }}
-                then 'core_fan'
-            when
-                purchases_365d <= {{ threshold('potential_max_purchases_365d') }}
-                and watch_days_30d >= {{ threshold('potential_min_watch_days_30d') }}
-                and interactions_30d >= {{ threshold('potential_min_interactions_30d') }}
-                then 'potential'
-            when
-                days_since_first_seen < {{ threshold('new_window_days') }}
-                and lifetime_purchases = 0
-                then 'new_visitor'
-            when purchases_365d > 0
-                then 'regular'
-            else 'casual'
-        end as value_tier,
-        case
-            when days_since_first_seen < {{ threshold('lifecycle_new_days') }}
-                then 'new'
-            when
-                days_since_last_active < {{ threshold('silent_after_days') }}
-                and days_since_last_comeback < {{ threshold('silent_after_days') }}
-                then 'reactivated'
-            when days_since_last_active < {{ threshold('silent_after_days') }}
-                then 'active'
-            when days_since_last_active < {{ threshold('churn_after_days') }}
-                then 'silent'
-            else 'churned'
-        end as lifecycle_stage,
-        -- cume_dist = k / n compared exactly: k > n x (1 - share) in decimals
-        case
-            when not is_rfm_buyer
-                then 'none'
-            when m_cume_count > buyer_count * (1 - {{ threshold('spend_high_share') }})
-                then 'high'
-            when
-                m_cume_count
-                > buyer_count * (1 - {{ threshold('spend_high_share') }} - {{ threshold('spend_mid_share') }})
-                then 'mid'
-            else 'low'
-        end as spend_tier,
-        coalesce(buyer_rfm_segment, 'non_buyer') as rfm_segment
-    from users_with_rfm
+        tier_family,
+        period_end as tier_since,
+        previous_tier_code,
+        row_number() over (partition by user_id, tier_family order by period_end desc) as change_rank
+    from family_history
+    where is_change
+),
+
+spells as (
+    select
+        {%- for family in tier_families() %}
+            max(case when latest_changes.tier_family = '{{ family }}' then latest_changes.tier_since end)
+                as {{ family }}_since,
+            max(case when latest_changes.tier_family = '{{ family }}' then latest_changes.previous_tier_code end)
+                as previous_{{ family }},
+        {%- endfor %}
+        latest_changes.user_id
+    from latest_changes
+    where latest_changes.change_rank = 1
+    group by latest_changes.user_id
 ),
 
 final as (
@@ -124,8 +87,14 @@ final as (
         cast(
             least(value_playbook.max_touches_per_week, lifecycle_playbook.max_touches_per_week) as integer
         ) as max_touches_per_week,
+        {%- for family in tier_families() %}
+            cast(spells.previous_{{ family }} as string) as previous_{{ family }},
+            cast(spells.{{ family }}_since as date) as {{ family }}_since,
+        {%- endfor %}
         cast(tiers.as_of_date as date) as as_of_date
     from tiers
+    left join spells
+        on tiers.user_id = spells.user_id
     left join tier_labels as value_labels
         on
             value_labels.family = 'value_tier'

@@ -15,9 +15,10 @@ pairs as (
         tier_family,
         coalesce(previous_tier_code, '(none)') as from_tier,
         tier_code as to_tier,
+        direction,
         count(*) as user_count
     from family_history
-    group by period_end, tier_family, coalesce(previous_tier_code, '(none)'), tier_code
+    group by period_end, tier_family, coalesce(previous_tier_code, '(none)'), tier_code, direction
 ),
 
 -- every user of a tier at the previous period end is at some tier now (a known user stays
@@ -42,6 +43,7 @@ final as (
             {{ divide_exact('pairs_with_totals.user_count', 'pairs_with_totals.from_tier_user_count') }}
             as decimal(18, 6)
         ) as transition_rate,
+        cast(pairs_with_totals.direction as string) as direction,
         cast(pairs_with_totals.from_tier = pairs_with_totals.to_tier as boolean) as is_stay,
         cast(pairs_with_totals.from_tier = '(none)' as boolean) as is_entry
     from pairs_with_totals

@@ -60,10 +60,8 @@ parsed as (
 
 {% if is_incremental() %}
 
-loaded as (
-    select * from {{ this }}
-),
-
+-- the loaded rows are read in three narrow passes (keys, affected partitions, other copies)
+-- rather than one wide copy of the whole table
 new_partitions as (
     select distinct
         coalesce(
@@ -78,13 +76,12 @@ affected_partitions as (
     select _partition_date from new_partitions
     union
     select loaded._partition_date
-    from loaded
-    inner join parsed
-        on loaded.event_id = parsed.event_id
+    from {{ this }} as loaded
+    where loaded.event_id in (select parsed.event_id from parsed)
     union
-    select _partition_date
-    from loaded
-    where reject_reason = 'future_timestamp' and event_at <= {{ build_clock() }} + interval 1 day
+    select loaded._partition_date
+    from {{ this }} as loaded
+    where loaded.reject_reason = 'future_timestamp' and loaded.event_at <= {{ build_clock() }} + interval 1 day
 ),
 
 batch as (
@@ -97,9 +94,8 @@ batch as (
         {% for column in parsed_columns %}loaded.{{ column }},
         {% endfor -%}
         true as is_written
-    from loaded
-    inner join affected_partitions
-        on loaded._partition_date = affected_partitions._partition_date
+    from {{ this }} as loaded
+    where loaded._partition_date in (select affected_partitions._partition_date from affected_partitions)
 ),
 
 -- other loaded copies of the batch's event_ids: ranked with the batch, not rewritten
@@ -108,12 +104,10 @@ rank_context as (
         {% for column in parsed_columns %}loaded.{{ column }},
         {% endfor -%}
         false as is_written
-    from loaded
-    left join affected_partitions
-        on loaded._partition_date = affected_partitions._partition_date
+    from {{ this }} as loaded
     where
-        affected_partitions._partition_date is null
-        and loaded.event_id in (select batch.event_id from batch)
+        loaded.event_id in (select batch.event_id from batch)
+        and loaded._partition_date not in (select affected_partitions._partition_date from affected_partitions)
 ),
 
 rows_to_check as (
@@ -124,12 +118,12 @@ rows_to_check as (
 
 {% else %}
 
-rows_to_check as (
-    select
-        *,
-        true as is_written
-    from parsed
-),
+    rows_to_check as (
+        select
+            *,
+            true as is_written
+        from parsed
+    ),
 
 {% endif %}
 
