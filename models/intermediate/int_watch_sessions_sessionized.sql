@@ -105,7 +105,7 @@ restreamed_sessions as (
     where
         previous_sessions.session_date < recompute_from.start_date
         and open_sessions.session_id is null
-        and not ({{ dbt.equals('previous_sessions.stream_ended_at', 'live_streams.ended_at') }})
+        and not (previous_sessions.stream_ended_at is not distinct from live_streams.ended_at)
 ),
 
 room_events as (
@@ -320,18 +320,18 @@ changed_older_sessions as (
     where
         sessions_recomputed.session_date < recompute_from.start_date
         and not (
-            {{ dbt.equals('sessions_recomputed.watch_seconds', 'previous_sessions.watch_seconds') }}
-            and {{ dbt.equals('sessions_recomputed.seconds_to_leave', 'previous_sessions.seconds_to_leave') }}
-            and {{ dbt.equals('sessions_recomputed.seconds_to_next_enter', 'previous_sessions.seconds_to_next_enter') }}
-            and {{ dbt.equals('sessions_recomputed.seconds_to_stream_end', 'previous_sessions.seconds_to_stream_end') }}
-            and {{ dbt.equals('sessions_recomputed.end_reason', 'previous_sessions.end_reason') }}
-            and {{ dbt.equals('sessions_recomputed.leave_at', 'previous_sessions.leave_at') }}
-            and {{ dbt.equals('sessions_recomputed.next_enter_at', 'previous_sessions.next_enter_at') }}
-            and {{ dbt.equals('sessions_recomputed.stream_ended_at', 'previous_sessions.stream_ended_at') }}
-            and {{ dbt.equals('sessions_recomputed.leave_date', 'previous_sessions.leave_date') }}
-            and {{ dbt.equals('sessions_recomputed.next_enter_date', 'previous_sessions.next_enter_date') }}
-            and {{ dbt.equals('sessions_recomputed.stream_ended_date', 'previous_sessions.stream_ended_date') }}
-            and {{ dbt.equals('sessions_recomputed.settled_date', 'previous_sessions.settled_date') }}
+            sessions_recomputed.watch_seconds is not distinct from previous_sessions.watch_seconds
+            and sessions_recomputed.seconds_to_leave is not distinct from previous_sessions.seconds_to_leave
+            and sessions_recomputed.seconds_to_next_enter is not distinct from previous_sessions.seconds_to_next_enter
+            and sessions_recomputed.seconds_to_stream_end is not distinct from previous_sessions.seconds_to_stream_end
+            and sessions_recomputed.end_reason is not distinct from previous_sessions.end_reason
+            and sessions_recomputed.leave_at is not distinct from previous_sessions.leave_at
+            and sessions_recomputed.next_enter_at is not distinct from previous_sessions.next_enter_at
+            and sessions_recomputed.stream_ended_at is not distinct from previous_sessions.stream_ended_at
+            and sessions_recomputed.leave_date is not distinct from previous_sessions.leave_date
+            and sessions_recomputed.next_enter_date is not distinct from previous_sessions.next_enter_date
+            and sessions_recomputed.stream_ended_date is not distinct from previous_sessions.stream_ended_date
+            and sessions_recomputed.settled_date is not distinct from previous_sessions.settled_date
         )
 ),
 

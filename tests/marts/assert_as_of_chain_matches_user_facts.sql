@@ -26,22 +26,21 @@ compared as (
     select
         facts.user_id,
         snapshot_at_d.user_id is null as is_missing,
-        {{ dbt.equals('facts.days_since_first_seen', 'snapshot_at_d.days_since_first_seen') }} as same_first_seen,
-        {{ dbt.equals('facts.last_active_date', 'snapshot_at_d.last_active_date') }} as same_last_active,
-        {{ dbt.equals('facts.watch_days_30d', 'snapshot_at_d.watch_days_30d') }}
-        and {{ dbt.equals('facts.watch_days_90d', 'snapshot_at_d.watch_days_90d') }} as same_watch_days,
-        {{ dbt.equals('facts.interactions_30d', 'snapshot_at_d.interactions_30d') }}
-        and {{ dbt.equals('facts.interactions_90d', 'snapshot_at_d.interactions_90d') }} as same_interactions,
-        {{ dbt.equals('facts.purchases_365d', 'snapshot_at_d.purchases_365d') }}
-        and {{ dbt.equals('facts.net_gmv_365d', 'snapshot_at_d.net_gmv_365d') }}
-        and {{ dbt.equals('facts.lifetime_purchases', 'snapshot_at_d.lifetime_purchases') }}
-        and {{ dbt.equals('facts.last_purchase_date', 'snapshot_at_d.last_purchase_date') }} as same_purchases,
+        facts.days_since_first_seen is not distinct from snapshot_at_d.days_since_first_seen as same_first_seen,
+        facts.last_active_date is not distinct from snapshot_at_d.last_active_date as same_last_active,
+        facts.watch_days_30d is not distinct from snapshot_at_d.watch_days_30d
+        and facts.watch_days_90d is not distinct from snapshot_at_d.watch_days_90d as same_watch_days,
+        facts.interactions_30d is not distinct from snapshot_at_d.interactions_30d
+        and facts.interactions_90d is not distinct from snapshot_at_d.interactions_90d as same_interactions,
+        facts.purchases_365d is not distinct from snapshot_at_d.purchases_365d
+        and facts.net_gmv_365d is not distinct from snapshot_at_d.net_gmv_365d
+        and facts.lifetime_purchases is not distinct from snapshot_at_d.lifetime_purchases
+        and facts.last_purchase_date is not distinct from snapshot_at_d.last_purchase_date as same_purchases,
         -- a comeback within the last silent_after_days days
-        {{ dbt.equals(
-            'coalesce(' ~ dbt.datediff('facts.last_comeback_date', 'facts.as_of_date', 'day')
-            ~ ' < ' ~ threshold('silent_after_days') ~ ', false)',
-            'snapshot_at_d.has_comeback_in_window'
-        ) }} as same_comeback
+        coalesce(
+            {{ dbt.datediff('facts.last_comeback_date', 'facts.as_of_date', 'day') }} < {{ threshold('silent_after_days') }},
+            false
+        ) = snapshot_at_d.has_comeback_in_window as same_comeback
     from facts
     left join snapshot_at_d
         on facts.user_id = snapshot_at_d.user_id
