@@ -1,0 +1,83 @@
+"""A Parquet event_at typed as a timestamp (zoned, naive or a date) is read typed and means the same
+instant as its text in a CSV; copies across typed and text files are ranked by parsed values."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import duckdb
+from dbt_harness import EXAMPLES_RAW, STAGING_SELECT, build, ledger, query
+
+# business time zone Asia/Shanghai (UTC+8)
+TEXT_ROWS = [
+    # e1 again as text in another notation: the same instant as the zoned Parquet copy
+    ("e1", "u1", "like", "2025-03-02T00:30:00+08:00"),
+    ("e5", "u5", "like", "2025-03-01 16:00:00"),
+    ("e6", "u6", "like", "2025/03/01 10:00"),  # not the contract's format
+    ("e7", "u7", "like", None),
+]
+
+
+def _write(raw: Path) -> None:
+    folder = raw / "events"
+    folder.mkdir(parents=True)
+    shutil.copy(EXAMPLES_RAW / "orders.csv", raw / "orders.csv")
+    con = duckdb.connect()
+    con.execute("set TimeZone = 'America/New_York'")  # the reader must not depend on the session zone
+    con.execute(f"""
+        copy (
+            select * from (values
+                ('e1', 'u1', 'like', timestamptz '2025-03-01 16:30:00+00'),
+                ('e2', 'u2', 'like', timestamptz '2025-03-01 15:59:59+00'),
+                ('e8', 'u8', 'like', cast(null as timestamptz))
+            ) as t(event_id, user_id, event_type, event_at)
+        ) to '{folder / "a-zoned.parquet"}' (format parquet)
+    """)
+    con.execute(f"""
+        copy (select 'e3' as event_id, 'u3' as user_id, 'like' as event_type,
+                     timestamp '2025-03-01 15:59:59' as event_at)
+        to '{folder / "b-naive.parquet"}' (format parquet)
+    """)
+    con.execute(f"""
+        copy (select 'e4' as event_id, 'u4' as user_id, 'like' as event_type, date '2025-03-01' as event_at)
+        to '{folder / "c-date.parquet"}' (format parquet)
+    """)
+    con.close()
+    lines = ["event_id,user_id,event_type,event_at"]
+    lines += [",".join(value or "" for value in row) for row in TEXT_ROWS]
+    (folder / "d-text.csv").write_text("\n".join(lines) + "\n")
+
+
+def test_typed_parquet_timestamps_mean_the_same_instant_as_text(tmp_path: Path) -> None:
+    raw = tmp_path / "raw"
+    _write(raw)
+    db = tmp_path / "w.duckdb"
+    result = build(raw, db, as_of="2025-03-31", select=STAGING_SELECT)
+    assert result.returncode == 0, result.stdout[-4000:]
+    rows = query(db, """
+        select event_id, cast(event_at as varchar) as event_at, cast(event_date as varchar) as event_date,
+               event_hour
+        from stg_live__events order by event_id
+    """)
+    assert rows.values.tolist() == [
+        ["e1", "2025-03-01 16:30:00", "2025-03-02", 0],
+        ["e2", "2025-03-01 15:59:59", "2025-03-01", 23],
+        ["e3", "2025-03-01 15:59:59", "2025-03-01", 23],  # a naive Parquet timestamp is UTC
+        ["e4", "2025-03-01 00:00:00", "2025-03-01", 8],  # a date is midnight UTC
+        ["e5", "2025-03-01 16:00:00", "2025-03-02", 0],
+    ]
+    counts = ledger(db)
+    assert counts[("events", "kept", "")] == 5
+    assert counts[("events", "duplicate", "duplicate")] == 1  # e1 in two files and two notations
+    assert counts[("events", "set_aside", "unparseable")] == 1  # e6
+    assert counts[("events", "set_aside", "missing_value")] == 2  # e7 (empty text), e8 (null typed)
+    # the kept copy of e1 does not depend on read order: the copies tie on every parsed value, so
+    # the file name decides
+    kept = query(db, """
+        select _source_file from base_live__events where event_id = 'e1' and not is_duplicate
+    """)
+    assert kept._source_file[0].endswith("a-zoned.parquet")
+    # and the Parquet values really took the typed route (their text is null)
+    typed = query(db, "select count(event_at__utc) as typed, count(event_at) as text from raw.events")
+    assert (typed.typed[0], typed.text[0]) == (4, 3)
