@@ -87,27 +87,28 @@ watch_sessions as (
 
 {% endif %}
 
--- the one pass over events: every per-user event count is a column here
+-- the one pass over events: every per-user event count is a column here (an aggregate's
+-- FILTER clause is about twice as fast as sum(case ...) on DuckDB, and Spark has it too)
 event_days as (
     select
         user_id,
         event_date as activity_date,
         count(*) as events,
-        sum(case when event_type in ('like', 'comment', 'share', 'follow', 'gift') then 1 else 0 end)
+        count(*) filter (where event_type in ('like', 'comment', 'share', 'follow', 'gift'))
             as interactions,
-        sum(case when event_type = 'like' then 1 else 0 end) as like_batches,
-        sum(case when event_type = 'comment' then 1 else 0 end) as comment_events,
-        sum(case when event_type = 'share' then 1 else 0 end) as share_events,
-        sum(case when event_type = 'follow' then 1 else 0 end) as follows,
-        sum(case when event_type = 'gift' then 1 else 0 end) as gifts,
-        sum(case when event_type = 'gift' then event_value end) as gift_value,
-        sum(case when event_type = 'enter_room' then 1 else 0 end) as room_enters,
-        sum(case when event_type = 'product_impression' then 1 else 0 end) as product_impressions,
-        sum(case when event_type = 'product_click' then 1 else 0 end) as product_clicks,
-        sum(case when event_type = 'add_to_cart' then 1 else 0 end) as add_to_carts,
-        sum(case when event_type = 'favorite' then 1 else 0 end) as favorites,
-        sum(case when event_type = 'coupon_claim' then 1 else 0 end) as coupon_claims,
-        max(case when event_type = 'add_to_cart' then event_at end) as last_add_to_cart_at
+        count(*) filter (where event_type = 'like') as like_batches,
+        count(*) filter (where event_type = 'comment') as comment_events,
+        count(*) filter (where event_type = 'share') as share_events,
+        count(*) filter (where event_type = 'follow') as follows,
+        count(*) filter (where event_type = 'gift') as gifts,
+        sum(event_value) filter (where event_type = 'gift') as gift_value,
+        count(*) filter (where event_type = 'enter_room') as room_enters,
+        count(*) filter (where event_type = 'product_impression') as product_impressions,
+        count(*) filter (where event_type = 'product_click') as product_clicks,
+        count(*) filter (where event_type = 'add_to_cart') as add_to_carts,
+        count(*) filter (where event_type = 'favorite') as favorites,
+        count(*) filter (where event_type = 'coupon_claim') as coupon_claims,
+        max(event_at) filter (where event_type = 'add_to_cart') as last_add_to_cart_at
     from events
     group by user_id, event_date
 ),
@@ -118,29 +119,17 @@ watch_days as (
         session_date as activity_date,
         count(*) as watch_sessions,
         sum(watch_seconds) as watch_seconds,
-        sum(case when is_late_night then 1 else 0 end) as late_night_watch_sessions,
-        sum(case when is_late_night then watch_seconds else 0 end) as late_night_watch_seconds,
+        count(*) filter (where is_late_night) as late_night_watch_sessions,
+        coalesce(sum(watch_seconds) filter (where is_late_night), 0) as late_night_watch_seconds,
         max(settled_date) as watch_settled_date
     from watch_sessions
     group by user_id, session_date
 ),
 
-user_days as (
-    select
-        user_id,
-        activity_date
-    from event_days
-    union
-    select
-        user_id,
-        activity_date
-    from watch_days
-),
-
 final as (
     select
-        user_days.user_id,
-        user_days.activity_date,
+        coalesce(event_days.user_id, watch_days.user_id) as user_id,
+        coalesce(event_days.activity_date, watch_days.activity_date) as activity_date,
         cast(coalesce(event_days.events, 0) as bigint) as events,
         cast(coalesce(event_days.interactions, 0) as bigint) as interactions,
         cast(coalesce(event_days.like_batches, 0) as bigint) as like_batches,
@@ -166,15 +155,12 @@ final as (
         -- ended on a later day) they must be recomputed from the sessions as of the date
         watch_days.watch_settled_date,
         cast('{{ run_started_at.strftime("%Y-%m-%d %H:%M:%S.%f") }}' as timestamp) as _loaded_at
-    from user_days
-    left join event_days
+    -- a user's day with events, a watch session, or both
+    from event_days
+    full outer join watch_days
         on
-            user_days.user_id = event_days.user_id
-            and user_days.activity_date = event_days.activity_date
-    left join watch_days
-        on
-            user_days.user_id = watch_days.user_id
-            and user_days.activity_date = watch_days.activity_date
+            event_days.user_id = watch_days.user_id
+            and event_days.activity_date = watch_days.activity_date
 )
 
 select * from final
