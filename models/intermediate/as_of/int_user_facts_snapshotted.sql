@@ -3,12 +3,14 @@
     int_as_of_dates, each exactly as a build with as_of_date = P computes it.
 
     No per-date recomputation: every fact is a step function of the date per user. The user's
-    daily rows (activity days, purchase days, purchase count and GMV changes) become change
-    points; one ordered pass over them gives each step's cumulative values and the date the
-    next step begins, and a step is read at every marker date inside it (P, and P - N for a
-    window (P-N, P] = value at P minus value at P - N). Purchases count on the dates their
-    spans allow (int_purchases_spanned): + at the start, - at the end of the span or of the
-    window. Cost grows with daily rows plus users x dates, not with events x dates.
+    daily rows (activity days, purchase days, purchase count and GMV changes) are summed per
+    marker bucket (the days up to a marker date: P, and P - N for a window (P-N, P] = value at
+    P minus value at P - N); one ordered pass over a user's buckets gives the running values
+    at each marker and the bucket that follows, and a bucket's values are read at every marker
+    up to that next bucket. Purchases count on the dates their spans allow
+    (int_purchases_spanned): + at the start, - at the end of the span or of the window. Cost
+    grows with daily rows plus users x dates, not with events x dates. Users are numbered
+    once, so the sorts and joins on the large inputs compare integers, not strings.
 -#}
 with
 
@@ -47,16 +49,26 @@ last_as_of as (
     from as_of_dates
 ),
 
+-- users numbered once: the large sorts, groupings and joins below compare integers
+users_numbered as (
+    select
+        user_id,
+        first_seen_date,
+        row_number() over (order by user_id) as user_number
+    from known_users
+),
+
 -- a user is in the population from the first as-of date at which they are known (known by
 -- D and first seen by P means known by P: first_seen_date is the earliest of the three ways)
 user_dates as (
     select
-        known_users.user_id,
-        known_users.first_seen_date,
+        users_numbered.user_number,
+        users_numbered.user_id,
+        users_numbered.first_seen_date,
         as_of_dates.as_of_date
-    from known_users
+    from users_numbered
     inner join as_of_dates
-        on known_users.first_seen_date <= as_of_dates.as_of_date
+        on users_numbered.first_seen_date <= as_of_dates.as_of_date
 ),
 
 -- the dates whose cumulative values the rules need: P, P - 30, P - 90 and P - silent_after_days
@@ -80,39 +92,89 @@ marker_dates as (
     cross join marker_offsets
 ),
 
+marker_days as (
+    select distinct marker_date
+    from marker_dates
+),
+
+-- markers numbered in date order; the number after the last one stands for "no next bucket"
+markers_numbered as (
+    select
+        marker_date,
+        row_number() over (order by marker_date) as marker_number
+    from marker_days
+),
+
+marker_bounds as (
+    select
+        min(marker_date) as first_marker_date,
+        max(marker_date) as last_marker_date,
+        max(marker_number) + 1 as end_marker_number
+    from markers_numbered
+),
+
+marker_calendar_days as (
+    {{ date_series('marker_bounds', 'first_marker_date', 'last_marker_date', 'calendar_date') }}
+),
+
+-- the bucket of a date: the first marker on or after it (dates before the first marker are
+-- in the first bucket, dates after D are never read)
+marker_calendar as (
+    select
+        marker_calendar_days.calendar_date,
+        min(markers_numbered.marker_number) as marker_number
+    from marker_calendar_days
+    inner join markers_numbered
+        on marker_calendar_days.calendar_date <= markers_numbered.marker_date
+    group by marker_calendar_days.calendar_date
+),
+
+-- the numbers a user's next bucket can have: a marker's, or the one after the last (none)
+bucket_ends as (
+    select marker_number from markers_numbered
+    union all
+    select end_marker_number as marker_number from marker_bounds
+),
+
+-- the markers read from a bucket: from its own marker up to the one before the user's next
+-- bucket, as a small lookup keyed by both numbers (an equality join instead of a band join)
+marker_reads as (
+    select
+        first_markers.marker_number,
+        bucket_ends.marker_number as next_marker_number,
+        marker_dates.as_of_date,
+        marker_dates.offset_days
+    from markers_numbered as first_markers
+    inner join markers_numbered as read_markers
+        on first_markers.marker_number <= read_markers.marker_number
+    inner join bucket_ends
+        on read_markers.marker_number < bucket_ends.marker_number
+    inner join marker_dates
+        on read_markers.marker_date = marker_dates.marker_date
+),
+
+-- two series of daily changes per user, each summed per marker bucket and run in date order:
+-- activity (active days, watch days, interactions; read at every marker) and purchases
+-- (counts and GMV in their windows; read at P only)
 activity_items as (
     select
         activity_daily.user_id,
         activity_daily.activity_date as timeline_date,
         case when activity_daily.is_event_day then activity_daily.activity_date end as active_date,
-        cast(null as date) as regular_purchase_date,
         case when activity_daily.is_watch_day then 1 else 0 end as watch_day_count,
-        activity_daily.interactions as interaction_count,
-        0 as purchases_365d_change,
-        cast(0 as decimal(18, 2)) as net_gmv_365d_change,
-        0 as f_value_change,
-        cast(0 as decimal(18, 2)) as m_value_change,
-        0 as lifetime_purchases_change
+        activity_daily.interactions as interaction_count
     from activity_daily
     cross join last_as_of
     where activity_daily.activity_date <= last_as_of.as_of_date
-),
-
--- a regular purchase is a purchase from its paid date on at every date up to D: its date is
--- an active day and a purchase date like an event day
-regular_purchase_items as (
-    select distinct
+    union all
+    -- a regular purchase is a purchase from its paid date on at every date up to D: its date
+    -- is an active day like an event day
+    select
         user_id,
         paid_date as timeline_date,
         paid_date as active_date,
-        paid_date as regular_purchase_date,
         0 as watch_day_count,
-        0 as interaction_count,
-        0 as purchases_365d_change,
-        cast(0 as decimal(18, 2)) as net_gmv_365d_change,
-        0 as f_value_change,
-        cast(0 as decimal(18, 2)) as m_value_change,
-        0 as lifetime_purchases_change
+        0 as interaction_count
     from purchase_spans
     where is_regular
 ),
@@ -140,10 +202,7 @@ purchase_change_items as (
     select
         user_id,
         span_start_date as timeline_date,
-        cast(null as date) as active_date,
         cast(null as date) as regular_purchase_date,
-        0 as watch_day_count,
-        0 as interaction_count,
         case when window_365d_end_date > span_start_date then 1 else 0 end as purchases_365d_change,
         case when window_365d_end_date > span_start_date then net_amount else 0 end as net_gmv_365d_change,
         case when rfm_window_end_date > span_start_date then 1 else 0 end as f_value_change,
@@ -154,10 +213,7 @@ purchase_change_items as (
     select
         user_id,
         window_365d_end_date as timeline_date,
-        cast(null as date) as active_date,
         cast(null as date) as regular_purchase_date,
-        0 as watch_day_count,
-        0 as interaction_count,
         -1 as purchases_365d_change,
         -1 * net_amount as net_gmv_365d_change,
         0 as f_value_change,
@@ -169,10 +225,7 @@ purchase_change_items as (
     select
         user_id,
         rfm_window_end_date as timeline_date,
-        cast(null as date) as active_date,
         cast(null as date) as regular_purchase_date,
-        0 as watch_day_count,
-        0 as interaction_count,
         0 as purchases_365d_change,
         cast(0 as decimal(18, 2)) as net_gmv_365d_change,
         -1 as f_value_change,
@@ -184,10 +237,7 @@ purchase_change_items as (
     select
         user_id,
         span_end_date as timeline_date,
-        cast(null as date) as active_date,
         cast(null as date) as regular_purchase_date,
-        0 as watch_day_count,
-        0 as interaction_count,
         0 as purchases_365d_change,
         cast(0 as decimal(18, 2)) as net_gmv_365d_change,
         0 as f_value_change,
@@ -195,97 +245,176 @@ purchase_change_items as (
         -1 as lifetime_purchases_change
     from spans_windowed
     where span_end_date is not null
+    union all
+    -- a regular purchase's date is a purchase date at every date from it on
+    select
+        user_id,
+        paid_date as timeline_date,
+        paid_date as regular_purchase_date,
+        0 as purchases_365d_change,
+        cast(0 as decimal(18, 2)) as net_gmv_365d_change,
+        0 as f_value_change,
+        cast(0 as decimal(18, 2)) as m_value_change,
+        0 as lifetime_purchases_change
+    from purchase_spans
+    where is_regular
 ),
 
-items as (
-    select * from activity_items
-    union all
-    select * from regular_purchase_items
-    union all
-    select purchase_change_items.*
+-- dates before the first marker are in the first bucket; dates after D are never read
+activity_items_clamped as (
+    select
+        users_numbered.user_number,
+        greatest(activity_items.timeline_date, marker_bounds.first_marker_date) as bucket_date,
+        activity_items.active_date,
+        activity_items.watch_day_count,
+        activity_items.interaction_count
+    from activity_items
+    inner join users_numbered
+        on activity_items.user_id = users_numbered.user_id
+    cross join marker_bounds
+),
+
+purchase_items_clamped as (
+    select
+        users_numbered.user_number,
+        greatest(purchase_change_items.timeline_date, marker_bounds.first_marker_date) as bucket_date,
+        purchase_change_items.regular_purchase_date,
+        purchase_change_items.purchases_365d_change,
+        purchase_change_items.net_gmv_365d_change,
+        purchase_change_items.f_value_change,
+        purchase_change_items.m_value_change,
+        purchase_change_items.lifetime_purchases_change
     from purchase_change_items
-    cross join last_as_of
-    where purchase_change_items.timeline_date <= last_as_of.as_of_date
+    inner join users_numbered
+        on purchase_change_items.user_id = users_numbered.user_id
+    cross join marker_bounds
+    where purchase_change_items.timeline_date <= marker_bounds.last_marker_date
 ),
 
--- one row per user and date on which one of the user's step functions changes
-change_points as (
+-- one row per user and marker bucket in which the series changes
+activity_buckets as (
     select
-        user_id,
-        timeline_date as change_date,
-        max(active_date) as active_date,
-        max(regular_purchase_date) as regular_purchase_date,
-        sum(watch_day_count) as watch_day_count,
-        sum(interaction_count) as interaction_count,
-        sum(purchases_365d_change) as purchases_365d_change,
-        sum(net_gmv_365d_change) as net_gmv_365d_change,
-        sum(f_value_change) as f_value_change,
-        sum(m_value_change) as m_value_change,
-        sum(lifetime_purchases_change) as lifetime_purchases_change
-    from items
-    group by user_id, timeline_date
+        activity_items_clamped.user_number,
+        marker_calendar.marker_number,
+        max(activity_items_clamped.active_date) as last_active_date,
+        min(activity_items_clamped.active_date) as first_active_date,
+        sum(activity_items_clamped.watch_day_count) as watch_day_count,
+        sum(activity_items_clamped.interaction_count) as interaction_count
+    from activity_items_clamped
+    inner join marker_calendar
+        on activity_items_clamped.bucket_date = marker_calendar.calendar_date
+    group by activity_items_clamped.user_number, marker_calendar.marker_number
 ),
 
--- each step holds from its change date until the next one
-steps as (
+purchase_buckets as (
     select
-        user_id,
-        change_date,
-        lead(change_date) over (partition by user_id order by change_date) as next_change_date,
-        sum(watch_day_count) over (
-            partition by user_id order by change_date rows between unbounded preceding and current row
+        purchase_items_clamped.user_number,
+        marker_calendar.marker_number,
+        max(purchase_items_clamped.regular_purchase_date) as last_regular_purchase_date,
+        sum(purchase_items_clamped.purchases_365d_change) as purchases_365d_change,
+        sum(purchase_items_clamped.net_gmv_365d_change) as net_gmv_365d_change,
+        sum(purchase_items_clamped.f_value_change) as f_value_change,
+        sum(purchase_items_clamped.m_value_change) as m_value_change,
+        sum(purchase_items_clamped.lifetime_purchases_change) as lifetime_purchases_change
+    from purchase_items_clamped
+    inner join marker_calendar
+        on purchase_items_clamped.bucket_date = marker_calendar.calendar_date
+    group by purchase_items_clamped.user_number, marker_calendar.marker_number
+),
+
+-- the running values at each bucket's marker, and the number of the user's next bucket
+activity_steps as (
+    select
+        activity_buckets.user_number,
+        activity_buckets.marker_number,
+        coalesce(
+            lead(activity_buckets.marker_number) over (
+                partition by activity_buckets.user_number order by activity_buckets.marker_number
+            ),
+            marker_bounds.end_marker_number
+        ) as next_marker_number,
+        sum(activity_buckets.watch_day_count) over (
+            partition by activity_buckets.user_number order by activity_buckets.marker_number
+            rows between unbounded preceding and current row
         ) as watch_days_to_date,
-        sum(interaction_count) over (
-            partition by user_id order by change_date rows between unbounded preceding and current row
+        sum(activity_buckets.interaction_count) over (
+            partition by activity_buckets.user_number order by activity_buckets.marker_number
+            rows between unbounded preceding and current row
         ) as interactions_to_date,
-        sum(purchases_365d_change) over (
-            partition by user_id order by change_date rows between unbounded preceding and current row
-        ) as purchases_365d_to_date,
-        sum(net_gmv_365d_change) over (
-            partition by user_id order by change_date rows between unbounded preceding and current row
-        ) as net_gmv_365d_to_date,
-        sum(f_value_change) over (
-            partition by user_id order by change_date rows between unbounded preceding and current row
-        ) as f_value_to_date,
-        sum(m_value_change) over (
-            partition by user_id order by change_date rows between unbounded preceding and current row
-        ) as m_value_to_date,
-        sum(lifetime_purchases_change) over (
-            partition by user_id order by change_date rows between unbounded preceding and current row
-        ) as lifetime_purchases_to_date,
-        max(active_date) over (
-            partition by user_id order by change_date rows between unbounded preceding and current row
+        max(activity_buckets.last_active_date) over (
+            partition by activity_buckets.user_number order by activity_buckets.marker_number
+            rows between unbounded preceding and current row
         ) as last_active_date_to_date,
-        max(regular_purchase_date) over (
-            partition by user_id order by change_date rows between unbounded preceding and current row
-        ) as last_regular_purchase_date_to_date,
-        -- the first active day after this step's date
-        min(active_date) over (
-            partition by user_id order by change_date rows between 1 following and unbounded following
-        ) as next_active_date_after
-    from change_points
+        -- the first active day after this bucket's marker (and so after every marker read from it)
+        min(activity_buckets.first_active_date) over (
+            partition by activity_buckets.user_number order by activity_buckets.marker_number
+            rows between 1 following and unbounded following
+        ) as next_active_date_after,
+        -- the user's first active day, for the markers before the user's first bucket
+        min(activity_buckets.first_active_date) over (partition by activity_buckets.user_number)
+            as first_active_date_ever
+    from activity_buckets
+    cross join marker_bounds
 ),
 
--- every step read at the marker dates it covers (a small dates table: a band join)
-marker_values as (
+purchase_steps as (
     select
-        steps.*,
-        marker_dates.as_of_date,
-        marker_dates.offset_days,
+        purchase_buckets.user_number,
+        purchase_buckets.marker_number,
+        coalesce(
+            lead(purchase_buckets.marker_number) over (
+                partition by purchase_buckets.user_number order by purchase_buckets.marker_number
+            ),
+            marker_bounds.end_marker_number
+        ) as next_marker_number,
+        sum(purchase_buckets.purchases_365d_change) over (
+            partition by purchase_buckets.user_number order by purchase_buckets.marker_number
+            rows between unbounded preceding and current row
+        ) as purchases_365d_to_date,
+        sum(purchase_buckets.net_gmv_365d_change) over (
+            partition by purchase_buckets.user_number order by purchase_buckets.marker_number
+            rows between unbounded preceding and current row
+        ) as net_gmv_365d_to_date,
+        sum(purchase_buckets.f_value_change) over (
+            partition by purchase_buckets.user_number order by purchase_buckets.marker_number
+            rows between unbounded preceding and current row
+        ) as f_value_to_date,
+        sum(purchase_buckets.m_value_change) over (
+            partition by purchase_buckets.user_number order by purchase_buckets.marker_number
+            rows between unbounded preceding and current row
+        ) as m_value_to_date,
+        sum(purchase_buckets.lifetime_purchases_change) over (
+            partition by purchase_buckets.user_number order by purchase_buckets.marker_number
+            rows between unbounded preceding and current row
+        ) as lifetime_purchases_to_date,
+        max(purchase_buckets.last_regular_purchase_date) over (
+            partition by purchase_buckets.user_number order by purchase_buckets.marker_number
+            rows between unbounded preceding and current row
+        ) as last_regular_purchase_date_to_date
+    from purchase_buckets
+    cross join marker_bounds
+),
+
+-- every activity step read at the markers it covers, pivoted to one row per user and P
+activity_marker_values as (
+    select
+        activity_steps.*,
+        marker_reads.as_of_date,
+        marker_reads.offset_days,
         rule_numbers.window_30d_days,
         rule_numbers.window_90d_days,
         rule_numbers.silent_after_days
-    from steps
-    inner join marker_dates
+    from activity_steps
+    inner join marker_reads
         on
-            steps.change_date <= marker_dates.marker_date
-            and (steps.next_change_date is null or steps.next_change_date > marker_dates.marker_date)
+            activity_steps.marker_number = marker_reads.marker_number
+            and activity_steps.next_marker_number = marker_reads.next_marker_number
     cross join rule_numbers
 ),
 
-snapshots as (
+activity_snapshots as (
     select
-        user_id,
+        user_number,
         as_of_date,
         -- before the user's first step a cumulative value is 0
         coalesce(max(case when offset_days = 0 then watch_days_to_date end), 0)
@@ -296,31 +425,45 @@ snapshots as (
         - coalesce(max(case when offset_days = window_30d_days then interactions_to_date end), 0) as interactions_30d,
         coalesce(max(case when offset_days = 0 then interactions_to_date end), 0)
         - coalesce(max(case when offset_days = window_90d_days then interactions_to_date end), 0) as interactions_90d,
-        max(case when offset_days = 0 then purchases_365d_to_date end) as purchases_365d,
-        max(case when offset_days = 0 then net_gmv_365d_to_date end) as net_gmv_365d,
-        max(case when offset_days = 0 then f_value_to_date end) as f_value,
-        max(case when offset_days = 0 then m_value_to_date end) as m_value,
-        max(case when offset_days = 0 then lifetime_purchases_to_date end) as lifetime_purchases,
         max(case when offset_days = 0 then last_active_date_to_date end) as last_regular_active_date,
-        max(case when offset_days = 0 then last_regular_purchase_date_to_date end) as last_regular_purchase_date,
         max(case when offset_days = silent_after_days then last_active_date_to_date end)
             as regular_active_date_before_window,
-        max(case when offset_days = silent_after_days then next_active_date_after end)
-            as regular_active_date_after_window_start
-    from marker_values
-    group by user_id, as_of_date
+        -- the first active day after P - silent_after_days: read from the bucket covering that
+        -- marker, or the user's first active day when the user's first bucket comes later
+        case
+            when max(case when offset_days = silent_after_days then 1 else 0 end) = 1
+                then max(case when offset_days = silent_after_days then next_active_date_after end)
+            else max(case when offset_days = 0 then first_active_date_ever end)
+        end as regular_active_date_after_window_start
+    from activity_marker_values
+    group by user_number, as_of_date
+),
+
+-- purchase steps are read at P only: one row per user and P
+purchase_snapshots as (
+    select
+        purchase_steps.*,
+        marker_reads.as_of_date
+    from purchase_steps
+    inner join marker_reads
+        on
+            purchase_steps.marker_number = marker_reads.marker_number
+            and purchase_steps.next_marker_number = marker_reads.next_marker_number
+    where marker_reads.offset_days = 0
 ),
 
 -- purchases that are not regular (fully refunded by D, or paid before placed) count only on
 -- the as-of dates inside their span: few rows, looked up directly
 irregular_purchases as (
     select distinct
-        user_id,
-        paid_date,
-        purchase_start_date,
-        purchase_end_date
+        users_numbered.user_number,
+        purchase_spans.paid_date,
+        purchase_spans.purchase_start_date,
+        purchase_spans.purchase_end_date
     from purchase_spans
-    where not is_regular
+    inner join users_numbered
+        on purchase_spans.user_id = users_numbered.user_id
+    where not purchase_spans.is_regular
 ),
 
 as_of_windows as (
@@ -334,7 +477,7 @@ as_of_windows as (
 
 irregular_by_date as (
     select
-        irregular_purchases.user_id,
+        irregular_purchases.user_number,
         as_of_windows.as_of_date,
         max(irregular_purchases.paid_date) as last_irregular_purchase_date,
         max(
@@ -357,7 +500,7 @@ irregular_by_date as (
                 irregular_purchases.purchase_end_date is null
                 or irregular_purchases.purchase_end_date > as_of_windows.as_of_date
             )
-    group by irregular_purchases.user_id, as_of_windows.as_of_date
+    group by irregular_purchases.user_number, as_of_windows.as_of_date
 ),
 
 combined as (
@@ -365,38 +508,42 @@ combined as (
         user_dates.user_id,
         user_dates.as_of_date,
         user_dates.first_seen_date,
-        coalesce(snapshots.watch_days_30d, 0) as watch_days_30d,
-        coalesce(snapshots.watch_days_90d, 0) as watch_days_90d,
-        coalesce(snapshots.interactions_30d, 0) as interactions_30d,
-        coalesce(snapshots.interactions_90d, 0) as interactions_90d,
-        coalesce(snapshots.purchases_365d, 0) as purchases_365d,
-        coalesce(snapshots.net_gmv_365d, 0) as net_gmv_365d,
-        coalesce(snapshots.f_value, 0) as f_value,
-        coalesce(snapshots.m_value, 0) as m_value,
-        coalesce(snapshots.lifetime_purchases, 0) as lifetime_purchases,
-        greatest(snapshots.last_regular_active_date, irregular_by_date.last_irregular_purchase_date)
+        coalesce(activity_snapshots.watch_days_30d, 0) as watch_days_30d,
+        coalesce(activity_snapshots.watch_days_90d, 0) as watch_days_90d,
+        coalesce(activity_snapshots.interactions_30d, 0) as interactions_30d,
+        coalesce(activity_snapshots.interactions_90d, 0) as interactions_90d,
+        coalesce(purchase_snapshots.purchases_365d_to_date, 0) as purchases_365d,
+        coalesce(purchase_snapshots.net_gmv_365d_to_date, 0) as net_gmv_365d,
+        coalesce(purchase_snapshots.f_value_to_date, 0) as f_value,
+        coalesce(purchase_snapshots.m_value_to_date, 0) as m_value,
+        coalesce(purchase_snapshots.lifetime_purchases_to_date, 0) as lifetime_purchases,
+        greatest(activity_snapshots.last_regular_active_date, irregular_by_date.last_irregular_purchase_date)
             as last_active_date,
-        greatest(snapshots.last_regular_purchase_date, irregular_by_date.last_irregular_purchase_date)
+        greatest(purchase_snapshots.last_regular_purchase_date_to_date, irregular_by_date.last_irregular_purchase_date)
             as last_purchase_date,
         -- the latest active day before the last silent_after_days days and the first inside them
         greatest(
-            snapshots.regular_active_date_before_window, irregular_by_date.irregular_active_date_before_window
+            activity_snapshots.regular_active_date_before_window, irregular_by_date.irregular_active_date_before_window
         ) as active_date_before_window,
         least(
             case
-                when snapshots.regular_active_date_after_window_start <= user_dates.as_of_date
-                    then snapshots.regular_active_date_after_window_start
+                when activity_snapshots.regular_active_date_after_window_start <= user_dates.as_of_date
+                    then activity_snapshots.regular_active_date_after_window_start
             end,
             irregular_by_date.irregular_active_date_in_window
         ) as first_active_date_in_window
     from user_dates
-    left join snapshots
+    left join activity_snapshots
         on
-            user_dates.user_id = snapshots.user_id
-            and user_dates.as_of_date = snapshots.as_of_date
+            user_dates.user_number = activity_snapshots.user_number
+            and user_dates.as_of_date = activity_snapshots.as_of_date
+    left join purchase_snapshots
+        on
+            user_dates.user_number = purchase_snapshots.user_number
+            and user_dates.as_of_date = purchase_snapshots.as_of_date
     left join irregular_by_date
         on
-            user_dates.user_id = irregular_by_date.user_id
+            user_dates.user_number = irregular_by_date.user_number
             and user_dates.as_of_date = irregular_by_date.as_of_date
 ),
 

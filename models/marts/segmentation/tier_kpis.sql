@@ -1,7 +1,16 @@
+{#-
+    Tier sizes and money per history date from user_tier_history; how each tier's users stand
+    at the next period end from tier_transition_matrix (its rows from the tier at that period
+    end: every user of P has a tier there, a known user stays known).
+-#}
 with
 
-family_history as (
-    select * from {{ ref('int_user_tiers_unpivoted') }}
+history as (
+    select * from {{ ref('user_tier_history') }}
+),
+
+matrix as (
+    select * from {{ ref('tier_transition_matrix') }}
 ),
 
 as_of_dates as (
@@ -20,47 +29,61 @@ history_dates as (
     where is_history_date
 ),
 
--- each user's tier now and at the next period end, with the tiers' levels (up = higher)
-users_followed as (
+tier_sizes as (
+    {%- for family in tier_families() %}
+        select
+            period_end,
+            '{{ family }}' as tier_family,
+            {{ family }} as tier_code,
+            count(*) as user_count,
+            sum(case when purchases_365d > 0 then 1 else 0 end) as buyer_count,
+            sum(purchases_365d) as purchases_365d,
+            sum(net_gmv_365d) as net_gmv_365d
+        from history
+        group by period_end, {{ family }}
+        {%- if not loop.last %}
+            union all
+        {%- endif %}
+    {%- endfor %}
+),
+
+-- the matrix at the next period end, by the tier its users held at this one (up = higher level)
+tier_moves as (
     select
-        family_history.*,
-        current_labels.tier_level,
-        next_labels.tier_level as next_tier_level
-    from family_history
-    left join tier_labels as current_labels
-        on
-            family_history.tier_family = current_labels.family
-            and family_history.tier_code = current_labels.tier_code
-    left join tier_labels as next_labels
-        on
-            family_history.tier_family = next_labels.family
-            and family_history.next_tier_code = next_labels.tier_code
+        from_period_end as period_end,
+        tier_family,
+        from_tier as tier_code,
+        sum(user_count) as followed_count,
+        sum(case when is_stay then user_count else 0 end) as retained_count,
+        sum(case when direction = 'up' then user_count else 0 end) as moved_up_count,
+        sum(case when direction = 'down' then user_count else 0 end) as moved_down_count
+    from matrix
+    where not is_entry
+    group by from_period_end, tier_family, from_tier
 ),
 
 tier_members as (
     select
-        period_end,
-        tier_family,
-        tier_code,
-        count(*) as user_count,
-        sum(case when purchases_365d > 0 then 1 else 0 end) as buyer_count,
-        sum(purchases_365d) as purchases_365d,
-        sum(net_gmv_365d) as net_gmv_365d,
-        sum(case when next_tier_code is not null then 1 else 0 end) as followed_count,
-        sum(case when next_tier_code = tier_code then 1 else 0 end) as retained_count,
-        sum(case when next_tier_level > tier_level then 1 else 0 end) as moved_up_count,
-        sum(case when next_tier_level < tier_level then 1 else 0 end) as moved_down_count
-    from users_followed
-    group by period_end, tier_family, tier_code
+        tier_sizes.*,
+        tier_moves.followed_count,
+        tier_moves.retained_count,
+        tier_moves.moved_up_count,
+        tier_moves.moved_down_count
+    from tier_sizes
+    left join tier_moves
+        on
+            tier_sizes.period_end = tier_moves.period_end
+            and tier_sizes.tier_family = tier_moves.tier_family
+            and tier_sizes.tier_code = tier_moves.tier_code
 ),
 
 populations as (
     select
         period_end,
         tier_family,
-        count(*) as user_count,
+        sum(user_count) as user_count,
         sum(net_gmv_365d) as net_gmv_365d
-    from family_history
+    from tier_sizes
     group by period_end, tier_family
 ),
 

@@ -2,7 +2,7 @@
     The tiers as of D: the slice at D of int_user_tiers_assigned, the chain that also gives
     every period end of user_tier_history (so the history's last row is this table), with
     labels, playbook and, per family, the previous different tier and the date the current
-    tier began (from the history).
+    tier began (the user's latest row of tier_transitions in the family).
 -#}
 with
 
@@ -10,8 +10,8 @@ tiers_as_of as (
     select * from {{ ref('int_user_tiers_assigned') }}
 ),
 
-family_history as (
-    select * from {{ ref('int_user_tiers_unpivoted') }}
+transitions as (
+    select * from {{ ref('tier_transitions') }}
 ),
 
 as_of as (
@@ -39,10 +39,9 @@ latest_changes as (
         user_id,
         tier_family,
         period_end as tier_since,
-        previous_tier_code,
+        from_tier as previous_tier_code,
         row_number() over (partition by user_id, tier_family order by period_end desc) as change_rank
-    from family_history
-    where is_change
+    from transitions
 ),
 
 spells as (

@@ -1,24 +1,81 @@
+{#-
+    The from-to counts of every family and period end, stays included: the changes are
+    tier_transitions' rows; a user who did not change stayed, so a tier's stays are its users in
+    user_tier_history minus the users who changed into it.
+-#}
 with
 
-family_history as (
-    select * from {{ ref('int_user_tiers_unpivoted') }}
+transitions as (
+    select * from {{ ref('tier_transitions') }}
+),
+
+history as (
+    select * from {{ ref('user_tier_history') }}
 ),
 
 as_of_dates as (
     select * from {{ ref('int_as_of_dates') }}
 ),
 
+tier_sizes as (
+    {%- for family in tier_families() %}
+        select
+            period_end,
+            '{{ family }}' as tier_family,
+            {{ family }} as tier_code,
+            count(*) as user_count
+        from history
+        group by period_end, {{ family }}
+        {%- if not loop.last %}
+            union all
+        {%- endif %}
+    {%- endfor %}
+),
+
 -- entries into the population come from the pseudo-tier (none)
-pairs as (
+changes as (
     select
         period_end,
         tier_family,
-        coalesce(previous_tier_code, '(none)') as from_tier,
-        tier_code as to_tier,
+        coalesce(from_tier, '(none)') as from_tier,
+        to_tier,
         direction,
         count(*) as user_count
-    from family_history
-    group by period_end, tier_family, coalesce(previous_tier_code, '(none)'), tier_code, direction
+    from transitions
+    group by period_end, tier_family, coalesce(from_tier, '(none)'), to_tier, direction
+),
+
+changes_in as (
+    select
+        period_end,
+        tier_family,
+        to_tier,
+        sum(user_count) as user_count
+    from changes
+    group by period_end, tier_family, to_tier
+),
+
+stays as (
+    select
+        tier_sizes.period_end,
+        tier_sizes.tier_family,
+        tier_sizes.tier_code as from_tier,
+        tier_sizes.tier_code as to_tier,
+        'stay' as direction,
+        tier_sizes.user_count - coalesce(changes_in.user_count, 0) as user_count
+    from tier_sizes
+    left join changes_in
+        on
+            tier_sizes.period_end = changes_in.period_end
+            and tier_sizes.tier_family = changes_in.tier_family
+            and tier_sizes.tier_code = changes_in.to_tier
+    where tier_sizes.user_count > coalesce(changes_in.user_count, 0)
+),
+
+pairs as (
+    select * from changes
+    union all
+    select * from stays
 ),
 
 -- every user of a tier at the previous period end is at some tier now (a known user stays
