@@ -34,20 +34,17 @@ thresholds as (
 
 {% if is_incremental() %}
 
--- the incremental manifest: when each events partition was last written
+-- the incremental manifest: when each events partition was last written (the stored sessions
+-- are read from the table itself each time: a CTE read several times would be materialised)
 event_partitions as (
     select * from {{ ref('stg_live__event_partitions') }}
-),
-
-previous_sessions as (
-    select * from {{ this }}
 ),
 
 watermark as (
     select
         max(_loaded_at) as loaded_at,
         max(session_date) as last_session_date
-    from previous_sessions
+    from {{ this }} as previous_sessions
 ),
 
 recompute_from as (
@@ -81,7 +78,7 @@ users_from_start as (
 
 open_sessions as (
     select previous_sessions.*
-    from previous_sessions
+    from {{ this }} as previous_sessions
     cross join recompute_from
     inner join users_from_start
         on previous_sessions.user_id = users_from_start.user_id
@@ -96,7 +93,7 @@ open_sessions as (
 -- sessions before m whose stream end is no longer the one they were measured with
 restreamed_sessions as (
     select previous_sessions.*
-    from previous_sessions
+    from {{ this }} as previous_sessions
     cross join recompute_from
     left join live_streams
         on previous_sessions.stream_id = live_streams.stream_id
@@ -314,7 +311,7 @@ sessions_recomputed as (
 changed_older_sessions as (
     select sessions_recomputed.*
     from sessions_recomputed
-    inner join previous_sessions
+    inner join {{ this }} as previous_sessions
         on sessions_recomputed.session_id = previous_sessions.session_id
     cross join recompute_from
     where
@@ -347,7 +344,7 @@ recomputed as (
 -- the older partitions with a changed session keep their other sessions as they were
 carried_sessions as (
     select previous_sessions.*
-    from previous_sessions
+    from {{ this }} as previous_sessions
     inner join (select distinct session_date from changed_older_sessions) as partly_redone_dates
         on previous_sessions.session_date = partly_redone_dates.session_date
     left join changed_older_sessions

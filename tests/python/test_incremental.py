@@ -196,3 +196,38 @@ def test_daily_loads_equal_full_refresh_and_rerun_changes_nothing(source: Path, 
     before = _checksums(incremental_db)
     _run(landing.raw, incremental_db, landing.day(landing.first_load + LOADS - 1), "run", [])
     assert _checksums(incremental_db) == before
+
+
+def test_a_future_event_is_kept_once_the_clock_reaches_it(tmp_path: Path) -> None:
+    """A row set aside as future_timestamp is checked again on a later incremental run (its stored
+    outcome is kept otherwise), and the result equals a full refresh at the later clock."""
+    from dbt_harness import EXAMPLES_RAW
+
+    raw = tmp_path / "raw"
+    (raw / "events").mkdir(parents=True)
+    shutil.copy(EXAMPLES_RAW / "orders.csv", raw / "orders.csv")
+    (raw / "events" / "day-1.csv").write_text(
+        "event_id,user_id,event_type,event_at\n"
+        "f1,u1,like,2025-07-10T00:00:00Z\n"  # 5 days after the first clock
+        "f2,u2,like,2025-07-01T00:00:00Z\n"
+        "f3,u3,bogus,2025-07-10T00:00:00Z\n"  # unknown type comes first, whatever the clock
+    )
+    select = "staging marts.quality"
+    incremental, full = tmp_path / "inc.duckdb", tmp_path / "full.duckdb"
+    first = build(raw, incremental, as_of="2025-07-01", select=select, clock="2025-07-05T00:00:00")
+    assert first.returncode == 0, first.stdout[-4000:]
+    reasons = "select event_id, coalesce(reject_reason, '') as r from base_live__events order by 1"
+    con = duckdb.connect(str(incremental), read_only=True)
+    assert con.execute(reasons).fetchall() == [("f1", "future_timestamp"), ("f2", ""), ("f3", "unknown_event_type")]
+    con.close()
+    (raw / "events" / "day-2.csv").write_text("event_id,user_id,event_type,event_at\nf4,u4,like,2025-07-11T00:00:00Z\n")
+    later = "2025-07-12T00:00:00"
+    second = build(raw, incremental, as_of="2025-07-11", select=select, clock=later, command="run")
+    assert second.returncode == 0, second.stdout[-4000:]
+    refresh = build(raw, full, as_of="2025-07-11", select=select, clock=later, extra_args=["--full-refresh"])
+    assert refresh.returncode == 0, refresh.stdout[-4000:]
+    con = duckdb.connect(str(incremental), read_only=True)
+    assert con.execute(reasons).fetchall() == [("f1", ""), ("f2", ""), ("f3", "unknown_event_type"), ("f4", "")]
+    con.close()
+    for table in ("base_live__events", "data_quality_ledger"):
+        assert _differences(incremental, full, table) == (0, 0), table

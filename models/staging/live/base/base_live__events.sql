@@ -90,20 +90,16 @@ checked_new as (
 ),
 
 {% if is_incremental() %}
-
--- loaded rows keep their outcome; future_timestamp is the last check, so a row set aside for it
--- passed all the others and passes now once the build clock has reached it
-loaded as (
-    select
-        {% for column in stored_columns if column != 'reject_reason' %}{{ column }},
-        {% endfor -%}
-        case
-            when reject_reason = 'future_timestamp' and event_at <= {{ build_clock() }} + interval 1 day then null
-            else reject_reason
-        end as reject_reason,
-        _partition_date
-    from {{ this }}
-),
+{#- a loaded row keeps its outcome; future_timestamp is the last check, so a row set aside for it
+    passed all the others and passes now once the build clock has reached it (each read of the
+    loaded table applies this itself: a shared CTE would be materialised, a copy of every row) -#}
+{%- set recheck_reason -%}
+    case
+        when loaded.reject_reason = 'future_timestamp' and loaded.event_at <= {{ build_clock() }} + interval 1 day
+            then null
+        else loaded.reject_reason
+    end
+{%- endset %}
 
 -- the loaded rows are read in three narrow passes (keys, affected partitions, other copies)
 -- rather than one wide copy of the whole table
@@ -136,20 +132,22 @@ batch as (
     from checked_new
     union all
     select
-        {% for column in stored_columns %}loaded.{{ column }},
+        {% for column in stored_columns if column != 'reject_reason' %}loaded.{{ column }},
         {% endfor -%}
+        {{ recheck_reason }} as reject_reason,
         true as is_written
-    from loaded
+    from {{ this }} as loaded
     where loaded._partition_date in (select affected_partitions._partition_date from affected_partitions)
 ),
 
 -- other loaded copies of the batch's event_ids: ranked with the batch, not rewritten
 rank_context as (
     select
-        {% for column in stored_columns %}loaded.{{ column }},
+        {% for column in stored_columns if column != 'reject_reason' %}loaded.{{ column }},
         {% endfor -%}
+        {{ recheck_reason }} as reject_reason,
         false as is_written
-    from loaded
+    from {{ this }} as loaded
     where
         loaded.event_id in (select batch.event_id from batch)
         and loaded._partition_date not in (select affected_partitions._partition_date from affected_partitions)
