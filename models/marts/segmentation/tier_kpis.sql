@@ -30,21 +30,11 @@ history_dates as (
 ),
 
 tier_sizes as (
-    {%- for family in tier_families() %}
-        select
-            period_end,
-            '{{ family }}' as tier_family,
-            {{ family }} as tier_code,
-            count(*) as user_count,
-            sum(case when purchases_365d > 0 then 1 else 0 end) as buyer_count,
-            sum(purchases_365d) as purchases_365d,
-            sum(net_gmv_365d) as net_gmv_365d
-        from history
-        group by period_end, {{ family }}
-        {%- if not loop.last %}
-            union all
-        {%- endif %}
-    {%- endfor %}
+    {{ tier_sizes_by_period('history', [
+        'sum(case when purchases_365d > 0 then 1 else 0 end) as buyer_count',
+        'sum(purchases_365d) as purchases_365d',
+        'sum(net_gmv_365d) as net_gmv_365d',
+    ]) }}
 ),
 
 -- the matrix at the next period end, by the tier its users held at this one (up = higher level)

@@ -18,18 +18,7 @@ as_of_dates as (
 ),
 
 tier_sizes as (
-    {%- for family in tier_families() %}
-        select
-            period_end,
-            '{{ family }}' as tier_family,
-            {{ family }} as tier_code,
-            count(*) as user_count
-        from history
-        group by period_end, {{ family }}
-        {%- if not loop.last %}
-            union all
-        {%- endif %}
-    {%- endfor %}
+    {{ tier_sizes_by_period('history') }}
 ),
 
 -- entries into the population come from the pseudo-tier (none)
