@@ -1,8 +1,9 @@
 """Command line: `python -m livetier <command>`.
 
     generate   write the sample raw data set (see `generate --help`)
-    run        the main job: sample data if needed, dbt build on DuckDB, checks, summary
-    build      dbt build on a given raw directory (used by tests and the benchmark)
+    run        the main job: sample data if needed, dbt build and quality gate, publish, summary
+    build      the same build and publish on a given raw directory and database file
+    export     every public mart as Parquet or CSV files with a manifest
     summary    print the summary of an existing database
 """
 
@@ -15,8 +16,9 @@ import sys
 import time
 from pathlib import Path
 
-from livetier import PROJECT_ROOT
-from livetier.rawcheck import RawDataError, check_raw_dir
+from livetier import PROJECT_ROOT, ingest
+from livetier.rawcheck import RawDataError
+from livetier.settings import SettingsError, validated_env
 
 DEFAULT_RAW = PROJECT_ROOT / "data" / "raw"
 
@@ -46,16 +48,35 @@ def run_dbt(args: list[str], env: dict, quiet: bool = False) -> int:
 
 def build(raw: Path, db: Path, as_of: str | None = None, select: str | None = None,
           extra_env: dict[str, str] | None = None, command: str = "build", quiet: bool = False) -> int:
-    """Checks the raw directory, then runs `dbt <command>`; returns the exit code (2: bad raw dir)."""
+    """Checks the settings and the raw directory, then runs `dbt <command>`; returns the exit code
+    (2: a bad setting or raw dir, before dbt starts)."""
+    env = dbt_env(raw, db, as_of, extra_env)
     try:
-        check_raw_dir(raw)
+        env.update(validated_env(env))
+    except SettingsError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    try:
+        prepared = ingest.prepare(Path(env["RAW_PATH"]), Path(env["DUCKDB_PATH"]), environ=env)
     except RawDataError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
     args = [command]
     if select:
         args += ["--select", select]
-    return run_dbt(args, dbt_env(raw, db, as_of, extra_env), quiet=quiet)
+    if os.environ.get("FULL_REFRESH", "").strip() == "1":
+        args.append("--full-refresh")
+    elif prepared.reload_reason:
+        print(f"Rebuilding the warehouse in full (--full-refresh): {prepared.reload_reason}")
+        args.append("--full-refresh")
+    code = run_dbt(args, env, quiet=quiet)
+    if code == 0:
+        ingest.record_loaded(prepared)
+    else:
+        ingest.drop_raw_views(Path(env["DUCKDB_PATH"]))
+    for line in ingest.warnings(prepared):
+        print(line, file=sys.stderr)
+    return code
 
 
 def _raw_from_env() -> tuple[Path, bool]:
@@ -74,35 +95,53 @@ def cmd_run(_: argparse.Namespace) -> int:
 
         print(f"No sample data yet: generating the small preset into {raw} ...")
         generate(out=raw, scale="small", seed=7)
-    db = _db_from_env()
+    from livetier.publish import Pipeline
+
+    pipeline = Pipeline(_db_from_env())
     started = time.perf_counter()
-    code = build(raw, db, as_of=os.environ.get("AS_OF_DATE") or None)
+    code = pipeline.run(_build_steps(raw, os.environ.get("AS_OF_DATE") or None, None, _strict_from_env()))
     if code != 0:
-        if code != 2:
-            print("error: dbt build failed; the lines above say which model or test.", file=sys.stderr)
         return code
-    print(f"dbt build finished in {time.perf_counter() - started:.1f} s")
-    code = run_quality_checks(db)
+    print(f"build and publish finished in {time.perf_counter() - started:.1f} s")
     from livetier.summary import print_summary
 
-    print_summary(db, raw)
-    return code
+    print_summary(pipeline.work, raw)
+    return 0
 
 
-def run_quality_checks(db: Path) -> int:
-    """Great Expectations checkpoint over the public marts (when the suites exist)."""
-    try:
-        from livetier import quality
-    except ImportError:
-        return 0
-    return quality.run_checkpoint(db)
+def _strict_from_env() -> bool:
+    return os.environ.get("STRICT", "").strip() == "1"
+
+
+def _build_steps(raw: Path, as_of: str | None, select: str | None, strict: bool) -> list:
+    """The steps run in the working warehouse before the publish (see livetier.publish)."""
+    def dbt_step(work: Path) -> int:
+        code = build(raw, work, as_of=as_of, select=select)
+        if code not in (0, 2):
+            print("error: dbt build failed; the lines above say which model or test.", file=sys.stderr)
+        return code
+
+    return [("dbt build", dbt_step), ("quality gate", lambda work: run_quality_checks(work, strict))]
+
+
+def run_quality_checks(db: Path, strict: bool = False) -> int:
+    """The quality gate: GX checkpoint over the public marts; distribution checks fail only if strict."""
+    from livetier import quality
+
+    return quality.run_checkpoint(db, strict=strict)
 
 
 def cmd_build(ns: argparse.Namespace) -> int:
-    code = build(Path(ns.raw), Path(ns.db), as_of=ns.as_of, select=ns.select)
-    if code == 0 and ns.check:
-        code = run_quality_checks(Path(ns.db))
-    return code
+    from livetier.publish import Pipeline
+
+    steps = _build_steps(Path(ns.raw), ns.as_of, ns.select, ns.strict or _strict_from_env())
+    return Pipeline(Path(ns.db)).run(steps)
+
+
+def cmd_export(ns: argparse.Namespace) -> int:
+    from livetier.export import export
+
+    return export(Path(ns.db) if ns.db else _db_from_env(), Path(ns.out), ns.format)
 
 
 def cmd_summary(ns: argparse.Namespace) -> int:
@@ -129,16 +168,27 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("generate", help="write the sample raw data set")
     sub.add_parser("bench", help="benchmark (see bench --help)")
     sub.add_parser("run", help="the main job on DuckDB (honours RAW_PATH, AS_OF_DATE, DUCKDB_PATH)")
-    p_build = sub.add_parser("build", help="dbt build on a raw directory")
+    p_build = sub.add_parser("build", help="dbt build and quality gate on a raw directory, then publish --db")
     p_build.add_argument("--raw", required=True)
-    p_build.add_argument("--db", required=True)
+    p_build.add_argument("--db", required=True, help="the published file (dbt writes .livetier/<name>.work.duckdb)")
     p_build.add_argument("--as-of")
     p_build.add_argument("--select")
-    p_build.add_argument("--check", action="store_true", help="run the Great Expectations checkpoint after")
+    p_build.add_argument("--strict", action="store_true",
+                         help="distribution warnings of the quality gate fail the build too (or STRICT=1)")
+    p_build.add_argument("--check", action="store_true", help=argparse.SUPPRESS)  # the gate always runs now
+    p_export = sub.add_parser("export", help="write every public mart and a manifest (parquet or csv)")
+    p_export.add_argument("--out", required=True, help="folder to create (replaced atomically if it exists)")
+    p_export.add_argument("--format", choices=("parquet", "csv"), default="parquet")
+    p_export.add_argument("--db", help="published file to read (default: DUCKDB_PATH or warehouse.duckdb)")
     p_sum = sub.add_parser("summary", help="print the summary of a built database")
     p_sum.add_argument("--db")
+    for name in ("run", "build"):
+        sub.choices[name].add_argument("--full-refresh", action="store_true",
+                                       help="rebuild every incremental model from all raw files")
     ns = parser.parse_args(argv)
-    handlers = {"run": cmd_run, "build": cmd_build, "summary": cmd_summary}
+    if getattr(ns, "full_refresh", False):
+        os.environ["FULL_REFRESH"] = "1"  # read by build(), whichever command calls it
+    handlers = {"run": cmd_run, "build": cmd_build, "summary": cmd_summary, "export": cmd_export}
     return handlers[ns.command](ns)
 
 

@@ -3,7 +3,13 @@
 GX has no working DuckDB datasource (see engineering facts), so each mart is read with DuckDB into
 pandas and validated through GX's pandas route, one checkpoint per mart, with an ephemeral (in-memory)
 context: nothing but the static Data Docs is written, by default to gx/uncommitted/data_docs/local_site/
-(gitignored). Exit code 0 when every expectation passes, 1 otherwise.
+(gitignored).
+
+Two severities. Structural expectations (keys, accepted values, reconciliations between marts) fail
+the gate. Distribution expectations (the tier mix against seeds/tier_mix_bounds.csv, the balance of
+the RFM scores against seeds/score_balance_bounds.csv) only warn, naming the bound and by how much
+it is exceeded: bounds tuned to the sample data must not fail a new user's first run on a real
+export. Exit code 0 when no structural expectation fails (and, with `strict`, no warning), else 1.
 """
 
 from __future__ import annotations
@@ -25,9 +31,13 @@ import duckdb
 import pandas as pd
 
 from livetier import PROJECT_ROOT
+from livetier.publish import PUBLIC_SCHEMAS, set_search_path
 
 DEFAULT_DOCS_DIR = PROJECT_ROOT / "gx" / "uncommitted" / "data_docs" / "local_site"
 BOUNDS_CSV = PROJECT_ROOT / "seeds" / "tier_mix_bounds.csv"
+SCORE_BOUNDS_CSV = PROJECT_ROOT / "seeds" / "score_balance_bounds.csv"
+# Where the marts and seeds live (see livetier.publish); `main` for databases built before the move.
+SEARCH_PATH = (*PUBLIC_SCHEMAS, "main")
 MARTS = ("user_facts", "user_rfm", "user_tiers", "user_tags")
 TIER_SETS: dict[str, list[str]] = {
     "value_tier": ["core_fan", "potential", "new_visitor", "regular", "casual"],
@@ -40,6 +50,7 @@ RFM_SEGMENTS = [
 TIER_SETS["rfm_segment"] = [*RFM_SEGMENTS, "non_buyer"]
 ISO_DATETIME = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?")
 MIX = "user_tiers_mix"  # derived frame: one 0/1 column per family=tier, its mean is the tier's share
+SCORES = "user_rfm_scores"  # derived frame: one 0/1 column per score=value, its mean is the value's share
 
 
 @dataclass(frozen=True)
@@ -58,6 +69,7 @@ class Check:
 @dataclass
 class Report:
     failed: int = 0
+    warned: int = 0
     evaluated: int = 0
 
     def say(self, line: str) -> None:
@@ -180,6 +192,7 @@ def _user_tags(gxe: Any, frames: dict[str, pd.DataFrame]) -> list[Check]:
 
 
 def _tier_mix(gxe: Any, bounds: pd.DataFrame) -> list[Check]:
+    """One share expectation per bound row (`family`, `tier`, `min_share`, `max_share`)."""
     checks = []
     for row in bounds.itertuples(index=False):
         lo, hi = (None if pd.isna(v) else float(v) for v in (row.min_share, row.max_share))
@@ -197,10 +210,18 @@ SUITES: dict[str, Callable[[Any, dict[str, pd.DataFrame]], list[Check]]] = {
 # ---- reading the database ---------------------------------------------------------------------
 
 
+def _connect(db_path: Path) -> duckdb.DuckDBPyConnection:
+    """Read-only connection whose bare table names resolve in the marts' and seeds' schemas."""
+    con = duckdb.connect(str(db_path), read_only=True)
+    set_search_path(con, SEARCH_PATH)
+    return con
+
+
 def _tables(con: duckdb.DuckDBPyConnection) -> set[str]:
     rows = con.execute(
         "select table_name from information_schema.tables "
-        "where table_catalog = current_database() and table_schema = current_schema()"
+        "where table_catalog = current_database() and table_schema in (select unnest(?))",
+        [list(SEARCH_PATH)],
     ).fetchall()
     return {r[0] for r in rows}
 
@@ -222,6 +243,16 @@ def _bounds(con: duckdb.DuckDBPyConnection, tables: set[str], report: Report) ->
     return raw.sort_values(["family", "tier"], kind="stable").reset_index(drop=True)
 
 
+def _score_bounds(report: Report) -> pd.DataFrame | None:
+    """The RFM score-balance bounds (`score`, `score_value`, shares) as tier-mix-shaped rows."""
+    if not SCORE_BOUNDS_CSV.exists():
+        report.say(f"note: no {SCORE_BOUNDS_CSV.name}; score-balance expectations skipped")
+        return None
+    raw = pd.read_csv(SCORE_BOUNDS_CSV)
+    raw = raw.rename(columns={"score": "family"}).assign(tier=raw["score_value"].astype(int))
+    return raw[["family", "tier", "min_share", "max_share"]]
+
+
 def _mix_frame(tiers: pd.DataFrame, bounds: pd.DataFrame, report: Report) -> tuple[pd.DataFrame, pd.DataFrame]:
     """0/1 indicator columns `family=tier` over user_tiers (means = shares) and the usable bounds."""
     known = bounds[bounds["family"].isin(tiers.columns)]
@@ -232,6 +263,19 @@ def _mix_frame(tiers: pd.DataFrame, bounds: pd.DataFrame, report: Report) -> tup
         for r in known.itertuples(index=False)
     })
     return mix, known
+
+
+def _warning(result: Any) -> str:
+    """`share 0.997 is above the bound 0.8 by 0.197` for a distribution expectation."""
+    kwargs, observed = result.expectation_config.kwargs, (result.result or {}).get("observed_value")
+    lo, hi = kwargs.get("min_value"), kwargs.get("max_value")
+    if observed is None:
+        return _detail(result)
+    if hi is not None and observed > hi:
+        return f"share {_plain(observed)} is above the bound {_plain(hi)} by {_plain(observed - hi)}"
+    if lo is not None and observed < lo:
+        return f"share {_plain(observed)} is below the bound {_plain(lo)} by {_plain(lo - observed)}"
+    return _detail(result)
 
 
 # ---- running and reporting --------------------------------------------------------------------
@@ -309,8 +353,11 @@ def _detail(result: Any) -> str:
 
 
 def _validate(gx: Any, context: Any, name: str, frame: pd.DataFrame, checks: list[Check],
-              report: Report) -> None:
-    """Runs one mart's suite as a checkpoint (docs updated by its action) and reports it."""
+              report: Report, warn_only: bool = False, source_name: str = "") -> None:
+    """Runs one mart's suite as a checkpoint (docs updated by its action) and reports it.
+
+    With `warn_only` (distribution checks), a failed expectation is a warning naming its bound.
+    """
     runnable: list[Check] = []
     missing_required: dict[str, int] = {}  # contract column -> expectations it blocks
     for check in checks:
@@ -336,25 +383,35 @@ def _validate(gx: Any, context: Any, name: str, frame: pd.DataFrame, checks: lis
     total = len(results) + len(missing_required)
     bad = len(failures) + len(missing_required)
     report.evaluated += total
-    report.failed += bad
-    report.say(f"{name}: {total - bad}/{total} expectations passed ({len(frame)} rows)")
+    if warn_only:
+        report.warned += bad
+    else:
+        report.failed += bad
+    kind = "distribution, warn only" if warn_only else "structural"
+    report.say(f"{name}: {total - bad}/{total} expectations passed ({len(frame)} rows; {kind})")
     for column, blocked in missing_required.items():
         report.say(f"  FAIL {name}.{column}: required column missing ({blocked} expectations not run)")
     for r in failures:
         label = (r.expectation_config.meta or {}).get("label", "")
         where = f"{name}.{label}" if label else name
-        report.say(f"  FAIL {where}: {r.expectation_config.type} failed: {_detail(r)}")
+        if warn_only:
+            report.say(f"  WARN {where}: {_warning(r)} ({source_name})")
+        else:
+            report.say(f"  FAIL {where}: {r.expectation_config.type} failed: {_detail(r)}")
 
 
-def run_checkpoint(db_path: Path, docs_dir: Path | None = None) -> int:
-    """Validates the public marts in `db_path`; prints a report; 0 if every expectation passed, else 1."""
+def run_checkpoint(db_path: Path, docs_dir: Path | None = None, strict: bool = False) -> int:
+    """Validates the public marts in `db_path`; prints a report.
+
+    Returns 1 when a structural expectation fails, or with `strict` when a distribution one warns; else 0.
+    """
     started = time.perf_counter()
     docs_dir = Path(docs_dir) if docs_dir is not None else DEFAULT_DOCS_DIR
     report = Report()
     if not Path(db_path).is_file():
         report.say(f"error: no DuckDB database at {db_path}")
         return 1
-    with duckdb.connect(str(db_path), read_only=True) as con:
+    with _connect(db_path) as con:
         tables = _tables(con)
         frames = {m: con.execute(f'select * from "{m}"').df() for m in MARTS if m in tables}
         bounds = _bounds(con, tables, report) if "user_tiers" in frames else None
@@ -371,13 +428,25 @@ def run_checkpoint(db_path: Path, docs_dir: Path | None = None) -> int:
     if bounds is not None and len(frames["user_tiers"]):
         mix, usable = _mix_frame(frames["user_tiers"], bounds, report)
         if len(usable):
-            _validate(gx, context, MIX, mix, _tier_mix(gxe, usable), report)
+            _validate(gx, context, MIX, mix, _tier_mix(gxe, usable), report, True, "seeds/tier_mix_bounds.csv")
     elif bounds is not None:
         report.say("note: user_tiers is empty; tier-mix expectations skipped")
-    verdict = "PASSED" if report.failed == 0 else f"FAILED ({report.failed} failed)"
+    score_bounds = _score_bounds(report) if "user_rfm" in frames else None
+    if score_bounds is not None and len(frames["user_rfm"]):
+        scores, usable = _mix_frame(frames["user_rfm"], score_bounds, report)
+        if len(usable):
+            _validate(gx, context, SCORES, scores, _tier_mix(gxe, usable), report, True,
+                      "seeds/score_balance_bounds.csv")
+    if report.failed:
+        verdict = f"FAILED ({report.failed} failed)"
+        verdict += f" and {report.warned} distribution warnings" if report.warned else ""
+    elif report.warned:
+        verdict = f"PASSED with {report.warned} distribution warnings" + (" (failing: strict)" if strict else "")
+    else:
+        verdict = "PASSED"
     report.say(f"GX checkpoint {verdict}: {report.evaluated} expectations on {len(frames)} marts "
                f"in {time.perf_counter() - started:.1f} s; Data Docs: {docs_dir / 'index.html'}")
-    return 0 if report.failed == 0 else 1
+    return 1 if report.failed or (strict and report.warned) else 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -386,8 +455,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--db", type=Path, default=Path(default_db), help="DuckDB file (default: %(default)s)")
     parser.add_argument("--docs-dir", type=Path, default=None,
                         help=f"Data Docs directory (default: {DEFAULT_DOCS_DIR.relative_to(PROJECT_ROOT)})")
+    parser.add_argument("--strict", action="store_true", default=os.environ.get("STRICT", "") == "1",
+                        help="distribution warnings fail too (default: STRICT=1 in the environment)")
     args = parser.parse_args(argv)
-    return run_checkpoint(args.db, args.docs_dir)
+    return run_checkpoint(args.db, args.docs_dir, strict=args.strict)
 
 
 if __name__ == "__main__":

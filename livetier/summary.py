@@ -7,13 +7,15 @@ from pathlib import Path
 import duckdb
 
 from livetier import PROJECT_ROOT
+from livetier.publish import set_search_path
 
 FAMILIES = ("value_tier", "lifecycle_stage", "spend_tier", "rfm_segment")
 
 
 def _tables(con: duckdb.DuckDBPyConnection) -> set[str]:
     rows = con.execute(
-        "select table_name from information_schema.tables where table_schema = 'main'"
+        "select table_name from information_schema.tables where table_catalog = current_database() "
+        "and table_schema not in ('raw', 'semantic')"
     ).fetchall()
     return {r[0] for r in rows}
 
@@ -37,6 +39,69 @@ def ledger_totals(con: duckdb.DuckDBPyConnection) -> list[tuple[str, int, int, i
         order by raw_table
         """
     ).fetchall()
+
+
+def _located(con: duckdb.DuckDBPyConnection, table: str) -> str | None:
+    """`"schema"."table"` of the first schema holding `table` (main first), or None."""
+    row = con.execute(
+        "select table_schema from information_schema.tables where table_name = ? "
+        "order by table_schema <> 'main', table_schema limit 1",
+        [table],
+    ).fetchone()
+    return None if row is None else f'"{row[0]}"."{table}"'
+
+
+def set_aside_warnings(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """One warning line per raw table whose set-aside share (set aside / read) exceeds the seed bound
+    `max_set_aside_share` (table `quality_bounds`), naming its top 3 reasons with their counts; none
+    when either table is missing."""
+    bounds, ledger = _located(con, "quality_bounds"), _located(con, "data_quality_ledger")
+    if bounds is None or ledger is None:
+        return []
+    rows = con.execute(
+        f"""
+        with bound as (
+            select cast(bound_value as decimal(18, 6)) as max_share
+            from {bounds}
+            where bound_name = 'max_set_aside_share'
+        ),
+        totals as (
+            select
+                raw_table,
+                sum(row_count) as read,
+                coalesce(sum(row_count) filter (where outcome = 'set_aside'), 0) as set_aside
+            from {ledger}
+            group by raw_table
+        ),
+        reasons as (
+            select
+                raw_table,
+                string_agg(reason || ' ' || cast(row_count as varchar), ', ' order by row_count desc, reason)
+                    filter (where reason_rank <= 3) as top_reasons
+            from (
+                select
+                    raw_table,
+                    reason,
+                    row_count,
+                    row_number() over (partition by raw_table order by row_count desc, reason) as reason_rank
+                from {ledger}
+                where outcome = 'set_aside'
+            )
+            group by raw_table
+        )
+        select totals.raw_table, totals.read, totals.set_aside, bound.max_share, reasons.top_reasons
+        from totals
+        cross join bound
+        left join reasons on totals.raw_table = reasons.raw_table
+        where totals.set_aside > bound.max_share * totals.read
+        order by totals.raw_table
+        """
+    ).fetchall()
+    return [
+        f"warning: {table}: {aside:,} of {read:,} rows read were set aside ({aside / read:.1%}), more than "
+        f"max_set_aside_share {float(share):.1%} (seeds/quality_bounds.csv); top reasons: {reasons}."
+        for table, read, aside, share, reasons in rows
+    ]
 
 
 def truth_recovery(con: duckdb.DuckDBPyConnection, truth: Path) -> list[tuple]:
@@ -69,6 +134,7 @@ def truth_recovery(con: duckdb.DuckDBPyConnection, truth: Path) -> list[tuple]:
 def print_summary(db_path: Path, raw_path: Path | None = None) -> None:
     con = duckdb.connect(str(db_path), read_only=True)
     try:
+        set_search_path(con)  # marts, seeds, staging and intermediate each have their schema
         tables = _tables(con)
         print("\n== Build summary ==")
         print(f"database: {db_path}")
@@ -77,6 +143,8 @@ def print_summary(db_path: Path, raw_path: Path | None = None) -> None:
             print(f"  {'raw table':<18}{'read':>12}{'kept':>12}{'set aside':>12}{'duplicates':>12}")
             for table, read, kept, aside, dup in ledger_totals(con):
                 print(f"  {table:<18}{read:>12,}{kept or 0:>12,}{aside:>12,}{dup:>12,}")
+        for line in set_aside_warnings(con):
+            print(line)
         seeds = {p.stem for p in (PROJECT_ROOT / "seeds").glob("*.csv")}
         layers = {
             "seeds": sorted(t for t in tables if t in seeds),

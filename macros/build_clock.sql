@@ -1,8 +1,13 @@
-{#- The build clock as a UTC timestamp: var('build_clock') when set (reproducible builds), else now. -#}
+{#-
+    The build clock as a UTC timestamp: var('build_clock') when set (reproducible builds), else now.
+    The var goes through `setting_timestamp()`: an offset is honoured, anything that is not a real
+    timestamp stops the build in one sentence, and only the canonical text rebuilt from its numbers
+    reaches SQL.
+-#}
 {% macro build_clock() -%}
-    {%- set pinned = var('build_clock', '') | string -%}
-    {%- if pinned | trim -%}
-        cast('{{ pinned | replace("T", " ") | replace("Z", "") }}' as timestamp)
+    {%- set pinned = var('build_clock', '') | string | trim -%}
+    {%- if pinned -%}
+        cast('{{ setting_timestamp(pinned, "var build_clock (env BUILD_CLOCK)") }}' as timestamp)
     {%- else -%}
         {{ adapter.dispatch('utc_now', 'livetier')() }}
     {%- endif -%}

@@ -1,8 +1,6 @@
 {#- D: var `as_of_date` when set, else the business date of the latest kept order or event. -#}
-{%- set as_of_date_var = var('as_of_date', '') | string | trim -%}
-{%- if as_of_date_var != '' and not modules.re.match('^[0-9]{4}-[0-9]{2}-[0-9]{2}$', as_of_date_var) -%}
-    {{ exceptions.raise_compiler_error("var as_of_date must be YYYY-MM-DD or empty, got '" ~ as_of_date_var ~ "'") }}
-{%- endif -%}
+{#- a real date rebuilt from its numbers (setting_date), so only YYYY-MM-DD reaches SQL -#}
+{%- set as_of_date_var = setting_date(var('as_of_date', ''), 'var as_of_date (env AS_OF_DATE)') -%}
 
 with
 

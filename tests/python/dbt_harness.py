@@ -10,12 +10,15 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from livetier import PROJECT_ROOT
+from livetier import PROJECT_ROOT, ingest
+from livetier.publish import set_search_path
+from livetier.rawcheck import RawDataError
 
 EXAMPLES = PROJECT_ROOT / "tests" / "fixtures" / "examples"
 EXAMPLES_RAW = EXAMPLES / "raw"
 PINNED_CLOCK = "2025-04-20T00:00:00"
-STAGING_SELECT = "staging marts.quality"
+# the seed quality_bounds is read by the base models (lower bound on timestamps)
+STAGING_SELECT = "quality_bounds staging marts.quality"
 
 
 def build(raw: Path, db: Path, as_of: str | None = None, select: str | None = None,
@@ -37,12 +40,26 @@ def build(raw: Path, db: Path, as_of: str | None = None, select: str | None = No
     if select:
         args += ["--select", *select.split()]
     args += extra_args or []
-    return subprocess.run(args, env=env, cwd=PROJECT_ROOT, capture_output=True, text=True)
+    # the CLI's pre-pass (livetier.ingest): file list, aliases, independent counts, reload decision
+    try:
+        prepared = ingest.prepare(Path(env["RAW_PATH"]), Path(env["DUCKDB_PATH"]), environ=env)
+    except RawDataError as err:
+        return subprocess.CompletedProcess(args, 2, "", f"error: {err}\n")
+    notice = ""
+    if prepared.reload_reason and "--full-refresh" not in args:
+        notice = f"Rebuilding the warehouse in full (--full-refresh): {prepared.reload_reason}\n"
+        args.append("--full-refresh")
+    done = subprocess.run(args, env=env, cwd=PROJECT_ROOT, capture_output=True, text=True)
+    if done.returncode == 0:
+        ingest.record_loaded(prepared)
+    warned = "".join(line + "\n" for line in ingest.warnings(prepared))
+    return subprocess.CompletedProcess(args, done.returncode, notice + done.stdout, done.stderr + warned)
 
 
 def query(db: Path, sql: str) -> pd.DataFrame:
     con = duckdb.connect(str(db), read_only=True)
     try:
+        set_search_path(con)  # bare names resolve in the marts', seeds' and internal schemas
         return con.execute(sql).df()
     finally:
         con.close()

@@ -31,6 +31,7 @@ from dbt_harness import build
 from livetier import PROJECT_ROOT
 from livetier.generate import generate
 from livetier.incremental import business_date_sql
+from livetier.publish import set_search_path
 
 END = "2025-06-30"
 CLOCK = "2025-07-05T00:00:00"
@@ -146,6 +147,7 @@ def _differences(incremental: Path, full: Path, table: str) -> tuple[int, int]:
 
 def _checksums(db: Path) -> dict[str, str]:
     con = duckdb.connect(str(db), read_only=True)
+    set_search_path(con)
     try:
         sums = {}
         for table in PUBLIC_MARTS:
@@ -184,6 +186,7 @@ def test_daily_loads_equal_full_refresh_and_rerun_changes_nothing(source: Path, 
     assert compared == 2
     # the loads did reach the models: late, very late, repeated and changed copies all counted
     con = duckdb.connect(str(incremental_db), read_only=True)
+    set_search_path(con)
     try:
         duplicates = con.execute("select count(*) from base_live__events where is_duplicate").fetchall()[0][0]
         files = con.execute("select count(distinct _source_file) from base_live__events").fetchall()[0][0]
@@ -212,12 +215,13 @@ def test_a_future_event_is_kept_once_the_clock_reaches_it(tmp_path: Path) -> Non
         "f2,u2,like,2025-07-01T00:00:00Z\n"
         "f3,u3,bogus,2025-07-10T00:00:00Z\n"  # unknown type comes first, whatever the clock
     )
-    select = "staging marts.quality"
+    select = "quality_bounds staging marts.quality"
     incremental, full = tmp_path / "inc.duckdb", tmp_path / "full.duckdb"
     first = build(raw, incremental, as_of="2025-07-01", select=select, clock="2025-07-05T00:00:00")
     assert first.returncode == 0, first.stdout[-4000:]
     reasons = "select event_id, coalesce(reject_reason, '') as r from base_live__events order by 1"
     con = duckdb.connect(str(incremental), read_only=True)
+    set_search_path(con)
     assert con.execute(reasons).fetchall() == [("f1", "future_timestamp"), ("f2", ""), ("f3", "unknown_event_type")]
     con.close()
     (raw / "events" / "day-2.csv").write_text("event_id,user_id,event_type,event_at\nf4,u4,like,2025-07-11T00:00:00Z\n")
@@ -227,6 +231,7 @@ def test_a_future_event_is_kept_once_the_clock_reaches_it(tmp_path: Path) -> Non
     refresh = build(raw, full, as_of="2025-07-11", select=select, clock=later, extra_args=["--full-refresh"])
     assert refresh.returncode == 0, refresh.stdout[-4000:]
     con = duckdb.connect(str(incremental), read_only=True)
+    set_search_path(con)
     assert con.execute(reasons).fetchall() == [("f1", ""), ("f2", ""), ("f3", "unknown_event_type"), ("f4", "")]
     con.close()
     for table in ("base_live__events", "data_quality_ledger"):

@@ -41,7 +41,8 @@ import pytest
 from dbt_harness import EXAMPLES_RAW, STAGING_SELECT, build
 from test_bad_input import _events, _orders, _other_tables, _refunds
 
-from livetier import PROJECT_ROOT
+from livetier import PROJECT_ROOT, pii
+from livetier.publish import set_search_path
 from livetier.rawcheck import raw_files_var
 
 AS_OF = "2025-03-31"
@@ -49,6 +50,8 @@ SPARK_SCHEMA = "livetier"  # `schema` of the spark target in profiles.yml
 LAYER_ORDER = {"marts": 0, "staging": 1, "intermediate": 2, "seeds": 3}
 # Run-start timestamps of the incremental models: volatile by design, never compared.
 VOLATILE_COLUMNS = {"_loaded_at", "loaded_at"}
+# A test key (not a secret): both engines must hash with the same key to give the same rows.
+PARITY_PII_KEY = "livetier-parity-test-key-0123456789"
 
 
 def _spark_missing() -> str | None:
@@ -105,6 +108,7 @@ def _built_relations(statuses: dict[str, tuple[str, str]]) -> list[str]:
 
 def _read_duckdb(db: Path, models: list[str]) -> dict[str, Table]:
     con = duckdb.connect(str(db), read_only=True)
+    set_search_path(con)
     try:
         tables = {}
         for model in models:
@@ -134,8 +138,11 @@ def _start_both(pool: ThreadPoolExecutor, base: Path, raw: Path, as_of: str | No
     spark_dir = base / "spark"
     duck_db.parent.mkdir(parents=True)
     spark_dir.mkdir(parents=True)
-    spark_env = {"DBT_TARGET": "spark", "SPARK_WAREHOUSE_DIR": str(spark_dir)}
-    duck_run = pool.submit(build, raw, duck_db, as_of=as_of, select=select, command=command)
+    # one personal-data key for both engines: DuckDB's plugin reads it, Spark gets its HMAC pads
+    key_env = {pii.KEY_ENV: PARITY_PII_KEY, pii.KEY_FILE_ENV: ""}
+    spark_env = {"DBT_TARGET": "spark", "SPARK_WAREHOUSE_DIR": str(spark_dir), **key_env,
+                 **pii.spark_env(PARITY_PII_KEY.encode())}
+    duck_run = pool.submit(build, raw, duck_db, as_of=as_of, select=select, command=command, env_extra=key_env)
     # the harness puts dbt's target/ beside the `db` path; Spark keeps its tables in spark_dir
     spark_run = pool.submit(build, raw, spark_dir / "unused.duckdb", as_of=as_of, select=select,
                             command=command, env_extra=spark_env, extra_args=["--vars", raw_files_var(raw)])

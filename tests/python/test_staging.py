@@ -72,10 +72,10 @@ def test_missing_raw_directory_is_one_clear_sentence(tmp_path: Path) -> None:
     assert result.stderr.strip().count("\n") == 0
     assert "does not exist" in result.stderr and "RAW_PATH" in result.stderr
     assert "Traceback" not in result.stderr
-    # dbt on its own stops at the on-run-start check with the same kind of sentence
+    # the harness's route (pre-pass, then dbt) stops before dbt with the same sentence
     direct = build(tmp_path / "nowhere", tmp_path / "w2.duckdb", select="stg_live__orders")
     assert direct.returncode != 0
-    assert "No raw data found" in direct.stdout
+    assert "does not exist" in direct.stderr
 
 
 def test_missing_orders_is_one_clear_sentence(tmp_path: Path) -> None:
@@ -87,7 +87,7 @@ def test_missing_orders_is_one_clear_sentence(tmp_path: Path) -> None:
     assert "required raw table 'orders' was not found" in result.stderr
     direct = build(raw, tmp_path / "w2.duckdb", select="stg_live__orders")
     assert direct.returncode != 0
-    assert "required raw table 'orders' was not found" in direct.stdout
+    assert "required raw table 'orders' was not found" in direct.stderr
 
 
 def test_table_in_two_forms_is_an_error(tmp_path: Path) -> None:
@@ -101,25 +101,7 @@ def test_table_in_two_forms_is_an_error(tmp_path: Path) -> None:
     assert "more than one form" in result.stderr
     direct = build(raw, tmp_path / "w2.duckdb", select="stg_live__orders")
     assert direct.returncode != 0
-    assert "more than one form" in direct.stdout
+    assert "more than one form" in direct.stderr
 
 
-def test_personal_data_never_leaves_staging_in_clear(tmp_path: Path) -> None:
-    raw = tmp_path / "raw"
-    users = read_examples_table("users")
-    users["phone"] = [f"1380000{i:04d}" for i in range(len(users))]
-    write_table(users, raw, "users", "parquet")
-    for table in TABLES:
-        if table != "users":
-            write_table(read_examples_table(table), raw, table, "csv")
-    db = tmp_path / "w.duckdb"
-    _ok(build(raw, db, as_of="2025-03-31"))
-    secrets = set(users["phone"]) | {n for n in users["nickname"] if n}
-    secrets |= {t for t in read_examples_table("events")["text"] if t}
-    assert "fan_u01" in secrets and "链接呢" in secrets
-    tables = query(db, "select table_name from information_schema.tables where table_schema = 'main'")
-    for name in tables.table_name:
-        frame = query(db, f'select * from "{name}"')
-        text = set(frame.select_dtypes(include=["object", "string"]).stack().astype(str))
-        leaked = text & secrets
-        assert not leaked, f"{name} holds personal data in clear: {sorted(leaked)[:3]}"
+# Personal data (every schema, the warehouse file, target/ and logs/, the key): see test_pii.py.

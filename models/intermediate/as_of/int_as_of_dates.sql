@@ -1,7 +1,8 @@
 {#-
     The as-of dates at which the tier logic runs: every period end from the first business date
     with a kept event or order up to D (Sundays, or month ends with var history_period = month),
-    D itself, and the eve (sent date minus one) of every campaign sent by D.
+    D itself, and the eve (sent date minus one) of every campaign sent by D. More dates than
+    max_as_of_dates (seed quality_bounds) stop the build with one sentence.
 -#}
 {%- set history_period = var('history_period', 'week') | string | trim | lower -%}
 {%- if history_period not in ['week', 'month'] -%}
@@ -24,6 +25,10 @@ campaign_touches as (
 
 as_of as (
     select * from {{ ref('int_as_of_date') }}
+),
+
+quality_bounds as (
+    select * from {{ ref('quality_bounds') }}
 ),
 
 first_dates as (
@@ -101,6 +106,22 @@ dates_flagged as (
     group by as_of_date
 ),
 
+-- the cap on the chain's length: more as-of dates than the seed allows (a placeholder date or a
+-- far AS_OF_DATE) stops the build here, in one sentence, before the as-of facts run
+date_count_checked as (
+    select
+        {{ fail_when(
+            "count(*) > " ~ quality_bound('max_as_of_dates', dbt.type_int()),
+            "'The as-of chain would run over ' || cast(count(*) as " ~ dbt.type_string() ~ ")"
+            ~ " || ' as-of dates (' || cast(min(as_of_date) as " ~ dbt.type_string() ~ ")"
+            ~ " || ' to ' || cast(max(as_of_date) as " ~ dbt.type_string() ~ ")"
+            ~ " || '), more than max_as_of_dates = '"
+            ~ " || cast(" ~ quality_bound('max_as_of_dates', dbt.type_int()) ~ " as " ~ dbt.type_string() ~ ")"
+            ~ " || ' in seeds/quality_bounds.csv: check AS_OF_DATE and the earliest order and event dates.'"
+        ) }} as failure
+    from dates_flagged
+),
+
 -- history dates: the period ends and D, each with its neighbours in the history
 history_dates as (
     select
@@ -122,8 +143,10 @@ final as (
         cast(history_dates.next_history_date as date) as next_history_date,
         cast('{{ history_period }}' as {{ dbt.type_string() }}) as history_period
     from dates_flagged
+    cross join date_count_checked
     left join history_dates
         on dates_flagged.as_of_date = history_dates.as_of_date
+    where date_count_checked.failure is null
 )
 
 select * from final

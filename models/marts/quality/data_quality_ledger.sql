@@ -1,5 +1,10 @@
--- Rows read = kept + set aside + duplicates, per raw table; set-aside rows by reason.
-with orders as (
+-- Rows read = kept + set aside + duplicates, per raw table; set-aside rows by reason (a raw CSV
+-- record that did not parse is read and set aside as unparseable).
+with rejects as (
+    select * from {{ ref('stg_landing__rejects') }}
+),
+
+orders as (
     select * from {{ ref('base_live__orders') }}
 ),
 
@@ -47,6 +52,24 @@ counted as (
     {{ ledger_counts('refunds', 'refunds') }}
     union all
     {{ ledger_counts('campaign_touches', 'campaign_touches') }}
+    union all
+    select
+        raw_table,
+        'set_aside' as outcome,
+        'unparseable' as reason,
+        count(*) as row_count
+    from rejects
+    group by 1
+),
+
+totals as (
+    select
+        raw_table,
+        outcome,
+        reason,
+        sum(row_count) as row_count
+    from counted
+    group by 1, 2, 3
 ),
 
 final as (
@@ -55,7 +78,7 @@ final as (
         cast(outcome as {{ dbt.type_string() }}) as outcome,
         cast(reason as {{ dbt.type_string() }}) as reason,
         cast(row_count as bigint) as row_count
-    from counted
+    from totals
 )
 
 select * from final

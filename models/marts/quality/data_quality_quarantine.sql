@@ -1,5 +1,10 @@
--- Every raw row set aside by a contract check, with its key, reason and file (no personal data).
-with orders as (
+-- Every raw row set aside by a contract check, with its key, reason and file (no personal data),
+-- and every raw CSV record that did not parse, with its file and line.
+with rejects as (
+    select * from {{ ref('stg_landing__rejects') }}
+),
+
+orders as (
     select * from {{ ref('base_live__orders') }}
 ),
 
@@ -37,7 +42,8 @@ set_aside as (
         order_id as record_key,
         user_id,
         reject_reason,
-        _source_file
+        _source_file,
+        cast(null as bigint) as line_number
     from orders
     where reject_reason is not null
     union all
@@ -46,7 +52,8 @@ set_aside as (
         user_id as record_key,
         user_id,
         reject_reason,
-        _source_file
+        _source_file,
+        cast(null as bigint) as line_number
     from users
     where reject_reason is not null
     union all
@@ -55,7 +62,8 @@ set_aside as (
         event_id as record_key,
         user_id,
         reject_reason,
-        _source_file
+        _source_file,
+        cast(null as bigint) as line_number
     from events
     where reject_reason is not null
     union all
@@ -64,7 +72,8 @@ set_aside as (
         stream_id as record_key,
         cast(null as {{ dbt.type_string() }}) as user_id,
         reject_reason,
-        _source_file
+        _source_file,
+        cast(null as bigint) as line_number
     from live_streams
     where reject_reason is not null
     union all
@@ -73,7 +82,8 @@ set_aside as (
         product_id as record_key,
         cast(null as {{ dbt.type_string() }}) as user_id,
         reject_reason,
-        _source_file
+        _source_file,
+        cast(null as bigint) as line_number
     from products
     where reject_reason is not null
     union all
@@ -82,7 +92,8 @@ set_aside as (
         order_id || '#' || coalesce(line_no_text, '') as record_key,
         cast(null as {{ dbt.type_string() }}) as user_id,
         reject_reason,
-        _source_file
+        _source_file,
+        cast(null as bigint) as line_number
     from order_items
     where reject_reason is not null
     union all
@@ -91,7 +102,8 @@ set_aside as (
         refund_id as record_key,
         cast(null as {{ dbt.type_string() }}) as user_id,
         reject_reason,
-        _source_file
+        _source_file,
+        cast(null as bigint) as line_number
     from refunds
     where reject_reason is not null
     union all
@@ -100,9 +112,19 @@ set_aside as (
         touch_id as record_key,
         user_id,
         reject_reason,
-        _source_file
+        _source_file,
+        cast(null as bigint) as line_number
     from campaign_touches
     where reject_reason is not null
+    union all
+    select
+        raw_table,
+        cast(null as {{ dbt.type_string() }}) as record_key,
+        cast(null as {{ dbt.type_string() }}) as user_id,
+        'unparseable' as reject_reason,
+        source_file as _source_file,
+        line_number
+    from rejects
 ),
 
 final as (
@@ -111,7 +133,8 @@ final as (
         cast(record_key as {{ dbt.type_string() }}) as record_key,
         cast(user_id as {{ dbt.type_string() }}) as user_id,
         cast(reject_reason as {{ dbt.type_string() }}) as reason,
-        cast(_source_file as {{ dbt.type_string() }}) as source_file
+        cast(_source_file as {{ dbt.type_string() }}) as source_file,
+        cast(line_number as bigint) as line_number
     from set_aside
 )
 

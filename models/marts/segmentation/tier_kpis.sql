@@ -3,6 +3,8 @@
     at the next period end from tier_transition_matrix (its rows from the tier at that period
     end: every user of P has a tier there, a known user stays known).
 -#}
+{%- set history_families = "'" ~ tier_families() | join("', '") ~ "'" -%}
+
 with
 
 history as (
@@ -122,6 +124,8 @@ final as (
             history_dates.period_end = tier_members.period_end
             and tier_labels.family = tier_members.tier_family
             and tier_labels.tier_code = tier_members.tier_code
+    -- the families of the history chain (the label seed also holds per-anchor anchor_fan_tier)
+    where tier_labels.family in ({{ history_families }})
 )
 
 select * from final

@@ -24,6 +24,11 @@ age_bands as (
     select * from {{ ref('age_bands') }}
 ),
 
+-- BG/NBD per buyer (user_predictions, DuckDB only): null where no model could be fitted
+predictions as (
+    select * from {{ ref('int_user_predictions_available') }}
+),
+
 purchases_windowed as (
     select
         *,
@@ -111,20 +116,33 @@ tagged as (
             else 'low_value'
         end as value_tag,
         users_aged.top_category_365d as preferred_category,
-        tiers.lifecycle_stage = 'silent'
-        or (
-            users_aged.frequency > 0
-            and tiers.lifecycle_stage <> 'churned'
-            and users_aged.recency_days
-            > users_aged.avg_days_between_purchases * {{ threshold('churn_risk_cycle_multiplier') }}
-        ) as is_churn_risk,
-        users_aged.frequency > 0
-        and tiers.lifecycle_stage <> 'churned'
-        and users_aged.recency_days
-        >= users_aged.avg_days_between_purchases * {{ threshold('repurchase_due_cycle_share') }}
-        and users_aged.recency_days
-        <= users_aged.avg_days_between_purchases * {{ threshold('churn_risk_cycle_multiplier') }}
-            as is_repurchase_due,
+        -- the predictive tags: from the model for a buyer with predictions, else the rule
+        case
+            when predictions.p_alive is not null
+                then predictions.p_alive < {{ threshold('churn_risk_max_p_alive') }}
+            else
+                tiers.lifecycle_stage = 'silent'
+                or (
+                    users_aged.frequency > 0
+                    and tiers.lifecycle_stage <> 'churned'
+                    and users_aged.recency_days
+                    > users_aged.avg_days_between_purchases * {{ threshold('churn_risk_cycle_multiplier') }}
+                )
+        end as is_churn_risk,
+        case
+            when predictions.p_alive is not null
+                then
+                    predictions.expected_purchases_30d >= {{ threshold('repurchase_due_min_expected_30d') }}
+                    and predictions.p_alive >= {{ threshold('churn_risk_max_p_alive') }}
+            else
+                users_aged.frequency > 0
+                and tiers.lifecycle_stage <> 'churned'
+                and users_aged.recency_days
+                >= users_aged.avg_days_between_purchases * {{ threshold('repurchase_due_cycle_share') }}
+                and users_aged.recency_days
+                <= users_aged.avg_days_between_purchases * {{ threshold('churn_risk_cycle_multiplier') }}
+        end as is_repurchase_due,
+        case when predictions.p_alive is not null then 'bg_nbd' else 'rule' end as predictive_tag_basis,
         users_aged.purchases_365d = 0
         and (
             tiers.value_tier = 'potential'
@@ -140,6 +158,8 @@ tagged as (
         on users_aged.user_id = impulse_purchases.user_id
     left join carts_converted
         on users_aged.user_id = carts_converted.user_id
+    left join predictions
+        on users_aged.user_id = predictions.user_id
 ),
 
 final as (
@@ -160,6 +180,7 @@ final as (
         cast(coalesce(is_churn_risk, false) as boolean) as is_churn_risk,
         cast(coalesce(is_repurchase_due, false) as boolean) as is_repurchase_due,
         cast(coalesce(is_likely_to_convert, false) as boolean) as is_likely_to_convert,
+        cast(predictive_tag_basis as string) as predictive_tag_basis,
         cast(as_of_date as date) as as_of_date
     from tagged
 )

@@ -3,6 +3,10 @@ with source as (
     select * from {{ source('live', 'campaign_touches') }}
 ),
 
+quality_bounds as (
+    select * from {{ ref('quality_bounds') }}
+),
+
 parsed as (
     select
         touch_id,
@@ -30,6 +34,10 @@ checked as (
             when sent_at is null or (opened_at_text is not null and opened_at is null) or is_control is null
                 then 'unparseable'
             when channel not in ('push', 'sms', 'in_app', 'community') then 'unknown_channel'
+            when
+                sent_at < {{ quality_bound('min_timestamp', 'timestamp') }}
+                or opened_at < {{ quality_bound('min_timestamp', 'timestamp') }}
+                then 'out_of_range'
             when
                 sent_at > {{ build_clock() }} + interval 1 day
                 or opened_at > {{ build_clock() }} + interval 1 day

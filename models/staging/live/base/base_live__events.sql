@@ -47,6 +47,10 @@ with source as (
     {%- endif %}
 ),
 
+quality_bounds as (
+    select * from {{ ref('quality_bounds') }}
+),
+
 parsed as (
     select
         event_id,
@@ -84,6 +88,7 @@ checked_new as (
                 'enter_room', 'leave_room', 'like', 'comment', 'share', 'follow', 'gift',
                 'product_impression', 'product_click', 'add_to_cart', 'favorite', 'coupon_claim'
             ) then 'unknown_event_type'
+            when event_at < {{ quality_bound('min_timestamp', 'timestamp') }} then 'out_of_range'
             when event_at > {{ build_clock() }} + interval 1 day then 'future_timestamp'
         end as reject_reason
     from parsed

@@ -3,6 +3,10 @@ with source as (
     select * from {{ source('live', 'live_streams') }}
 ),
 
+quality_bounds as (
+    select * from {{ ref('quality_bounds') }}
+),
+
 parsed as (
     select
         stream_id,
@@ -23,6 +27,10 @@ checked as (
             when stream_id is null then 'missing_key'
             when anchor_id is null or category is null or started_at_text is null then 'missing_value'
             when started_at is null or (ended_at_text is not null and ended_at is null) then 'unparseable'
+            when
+                started_at < {{ quality_bound('min_timestamp', 'timestamp') }}
+                or ended_at < {{ quality_bound('min_timestamp', 'timestamp') }}
+                then 'out_of_range'
             when
                 started_at > {{ build_clock() }} + interval 1 day
                 or ended_at > {{ build_clock() }} + interval 1 day

@@ -3,6 +3,10 @@ with source as (
     select * from {{ source('live', 'orders') }}
 ),
 
+quality_bounds as (
+    select * from {{ ref('quality_bounds') }}
+),
+
 parsed as (
     select
         order_id,
@@ -39,6 +43,10 @@ checked as (
             when status not in ('created', 'paid', 'cancelled', 'refunded') then 'unknown_status'
             when currency <> 'CNY' then 'unknown_currency'
             when amount < 0 or discount_amount < 0 then 'negative_amount'
+            when
+                ordered_at < {{ quality_bound('min_timestamp', 'timestamp') }}
+                or paid_at < {{ quality_bound('min_timestamp', 'timestamp') }}
+                then 'out_of_range'
             when
                 ordered_at > {{ build_clock() }} + interval 1 day
                 or paid_at > {{ build_clock() }} + interval 1 day

@@ -3,6 +3,10 @@ with source as (
     select * from {{ source('live', 'users') }}
 ),
 
+quality_bounds as (
+    select * from {{ ref('quality_bounds') }}
+),
+
 parsed as (
     select
         user_id,
@@ -32,6 +36,7 @@ checked as (
                 or (birth_year_text is not null and birth_year is null)
                 or (city_tier_text is not null and city_tier is null)
                 then 'unparseable'
+            when registered_at < {{ quality_bound('min_timestamp', 'timestamp') }} then 'out_of_range'
             when registered_at > {{ build_clock() }} + interval 1 day then 'future_timestamp'
         end as reject_reason
     from parsed

@@ -1,0 +1,475 @@
+"""Reads the raw folder by the contract before every dbt run: finds the files, gives each a safe
+alias, counts its records independently of DuckDB, lists the records DuckDB cannot parse, and
+decides whether the warehouse must be rebuilt in full.
+
+`prepare(raw, db)` writes, in the landing folder `<db>.landing/`:
+
+- one symlink per raw file, `<table>/<sha1 of its path relative to raw>.<ext>`: the only path
+  that reaches SQL, so no raw file or folder name (glob characters, quotes, backslashes,
+  brackets) is ever interpreted by a reader;
+- `files.csv`: one row per raw file (table, original path, alias, format, bytes, mtime, sha256,
+  independent record count, parse rejects, status `ok|empty|unreadable`, one-sentence message,
+  the header's column names); the register macro reads it, so no discovery logic lives in Jinja;
+- `rejects.csv`: one row per CSV record DuckDB cannot parse (table, file, physical line number,
+  error type); never the line's text, which may hold personal data.
+
+After a successful run `record_loaded()` keeps the fingerprints in `loaded.json`; the next
+`prepare()` compares them and asks for a full refresh when a loaded file changed or went away,
+or the raw path, business time zone or seeds differ.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import hashlib
+import io
+import json
+import os
+import sys
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from livetier import PROJECT_ROOT, pii
+from livetier.rawcheck import RAW_TABLES, RawDataError
+
+FORMATS = ("csv", "parquet")
+FILES_COLUMNS = ("raw_table", "source_file", "alias", "format", "bytes", "mtime", "sha256", "records",
+                 "parse_rejects", "status", "message", "columns")
+REJECTS_COLUMNS = ("raw_table", "source_file", "line_number", "error_type")
+# DuckDB's CSV reading options: the contract's dialect, nothing guessed. Kept in one place: the
+# register macro writes the same options (macros/register_raw_sources.sql).
+CSV_OPTIONS = ("header = true, auto_detect = false, delim = ',', quote = '\"', escape = '\"', "
+               "strict_mode = true, store_rejects = true")
+GLOB_CHARACTERS = set("*?[]{}")
+
+
+@dataclass
+class RawFile:
+    """One file found in the raw folder, what the pre-pass learnt about it, and its alias."""
+
+    raw_table: str
+    source_file: str  # the original path text, `<raw>/<table>.csv` or `<raw>/<table>/<name>`
+    path: Path
+    format: str  # csv, parquet or '' (unknown format)
+    alias: str = ""
+    bytes: int = 0
+    mtime: str = ""
+    sha256: str = ""
+    records: int | None = None
+    parse_rejects: int = 0
+    status: str = "ok"
+    message: str = ""
+    columns: list[list[str]] = field(default_factory=list)  # [name, kind] in file order
+
+
+@dataclass
+class Reject:
+    raw_table: str
+    source_file: str
+    line_number: int
+    error_type: str
+
+
+@dataclass
+class Prepared:
+    raw: Path
+    db: Path
+    landing: Path
+    files: list[RawFile]
+    rejects: list[Reject]
+    reload_reason: str | None  # why the run must be a full refresh (None: incremental is safe)
+    state: dict = field(default_factory=dict)  # what `record_loaded` keeps after a successful run
+
+    @property
+    def unreadable(self) -> list[RawFile]:
+        return [f for f in self.files if f.status == "unreadable"]
+
+
+def landing_dir(db: Path) -> Path:
+    return Path(str(db) + ".landing")
+
+
+def _source_text(raw: Path, relative: str) -> str:
+    return f"{str(raw).rstrip('/')}/{relative}"
+
+
+def _candidates(folder: Path) -> list[Path]:
+    return sorted((p for p in folder.iterdir() if p.is_file() and not p.name.startswith((".", "_"))),
+                  key=lambda p: p.name)
+
+
+def discover(raw: Path) -> list[RawFile]:
+    """The files of every contract table, by the contract's rules; raises RawDataError."""
+    if not raw.is_dir():
+        raise RawDataError(
+            f"The raw directory '{raw}' does not exist: set RAW_PATH to the folder of your export.")
+    found: list[RawFile] = []
+    for table in RAW_TABLES:
+        singles = [raw / f"{table}.{ext}" for ext in ("parquet", "csv") if (raw / f"{table}.{ext}").is_file()]
+        folder = raw / table
+        inside = _candidates(folder) if folder.is_dir() else []
+        forms = [p.name for p in singles] + ([f"{table}/"] if inside else [])
+        if len(forms) > 1:
+            raise RawDataError(
+                f"Raw table '{table}' is present in more than one form in '{raw}' ({', '.join(forms)}): "
+                "keep exactly one.")
+        for path in singles:
+            found.append(RawFile(table, _source_text(raw, path.name), path, path.suffix[1:]))
+        for path in inside:
+            fmt = path.suffix[1:] if path.suffix[1:] in FORMATS else ""
+            found.append(RawFile(table, _source_text(raw, f"{table}/{path.name}"), path, fmt))
+    if not any(f.raw_table == "orders" for f in found):
+        raise RawDataError(
+            f"The required raw table 'orders' was not found in '{raw}': "
+            "provide orders.parquet, orders.csv or a folder orders/.")
+    return found
+
+
+# ---------------------------------------------------------------- fingerprints and counts
+
+def _fingerprint(item: RawFile) -> None:
+    stat = item.path.stat()
+    item.bytes = stat.st_size
+    item.mtime = dt.datetime.fromtimestamp(stat.st_mtime, dt.UTC).isoformat()
+    digest = hashlib.sha256()
+    with item.path.open("rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    item.sha256 = digest.hexdigest()
+
+
+def _csv_header_and_count(path: Path) -> tuple[list[str] | None, int]:
+    """The header's names (None when the header is not UTF-8) and the number of records after it,
+    by Python's csv module (RFC 4180: a quoted field may hold commas and newlines; blank lines are
+    not records). Bytes are read as Latin-1, which maps every byte to one character, so record
+    boundaries are found whatever the encoding."""
+    csv.field_size_limit(sys.maxsize)
+    with path.open("rb") as handle:
+        text = io.TextIOWrapper(handle, encoding="latin-1", newline="")
+        reader = csv.reader(text)
+        header = next(reader, None)
+        records = sum(1 for row in reader if row)
+    if header is None:
+        return [], 0
+    try:
+        names = [name.encode("latin-1").decode("utf-8") for name in header]
+    except UnicodeDecodeError:
+        return None, records
+    if names:
+        names[0] = names[0].removeprefix("\ufeff")
+    return [name.strip().lower() for name in names], records
+
+
+def _sql_text(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+def _physical_lines(path: Path, offsets: list[int]) -> dict[int, int]:
+    """Physical line number (1-based) of each byte offset: newlines before it, plus one."""
+    wanted = sorted(set(offsets))
+    lines: dict[int, int] = {}
+    newlines, position, index = 0, 0, 0
+    with path.open("rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            while index < len(wanted) and wanted[index] <= position + len(chunk):
+                lines[wanted[index]] = newlines + chunk.count(b"\n", 0, wanted[index] - position) + 1
+                index += 1
+            newlines += chunk.count(b"\n")
+            position += len(chunk)
+    for offset in wanted[index:]:
+        lines[offset] = newlines + 1
+    return lines
+
+
+def _csv_rejects(item: RawFile, width: int) -> tuple[int, list[tuple[int, str]]]:
+    """DuckDB's read of the file as the view reads it: (rows returned, [(line, error type)])."""
+    import duckdb
+
+    columns = ", ".join(f"'c{i}': 'VARCHAR'" for i in range(width))
+    every = ", ".join(f"count(c{i})" for i in range(width))  # every column read, so each is checked
+    con = duckdb.connect()
+    try:
+        con.execute("set threads = 1")
+        rows = con.execute(
+            f"select count(*), {every} from read_csv({_sql_text(item.alias)}, {CSV_OPTIONS}, "
+            f"columns = {{{columns}}}, rejects_table = 'file_rejects', rejects_scan = 'file_scans')"
+        ).fetchall()[0][0]
+        found = con.execute(
+            "select line_byte_position, line, error_type from file_rejects order by line, error_type"
+        ).fetchall()
+    finally:
+        con.close()
+    first: dict[int, tuple[int, str]] = {}
+    for byte_position, line, error_type in found:
+        first.setdefault(int(line), (int(byte_position), str(error_type)))
+    physical = _physical_lines(item.path, [pos for pos, _ in first.values()])
+    return int(rows), sorted((physical[pos], kind) for pos, kind in first.values())
+
+
+def _mixed_line_ends_message(path: Path) -> str | None:
+    """DuckDB's strict CSV reader stops on a file mixing CRLF and LF line ends (measured, 2.0)."""
+    data = path.read_bytes()
+    crlf = data.count(b"\r\n")
+    if crlf and data.count(b"\n") > crlf:
+        return "it mixes CRLF and LF line ends, which the strict CSV reader cannot split into records."
+    return None
+
+
+def _inspect_csv(item: RawFile) -> list[Reject]:
+    names, records = _csv_header_and_count(item.path)
+    item.records = records
+    if names is None:
+        item.status, item.message = "unreadable", "its header line is not valid UTF-8."
+        return []
+    item.columns = [[name, "text"] for name in names]
+    if not names or records == 0:
+        item.status, item.message = "empty", "it holds no records."
+        return []
+    try:
+        read, rejects = _csv_rejects(item, len(names))
+    except Exception as err:  # noqa: BLE001 - DuckDB's message may quote the line: report its kind only
+        item.status = "unreadable"
+        item.message = (_mixed_line_ends_message(item.path)
+                        or f"DuckDB could not read it ({type(err).__name__}).")
+        return []
+    item.parse_rejects = len(rejects)
+    if read == 0 and len(rejects) == records:
+        kinds = sorted({kind.lower() for _, kind in rejects})
+        item.status = "unreadable"
+        item.message = (f"none of its {records} records could be read "
+                        f"({', '.join(kinds) or 'no record parsed'}; first on line "
+                        f"{rejects[0][0] if rejects else 2}).")
+        item.parse_rejects = 0
+        return []
+    return [Reject(item.raw_table, item.source_file, line, kind) for line, kind in rejects]
+
+
+def _parquet_kind(arrow_type: object) -> str:
+    import pyarrow as pa
+
+    if pa.types.is_timestamp(arrow_type):
+        return "timestamp_tz" if arrow_type.tz else "timestamp"
+    if pa.types.is_date(arrow_type):
+        return "date"
+    if pa.types.is_floating(arrow_type):
+        return "float"
+    if pa.types.is_decimal(arrow_type):
+        return "decimal"
+    return "text"
+
+
+def _inspect_parquet(item: RawFile) -> None:
+    import pyarrow.parquet as pq
+
+    try:
+        meta = pq.read_metadata(item.path)
+        schema = meta.schema.to_arrow_schema()
+    except Exception:  # noqa: BLE001 - any footer error means the file cannot be read
+        item.status, item.message = "unreadable", "it is not a readable Parquet file (truncated or another format)."
+        return
+    item.records = int(meta.num_rows)
+    item.columns = [[f.name, _parquet_kind(f.type)] for f in schema]
+    if item.records == 0:
+        item.status, item.message = "empty", "it holds no records."
+
+
+# ---------------------------------------------------------------- landing folder and manifests
+
+def _link(landing: Path, item: RawFile, raw: Path) -> None:
+    relative = item.path.relative_to(raw).as_posix()
+    name = hashlib.sha1(relative.encode("utf-8")).hexdigest()
+    alias = landing / item.raw_table / f"{name}.{item.format}"
+    alias.parent.mkdir(parents=True, exist_ok=True)
+    if alias.is_symlink() or alias.exists():
+        alias.unlink()
+    alias.symlink_to(item.path.resolve())
+    item.alias = str(alias)
+
+
+def _previous(landing: Path) -> dict[str, dict[str, str]]:
+    """The last manifest's rows by sha256 and format: an unchanged file is not analysed again."""
+    path = landing / "files.csv"
+    if not path.exists():
+        return {}
+    with path.open(newline="", encoding="utf-8") as handle:
+        return {f"{row['sha256']}|{row['format']}|{row['raw_table']}": row for row in csv.DictReader(handle)}
+
+
+def _write_csv(path: Path, columns: tuple[str, ...], rows: list[dict]) -> None:
+    tmp = path.with_suffix(".tmp")
+    with tmp.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, fieldnames=columns, extrasaction="ignore")
+        writer.writeheader()
+        writer.writerows(rows)
+    os.replace(tmp, path)
+
+
+def prepare(raw: Path, db: Path, business_timezone: str | None = None,
+            environ: dict[str, str] | None = None) -> Prepared:
+    """Discovers, aliases, fingerprints and counts the raw files, lists unparseable records and
+    writes the manifests; raises RawDataError (one sentence) when the build cannot start."""
+    landing = landing_dir(db)
+    if GLOB_CHARACTERS & set(str(landing)):
+        raise RawDataError(
+            f"The database path '{db}' contains one of the characters * ? [ ] {{ }}: choose another DUCKDB_PATH.")
+    files = discover(raw)
+    landing.mkdir(parents=True, exist_ok=True)
+    for table in RAW_TABLES:  # aliases of files gone since the last run
+        for old in (landing / table).glob("*") if (landing / table).is_dir() else []:
+            old.unlink()
+    previous = _previous(landing)
+    old_rejects = _old_rejects(landing)
+    rejects: list[Reject] = []
+    for item in files:
+        _fingerprint(item)
+        if not item.format:
+            item.status, item.message = "unreadable", "it has an unknown format (expected .csv or .parquet)."
+            continue
+        _link(landing, item, raw)
+        known = previous.get(f"{item.sha256}|{item.format}|{item.raw_table}")
+        if known is not None:
+            item.records = int(known["records"]) if known["records"] else None
+            item.parse_rejects = int(known["parse_rejects"] or 0)
+            item.status, item.message = known["status"], known["message"]
+            item.columns = json.loads(known["columns"] or "[]")
+            rejects += [Reject(item.raw_table, item.source_file, line, kind)
+                        for line, kind in old_rejects.get(known["source_file"], [])]
+        elif item.format == "csv":
+            rejects += _inspect_csv(item)
+        else:
+            _inspect_parquet(item)
+    orders = [f for f in files if f.raw_table == "orders"]
+    if all(f.status == "unreadable" for f in orders):
+        first = orders[0]
+        raise RawDataError(
+            f"The required raw table 'orders' cannot be read: '{first.source_file}' is unreadable, "
+            f"{first.message.rstrip('.')}" + (f" (and {len(orders) - 1} more file(s))." if len(orders) > 1 else "."))
+    rows = []
+    for item in files:
+        row = asdict(item)
+        row["columns"] = json.dumps(item.columns, ensure_ascii=False)
+        row["records"] = "" if item.records is None else item.records
+        rows.append(row)
+    _write_csv(landing / "files.csv", FILES_COLUMNS, rows)
+    _write_csv(landing / "rejects.csv", REJECTS_COLUMNS, [asdict(r) for r in rejects])
+    state = _state(raw, files, business_timezone, _key_id(db, environ))
+    return Prepared(raw, db, landing, files, rejects, _reload_reason(landing, db, state), state)
+
+
+def _old_rejects(landing: Path) -> dict[str, list[tuple[int, str]]]:
+    path = landing / "rejects.csv"
+    found: dict[str, list[tuple[int, str]]] = {}
+    if path.exists():
+        with path.open(newline="", encoding="utf-8") as handle:
+            for row in csv.DictReader(handle):
+                found.setdefault(row["source_file"], []).append((int(row["line_number"]), row["error_type"]))
+    return found
+
+
+# ---------------------------------------------------------------- changed files, full refresh
+
+def project_timezone() -> str:
+    """The business time zone dbt will use: the project's default var (no override is passed)."""
+    import yaml
+
+    config = yaml.safe_load((PROJECT_ROOT / "dbt_project.yml").read_text(encoding="utf-8"))
+    return str(config.get("vars", {}).get("business_timezone", "Asia/Shanghai"))
+
+
+def seeds_hash() -> str:
+    digest = hashlib.sha256()
+    for path in sorted((PROJECT_ROOT / "seeds").rglob("*")):
+        if path.is_file():
+            digest.update(path.relative_to(PROJECT_ROOT).as_posix().encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()
+
+
+def _key_id(db: Path, environ: dict[str, str] | None) -> str:
+    """A non-secret fingerprint of the personal-data key: rows hashed under another key must be rehashed."""
+    try:
+        key = pii.resolve_key(db, environ)
+    except pii.PiiKeyError as err:
+        raise RawDataError(str(err)) from None
+    return pii.hmac_hex(key, "livetier:key-id")[:16]
+
+
+def _state(raw: Path, files: list[RawFile], business_timezone: str | None, key_id: str) -> dict:
+    return {
+        "raw_path": str(raw).rstrip("/"),
+        "pii_key_id": key_id,
+        "business_timezone": business_timezone or project_timezone(),
+        "seeds": seeds_hash(),
+        "files": {f.source_file: {"bytes": f.bytes, "mtime": f.mtime, "sha256": f.sha256}
+                  for f in files if f.status != "unreadable"},
+    }
+
+
+def _reload_reason(landing: Path, db: Path, state: dict) -> str | None:
+    """One sentence saying why the stored warehouse cannot be updated incrementally, or None."""
+    path = landing / "loaded.json"
+    if not db.exists() or not path.exists():
+        return None
+    try:
+        loaded = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return "the record of what was loaded could not be read, so everything is reloaded."
+    if loaded.get("raw_path") != state["raw_path"]:
+        return f"the warehouse was loaded from '{loaded.get('raw_path')}', not '{state['raw_path']}'."
+    if loaded.get("business_timezone") != state["business_timezone"]:
+        return (f"the business time zone changed from {loaded.get('business_timezone')} "
+                f"to {state['business_timezone']}.")
+    if loaded.get("pii_key_id", state["pii_key_id"]) != state["pii_key_id"]:
+        return "the personal-data key changed, so every personal value is hashed again."
+    if loaded.get("seeds") != state["seeds"]:
+        return "a seed changed since the last load."
+    for name, print_ in sorted(loaded.get("files", {}).items()):
+        now = state["files"].get(name)
+        if now is None:
+            return f"the loaded file '{name}' was removed or renamed."
+        if now["sha256"] != print_["sha256"]:
+            return f"the loaded file '{name}' changed since it was loaded."
+    return None
+
+
+def record_loaded(prepared: Prepared) -> None:
+    """After a successful run: the fingerprints the next `prepare()` compares against."""
+    path = prepared.landing / "loaded.json"
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(prepared.state, indent=1, sort_keys=True), encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def drop_raw_views(db: Path) -> None:
+    """After a failed run: the raw views (which read personal columns in clear) must not stay behind;
+    dbt's on-run-end hook drops them, but not when the run stopped in on-run-start."""
+    if not db.exists():
+        return
+    import duckdb
+
+    try:
+        con = duckdb.connect(str(db))
+    except duckdb.Error:
+        return  # another process holds the file: its own run ends with the same hook
+    try:
+        con.execute("drop schema if exists raw cascade")
+    finally:
+        con.close()
+
+
+def warnings(prepared: Prepared) -> list[str]:
+    """One line per file left out of the build."""
+    return [f"warning: {f.source_file} was not read: {f.message}" for f in prepared.unreadable]
+
+
+if __name__ == "__main__":
+    # `python -m livetier.ingest RAW_DIR DB`: prepare the landing folder and print what was found
+    try:
+        done = prepare(Path(sys.argv[1]), Path(sys.argv[2]).resolve())
+    except RawDataError as err:
+        print(f"error: {err}", file=sys.stderr)
+        raise SystemExit(2) from None
+    for item in done.files:
+        print(f"{item.raw_table}\t{item.status}\t{item.records}\t{item.parse_rejects}\t{item.source_file}")
+    for line in warnings(done):
+        print(line, file=sys.stderr)

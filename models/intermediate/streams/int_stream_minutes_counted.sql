@@ -1,0 +1,258 @@
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy=('insert_overwrite' if target.type == 'spark' else 'delete+insert'),
+        unique_key=(none if target.type == 'spark' else 'started_date'),
+        partition_by=(['started_date'] if target.type == 'spark' else none),
+        on_schema_change='fail',
+    )
+}}
+-- depends_on: {{ ref('stg_live__event_partitions') }}
+-- depends_on: {{ ref('int_watch_sessions_sessionized') }}
+{#
+    One row per stream started by D and minute of its grid, with the event-borne counts of
+    stream_minute_kpis (orders are added by the mart from the purchases as of D, which have no
+    change tracking). Incremental by started_date: a run recounts the streams started on
+    - the last lookback_days started dates stored;
+    - the started dates of streams with an event in an events partition written since the last
+      run (stg_live__event_partitions), or with a session rewritten since then;
+    - the started dates of streams whose grid end differs from the stored one, or not stored yet;
+    - when D differs from the one a stream was counted as of: the started dates of streams not
+      settled as of the earlier of the two (settled: its end is known and dated before that D,
+      so no later event falls in its grid, and every session of the stream has its final
+      length by that D, int_watch_sessions_sessionized.settled_date).
+    Rows of streams no longer started by D are dropped by the mart.
+-#}
+with
+
+streams as (
+    select * from {{ ref('int_streams_started') }}
+),
+
+viewer_spans as (
+    select * from {{ ref('int_stream_viewers_merged') }}
+),
+
+all_events as (
+    select * from {{ ref('stg_live__events') }}
+),
+
+{% if is_incremental() %}
+
+watch_sessions as (
+    select * from {{ ref('int_watch_sessions_sessionized') }}
+),
+
+event_partitions as (
+    select * from {{ ref('stg_live__event_partitions') }}
+),
+
+-- each stored stream's grid end and the D it was counted as of (a stream's rows are written together)
+stored_streams as (
+    select distinct
+        stream_id,
+        grid_ended_at,
+        as_of_date
+    from {{ this }}
+),
+
+watermark as (
+    select
+        max(_loaded_at) as loaded_at,
+        coalesce(
+            cast({{ dbt.dateadd('day', 1 - var('lookback_days', 3), 'max(started_date)') }} as date),
+            cast('1900-01-01' as date)
+        ) as lookback_start_date
+    from {{ this }}
+),
+
+new_event_streams as (
+    select distinct all_events.stream_id
+    from all_events
+    inner join event_partitions
+        on all_events.event_date = event_partitions.partition_date
+    cross join watermark
+    where event_partitions.loaded_at > watermark.loaded_at
+),
+
+-- the date from which every session of the stream has its final length (settled_date: a leave_room
+-- can close a session days later)
+stream_sessions_settled as (
+    select
+        stream_id,
+        max(settled_date) as sessions_settled_date
+    from watch_sessions
+    group by stream_id
+),
+
+rewritten_session_streams as (
+    select distinct watch_sessions.stream_id
+    from watch_sessions
+    cross join watermark
+    where watch_sessions._loaded_at > watermark.loaded_at
+),
+
+recount_dates as (
+    select distinct streams.started_date
+    from streams
+    cross join watermark
+    left join stored_streams
+        on streams.stream_id = stored_streams.stream_id
+    left join new_event_streams
+        on streams.stream_id = new_event_streams.stream_id
+    left join rewritten_session_streams
+        on streams.stream_id = rewritten_session_streams.stream_id
+    left join stream_sessions_settled
+        on streams.stream_id = stream_sessions_settled.stream_id
+    where
+        watermark.loaded_at is null
+        or streams.started_date >= watermark.lookback_start_date
+        or new_event_streams.stream_id is not null
+        or rewritten_session_streams.stream_id is not null
+        or (streams.grid_minutes > 0 and not (stored_streams.grid_ended_at is not distinct from streams.grid_ended_at))
+        or (
+            stored_streams.as_of_date <> streams.as_of_date
+            and not coalesce(
+                cast({{ to_business_timestamp('streams.ended_at') }} as date)
+                < least(stored_streams.as_of_date, streams.as_of_date)
+                and coalesce(stream_sessions_settled.sessions_settled_date, cast('1900-01-01' as date))
+                <= least(stored_streams.as_of_date, streams.as_of_date),
+                false
+            )
+        )
+),
+
+counted_streams as (
+    select streams.*
+    from streams
+    inner join recount_dates
+        on streams.started_date = recount_dates.started_date
+),
+
+{% else %}
+
+    counted_streams as (
+        select * from streams
+    ),
+
+{% endif %}
+
+grid as (
+    {{ integer_series('counted_streams', 'grid_minutes', 'minute_index',
+        ['stream_id', 'started_at', 'grid_ended_at', 'started_date', 'as_of_date']) }}
+),
+
+grid_minutes as (
+    select
+        *,
+        started_at + {{ minutes_interval('minute_index') }} as minute_at
+    from grid
+),
+
+-- concurrency at each minute start: the running sum of span starts (+1) and ends (-1) up to and
+-- including the instant; at one instant the edges sort before the minute (half-open sessions)
+timeline as (
+    select
+        viewer_spans.stream_id,
+        viewer_spans.span_started_at as timeline_at,
+        0 as is_minute,
+        1 as viewer_change,
+        cast(null as bigint) as minute_index
+    from viewer_spans
+    inner join counted_streams
+        on viewer_spans.stream_id = counted_streams.stream_id
+    union all
+    select
+        viewer_spans.stream_id,
+        viewer_spans.span_ended_at as timeline_at,
+        0 as is_minute,
+        -1 as viewer_change,
+        cast(null as bigint) as minute_index
+    from viewer_spans
+    inner join counted_streams
+        on viewer_spans.stream_id = counted_streams.stream_id
+    union all
+    select
+        stream_id,
+        minute_at as timeline_at,
+        1 as is_minute,
+        0 as viewer_change,
+        minute_index
+    from grid_minutes
+),
+
+timeline_counted as (
+    select
+        stream_id,
+        minute_index,
+        is_minute,
+        sum(viewer_change) over (
+            partition by stream_id
+            order by timeline_at, is_minute
+            rows between unbounded preceding and current row
+        ) as concurrent_viewers
+    from timeline
+),
+
+minute_concurrency as (
+    select
+        stream_id,
+        minute_index,
+        concurrent_viewers
+    from timeline_counted
+    where is_minute = 1
+),
+
+-- the stream's events dated <= D inside its grid, by minute [m_k, m_k + 60 s)
+events_placed as (
+    select
+        all_events.event_type,
+        counted_streams.stream_id,
+        {{ integer_divide(microseconds_between('counted_streams.started_at', 'all_events.event_at'), '60000000') }}
+            as minute_index
+    from all_events
+    inner join counted_streams
+        on all_events.stream_id = counted_streams.stream_id
+    where
+        all_events.event_date <= counted_streams.as_of_date
+        and all_events.event_type in ('enter_room', 'like', 'comment', 'share', 'follow', 'gift', 'add_to_cart')
+        and all_events.event_at >= counted_streams.started_at
+        and all_events.event_at < counted_streams.grid_ended_at
+),
+
+minute_events as (
+    select
+        stream_id,
+        minute_index,
+        count(*) filter (where event_type = 'enter_room') as entries,
+        count(*) filter (where event_type in ('like', 'comment', 'share', 'follow', 'gift')) as interactions,
+        count(*) filter (where event_type = 'add_to_cart') as add_to_carts
+    from events_placed
+    group by stream_id, minute_index
+),
+
+final as (
+    select
+        cast(grid_minutes.stream_id as string) as stream_id,
+        cast(grid_minutes.minute_index as integer) as minute_index,
+        cast(grid_minutes.minute_at as timestamp) as minute_at,
+        cast(coalesce(minute_concurrency.concurrent_viewers, 0) as integer) as concurrent_viewers,
+        cast(coalesce(minute_events.entries, 0) as integer) as entries,
+        cast(coalesce(minute_events.interactions, 0) as integer) as interactions,
+        cast(coalesce(minute_events.add_to_carts, 0) as integer) as add_to_carts,
+        cast(grid_minutes.grid_ended_at as timestamp) as grid_ended_at,
+        cast(grid_minutes.as_of_date as date) as as_of_date,
+        cast(grid_minutes.started_date as date) as started_date,
+        cast('{{ run_started_at.strftime("%Y-%m-%d %H:%M:%S.%f") }}' as timestamp) as _loaded_at
+    from grid_minutes
+    left join minute_concurrency
+        on
+            grid_minutes.stream_id = minute_concurrency.stream_id
+            and grid_minutes.minute_index = minute_concurrency.minute_index
+    left join minute_events
+        on
+            grid_minutes.stream_id = minute_events.stream_id
+            and grid_minutes.minute_index = minute_events.minute_index
+)
+
+select * from final

@@ -1,0 +1,65 @@
+{#-
+    One row per stream started by D, viewer and span of time during which the viewer has at
+    least one session of the stream open: the viewer's open sessions [start, end) of the stream,
+    overlapping ones merged. Counting spans open at an instant counts distinct viewers, which is
+    the stream review's concurrency c(s, x). A 0 s session is never open and has no span.
+-#}
+with
+
+sessions as (
+    select * from {{ ref('int_stream_sessions_bounded') }}
+),
+
+streams as (
+    select * from {{ ref('int_streams_started') }}
+),
+
+open_sessions as (
+    select
+        sessions.stream_id,
+        sessions.user_id,
+        sessions.session_id,
+        sessions.session_started_at,
+        sessions.session_ended_at
+    from sessions
+    inner join streams
+        on sessions.stream_id = streams.stream_id
+    where sessions.session_ended_at > sessions.session_started_at
+),
+
+-- the latest end among the viewer's earlier sessions of the stream
+sessions_with_reach as (
+    select
+        *,
+        max(session_ended_at) over (
+            partition by stream_id, user_id
+            order by session_started_at, session_id
+            rows between unbounded preceding and 1 preceding
+        ) as earlier_ended_at
+    from open_sessions
+),
+
+-- a span starts at a session that begins after every earlier one of the viewer has ended
+sessions_spanned as (
+    select
+        *,
+        sum(case when earlier_ended_at is null or session_started_at > earlier_ended_at then 1 else 0 end) over (
+            partition by stream_id, user_id
+            order by session_started_at, session_id
+            rows between unbounded preceding and current row
+        ) as span_number
+    from sessions_with_reach
+),
+
+final as (
+    select
+        stream_id,
+        user_id,
+        cast(span_number as bigint) as span_number,
+        min(session_started_at) as span_started_at,
+        max(session_ended_at) as span_ended_at
+    from sessions_spanned
+    group by stream_id, user_id, span_number
+)
+
+select * from final

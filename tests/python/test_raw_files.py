@@ -1,0 +1,263 @@
+"""Raw files read by the contract (livetier.ingest + register_raw_sources): one fixture per defect
+of a real export, exact per-file and ledger counts against counts this test derives from what it
+wrote, literal file names, unreadable files, and changed files / reused warehouses."""
+
+from __future__ import annotations
+
+import csv
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+from dbt_harness import EXAMPLES_RAW, STAGING_SELECT, build, expected_ledger
+
+from livetier import PROJECT_ROOT
+
+HEADER = b"event_id,user_id,event_type,event_at,stream_id\n"
+
+
+def _good(tag: str, n: int) -> bytes:
+    return b"".join(f"{tag}-{i},u01,like,2025-03-01T10:00:00Z,s1\n".encode() for i in range(n))
+
+
+def _connect(db: Path) -> duckdb.DuckDBPyConnection:
+    """Read-only, with every schema of the file on the search path (marts may live in several)."""
+    con = duckdb.connect(str(db), read_only=True)
+    schemas = [r[0] for r in con.execute(
+        "select schema_name from information_schema.schemata where catalog_name = current_database() "
+        "order by schema_name = 'main' desc, schema_name").fetchall()]
+    con.execute("set search_path = '" + ",".join(schemas) + "'")
+    return con
+
+
+def query(db: Path, sql: str) -> pd.DataFrame:
+    con = _connect(db)
+    try:
+        return con.execute(sql).df()
+    finally:
+        con.close()
+
+
+def ledger(db: Path) -> dict[tuple[str, str, str], int]:
+    frame = query(db, "select raw_table, outcome, coalesce(reason, '') as reason, row_count from data_quality_ledger")
+    return {(r.raw_table, r.outcome, r.reason): int(r.row_count) for r in frame.itertuples()}
+
+
+def _orders_records() -> int:
+    with (EXAMPLES_RAW / "orders.csv").open(newline="", encoding="utf-8") as handle:
+        return sum(1 for row in csv.reader(handle) if row) - 1
+
+
+# name -> (content, records, reject lines, unparseable error type); each built by hand
+def _event_files() -> dict[str, tuple[bytes, int, list[int]]]:
+    long_value = b"x" * 3_000_000
+    return {
+        # a ragged first data line (too few fields): line 2
+        "ragged-first.csv": (HEADER + b"rf-0,u01,like\n" + _good("rf", 2), 3, [2]),
+        # a ragged middle line (too many fields): line 3
+        "ragged-mid.csv": (HEADER + _good("rm", 1) + b"rm-x,u01,like,2025-03-01T10:00:00Z,s1,extra\n"
+                           + _good("rm2", 1), 3, [3]),
+        # an unterminated quote swallows the rest of the file: one record (RFC 4180), line 3
+        "unterminated.csv": (HEADER + _good("ut", 1) + b'ut-x,u01,like,"2025-03-01,s1\n' + _good("ut2", 2), 2, [3]),
+        # GBK bytes on one line: that record is unparseable (invalid UTF-8), the others kept
+        "gbk.csv": (HEADER + _good("gb", 1) + "gb-x,u01,like,2025-03-01T10:00:00Z,直播\n".encode("gbk")
+                    + _good("gb2", 1), 3, [3]),
+        # a 3 MB line (over DuckDB's 2 MB line limit): line 3
+        "long.csv": (HEADER + _good("lg", 1) + b"lg-x,u01,like,2025-03-01T10:00:00Z," + long_value + b"\n"
+                     + _good("lg2", 1), 3, [3]),
+        # a quoted comma and newline are kept inside one field; CRLF line ends and a BOM
+        "quoted.csv": (b"\xef\xbb\xbf" + HEADER.replace(b"\n", b"\r\n")
+                       + b'qt-q,u01,like,2025-03-01T10:00:00Z,"a,b\r\nc"\r\n'
+                       + _good("qt", 1).replace(b"\n", b"\r\n"), 2, []),
+        # literal names: a backslash, a glob star and a quote
+        "x\\y.csv": (HEADER + _good("bs", 1), 1, []),
+        "*.csv": (HEADER + _good("st", 1), 1, []),
+        "a'b.csv": (HEADER + _good("qu", 1), 1, []),
+        "header-only.csv": (HEADER, 0, []),
+    }
+
+
+def _write_dirty(raw: Path) -> dict[str, tuple[bytes, int, list[int]]]:
+    raw.mkdir(parents=True)
+    orders = (EXAMPLES_RAW / "orders.csv").read_bytes()
+    # a ragged last line: one field too many
+    (raw / "orders.csv").write_bytes(orders + b"o9999,u01,2025-03-01T10:00:00Z,,paid,1.00,,,,CNY,extra\n")
+    folder = raw / "events"
+    folder.mkdir()
+    files = _event_files()
+    for name, (content, _, _) in files.items():
+        (folder / name).write_bytes(content)
+    # a header that is not UTF-8: the file cannot be read at all
+    (folder / "gbk-header.csv").write_bytes("事件,user_id\n".encode("gbk") + b"1,2\n")
+    table = pa.table({"event_id": ["tp-0"], "user_id": ["u01"], "event_type": ["like"],
+                      "event_at": ["2025-03-01T10:00:00Z"]})
+    pq.write_table(table, folder / "truncated.parquet")
+    data = (folder / "truncated.parquet").read_bytes()
+    (folder / "truncated.parquet").write_bytes(data[: len(data) // 2])
+    (folder / "notes.txt").write_text("not data\n")
+    # CRLF then LF: DuckDB's strict reader cannot read it at all (measured), so it is unreadable
+    (folder / "mixed-ends.csv").write_bytes(HEADER.replace(b"\n", b"\r\n") + _good("mx", 2))
+    return files
+
+
+def test_dirty_export_is_read_by_the_contract(tmp_path: Path) -> None:
+    raw = tmp_path / "rootb[1]"  # a raw folder whose name is a glob pattern
+    files = _write_dirty(raw)
+    db = tmp_path / "w.duckdb"
+    result = build(raw, db, as_of="2025-03-31", select=STAGING_SELECT)
+    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
+    root = str(raw)
+
+    # the run ends with one warning line per unreadable file
+    warned = [line for line in result.stderr.splitlines() if line.startswith("warning:")]
+    assert sorted(warned) == sorted([
+        f"warning: {root}/events/gbk-header.csv was not read: its header line is not valid UTF-8.",
+        f"warning: {root}/events/notes.txt was not read: it has an unknown format (expected .csv or .parquet).",
+        f"warning: {root}/events/mixed-ends.csv was not read: it mixes CRLF and LF line ends, which the strict "
+        "CSV reader cannot split into records.",
+        f"warning: {root}/events/truncated.parquet was not read: it is not a readable Parquet file "
+        "(truncated or another format).",
+    ])
+
+    per_file = query(db, "select * from data_quality_files").set_index("source_file")
+    assert len(per_file) == 1 + len(files) + 4
+    for name, (_content, records, lines) in files.items():
+        row = per_file.loc[f"{root}/events/{name}"]
+        assert (row.record_count, row.read_count, row.unparseable_count, row.kept_count) == (
+            records, records - len(lines), len(lines), records - len(lines)), name
+        assert row.status == ("empty" if records == 0 else "ok"), name
+    for name in ("gbk-header.csv", "notes.txt", "truncated.parquet", "mixed-ends.csv"):
+        row = per_file.loc[f"{root}/events/{name}"]
+        assert (row.status, row.read_count) == ("unreadable", 0)
+        assert row.message.endswith(".") and "\n" not in row.message
+    orders_row = per_file.loc[f"{root}/orders.csv"]
+    orders_records = _orders_records() + 1
+    assert (orders_row.record_count, orders_row.read_count, orders_row.unparseable_count, orders_row.status) == (
+        orders_records, orders_records - 1, 1, "ok")
+
+    # one quarantine row per unparseable record, with its file and physical line
+    quarantined = query(db, """
+        select raw_table, source_file, line_number from data_quality_quarantine where line_number is not null
+    """)
+    expected_lines = {("events", f"{root}/events/{name}", line) for name, (_, _, lines) in files.items()
+                      for line in lines}
+    expected_lines.add(("orders", f"{root}/orders.csv", orders.count(b"\n") + 1
+                        if (orders := (EXAMPLES_RAW / "orders.csv").read_bytes()) else 0))
+    assert set(map(tuple, quarantined.itertuples(index=False))) == expected_lines
+    assert len(quarantined) == len(expected_lines)
+
+    # the ledger: orders keep every other row; events add up to the independent counts
+    baseline = expected_ledger()
+    got = ledger(db)
+    base_orders = sum(n for (t, _, _), n in baseline.items() if t == "orders")
+    assert sum(n for (t, _, _), n in got.items() if t == "orders") == base_orders + 1
+    assert got[("orders", "set_aside", "unparseable")] == baseline.get(("orders", "set_aside", "unparseable"), 0) + 1
+    assert got[("orders", "kept", "")] == baseline[("orders", "kept", "")]
+    event_records = sum(records for _, records, _ in files.values())
+    event_rejects = sum(len(lines) for _, _, lines in files.values())
+    assert got[("events", "set_aside", "unparseable")] == event_rejects
+    assert got[("events", "kept", "")] == event_records - event_rejects
+    assert sum(n for (t, _, _), n in got.items() if t == "events") == event_records
+
+    # literal names read exactly once each; the quoted comma and newline kept in one field
+    read = query(db, "select _source_file, count(*) as n from base_live__events group by 1").set_index("_source_file")
+    for name in ("x\\y.csv", "*.csv", "a'b.csv"):
+        assert read.loc[f"{root}/events/{name}", "n"] == 1
+    kept = query(db, "select stream_id from base_live__events where event_id = 'qt-q'")
+    assert kept.stream_id.tolist() == ["a,b\r\nc"]
+
+    # never the text of a bad line in the manifests (the GBK line's text, the 3 MB value)
+    landing = Path(str(db) + ".landing")
+    manifest = (landing / "rejects.csv").read_bytes() + (landing / "files.csv").read_bytes()
+    assert b"xxxxxxxxxx" not in manifest and "直播".encode("gbk") not in manifest
+
+
+def test_unreadable_orders_is_fatal_in_one_sentence(tmp_path: Path) -> None:
+    raw = tmp_path / "raw"
+    (raw / "orders").mkdir(parents=True)
+    (raw / "orders" / "part-0.parquet").write_bytes(b"PAR1 not really parquet")
+    db = tmp_path / "w.duckdb"
+    done = subprocess.run([sys.executable, "-m", "livetier", "build", "--raw", str(raw), "--db", str(db)],
+                          cwd=PROJECT_ROOT, capture_output=True, text=True,
+                          env={**__import__("os").environ, "BUILD_CLOCK": "2025-04-20T00:00:00"})
+    assert done.returncode == 2
+    lines = [line for line in done.stderr.splitlines() if line.strip()]
+    assert lines == [f"error: The required raw table 'orders' cannot be read: '{raw}/orders/part-0.parquet' "
+                     "is unreadable, it is not a readable Parquet file (truncated or another format)."]
+    assert "Traceback" not in done.stdout + done.stderr
+
+
+def test_parquet_floats_become_contract_text(tmp_path: Path) -> None:
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    shutil.copy(EXAMPLES_RAW / "orders.csv", raw / "orders.csv")
+    prices = [12.5, 12.345, 3.1 + 1e-10, 7.0, 3.1 + 1e-8]
+    pq.write_table(pa.table({"product_id": [f"p{i}" for i in range(len(prices))],
+                             "category": ["food"] * len(prices), "list_price": prices}), raw / "products.parquet")
+    pq.write_table(pa.table({"user_id": ["u1", "u2"], "registered_at": ["2025-01-01", "2025-01-01"],
+                             "birth_year": [1995.0, 1995.5]}), raw / "users.parquet")
+    db = tmp_path / "w.duckdb"
+    result = build(raw, db, as_of="2025-03-31", select=STAGING_SELECT)
+    assert result.returncode == 0, result.stdout[-4000:]
+    texts = query(db, "select product_id, list_price_text from base_live__products order by product_id")
+    # two decimals only within 1e-9 of a two-decimal value; else the full text (set aside by the parser)
+    assert texts.list_price_text.tolist() == ["12.50", "12.345", "3.10", "7.00", str(3.1 + 1e-8)]
+    years = query(db, "select user_id, birth_year_text from base_live__users order by user_id")
+    assert years.birth_year_text.tolist() == ["1995", "1995.5"]
+
+
+def _marts(db: Path) -> dict[str, list[tuple]]:
+    con = _connect(db)
+    try:
+        names = [tuple(r) for r in con.execute(
+            "select table_schema, table_name from information_schema.tables where table_catalog = current_database() "
+            "and table_type = 'BASE TABLE' and table_schema <> 'raw' order by 1, 2").fetchall()]
+        out = {}
+        for schema, name in names:
+            relation = f'"{schema}"."{name}"'
+            columns = [r[0] for r in con.execute(f"describe {relation}").fetchall() if r[0] != "_loaded_at"]
+            listed = ", ".join(f'"{c}"' for c in columns)
+            out[f"{schema}.{name}"] = sorted(con.execute(f"select {listed} from {relation}").fetchall(), key=repr)
+        return out
+    finally:
+        con.close()
+
+
+@pytest.mark.parametrize("change", ["corrected", "removed", "raw_path"])
+def test_changed_files_reload_what_they_must(tmp_path: Path, change: str) -> None:
+    raw = tmp_path / "raw"
+    shutil.copytree(EXAMPLES_RAW, raw)
+    db = tmp_path / "inc" / "w.duckdb"
+    db.parent.mkdir()
+    key = {"LIVETIER_PII_KEY": "raw-files-test-key-0123456789"}  # one key: hashes comparable across files
+    first = build(raw, db, as_of="2025-03-31", env_extra=key)
+    assert first.returncode == 0, first.stdout[-3000:]
+    target = raw / "events" / "2025-03.csv"
+    if change == "corrected":
+        lines = target.read_text(encoding="utf-8").splitlines(keepends=True)
+        target.write_text("".join(lines[:-5]), encoding="utf-8")  # five events fewer, same name
+        expected = f"the loaded file '{target}' changed since it was loaded."
+    elif change == "removed":
+        target.unlink()
+        expected = f"the loaded file '{target}' was removed or renamed."
+    else:
+        moved = tmp_path / "raw2"
+        shutil.copytree(raw, moved)
+        raw = moved
+        expected = f"the warehouse was loaded from '{tmp_path / 'raw'}', not '{moved}'."
+    second = build(raw, db, as_of="2025-03-31", env_extra=key)
+    assert second.returncode == 0, second.stdout[-3000:]
+    assert second.stdout.splitlines()[0] == f"Rebuilding the warehouse in full (--full-refresh): {expected}"
+    fresh = tmp_path / "full" / "w.duckdb"
+    fresh.parent.mkdir()
+    assert build(raw, fresh, as_of="2025-03-31", env_extra=key).returncode == 0
+    assert _marts(db) == _marts(fresh)
+    # a third run with nothing changed is incremental again
+    third = build(raw, db, as_of="2025-03-31", select=STAGING_SELECT, env_extra=key)
+    assert third.returncode == 0 and "Rebuilding" not in third.stdout
