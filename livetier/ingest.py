@@ -353,7 +353,7 @@ def prepare(raw: Path, db: Path, business_timezone: str | None = None,
         rows.append(row)
     _write_csv(landing / "files.csv", FILES_COLUMNS, rows)
     _write_csv(landing / "rejects.csv", REJECTS_COLUMNS, [asdict(r) for r in rejects])
-    state = _state(raw, files, business_timezone, _key_id(db, environ))
+    state = _state(raw, files, business_timezone or project_timezone(environ), _key_id(db, environ))
     return Prepared(raw, db, landing, files, rejects, _reload_reason(landing, db, state), state)
 
 
@@ -369,12 +369,15 @@ def _old_rejects(landing: Path) -> dict[str, list[tuple[int, str]]]:
 
 # ---------------------------------------------------------------- changed files, full refresh
 
-def project_timezone() -> str:
-    """The business time zone dbt will use: the project's default var (no override is passed)."""
-    import yaml
+# raw tables whose files are loaded once and then skipped by the incremental models
+# (base_live__events keeps `_source_file` as its load watermark)
+INCREMENTAL_TABLES = ("events",)
 
-    config = yaml.safe_load((PROJECT_ROOT / "dbt_project.yml").read_text(encoding="utf-8"))
-    return str(config.get("vars", {}).get("business_timezone", "Asia/Shanghai"))
+
+def project_timezone(environ: dict[str, str] | None = None) -> str:
+    """The business time zone dbt will use: `BUSINESS_TIMEZONE` (as dbt_project.yml reads it) or its default."""
+    env = os.environ if environ is None else environ
+    return env.get("BUSINESS_TIMEZONE", "").strip() or "Asia/Shanghai"
 
 
 def seeds_hash() -> str:
@@ -394,14 +397,15 @@ def _key_id(db: Path, environ: dict[str, str] | None) -> str:
     return pii.hmac_hex(key, "livetier:key-id")[:16]
 
 
-def _state(raw: Path, files: list[RawFile], business_timezone: str | None, key_id: str) -> dict:
+def _state(raw: Path, files: list[RawFile], business_timezone: str, key_id: str) -> dict:
     return {
         "raw_path": str(raw).rstrip("/"),
         "pii_key_id": key_id,
-        "business_timezone": business_timezone or project_timezone(),
+        "business_timezone": business_timezone,
         "seeds": seeds_hash(),
+        # only the tables read incrementally (by file): every other table is read whole on each run
         "files": {f.source_file: {"bytes": f.bytes, "mtime": f.mtime, "sha256": f.sha256}
-                  for f in files if f.status != "unreadable"},
+                  for f in files if f.status != "unreadable" and f.raw_table in INCREMENTAL_TABLES},
     }
 
 

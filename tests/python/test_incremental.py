@@ -123,8 +123,12 @@ class Landing:
         self.con.execute(f"copy ({sql}) to '{self.raw / 'events' / name}' (format parquet)")
 
 
+# one personal-data key for every warehouse of a comparison (each would otherwise get its own)
+KEY = {"LIVETIER_PII_KEY": "incremental-test-key-0123456789", "LIVETIER_PII_KEY_FILE": ""}
+
+
 def _run(raw: Path, db: Path, as_of: str, command: str, extra: list[str]) -> None:
-    result = build(raw, db, as_of=as_of, clock=CLOCK, command=command, extra_args=extra)
+    result = build(raw, db, as_of=as_of, clock=CLOCK, command=command, extra_args=extra, env_extra=KEY)
     assert result.returncode == 0, result.stdout[-5000:]
 
 
@@ -133,13 +137,15 @@ def _differences(incremental: Path, full: Path, table: str) -> tuple[int, int]:
     try:
         con.execute(f"attach '{incremental}' as inc (read_only)")
         con.execute(f"attach '{full}' as ful (read_only)")
-        columns = [r[0] for r in con.execute(f"describe select * from ful.main.{table}").fetchall()
+        schema = con.execute("select table_schema from information_schema.tables "
+                             "where table_catalog = 'ful' and table_name = ?", [table]).fetchall()[0][0]
+        columns = [r[0] for r in con.execute(f"describe select * from ful.{schema}.{table}").fetchall()
                    if r[0] != "_loaded_at"]
         cols = ", ".join(f'"{c}"' for c in columns)
-        one = con.execute(f"select count(*) from (select {cols} from inc.main.{table} except all "
-                          f"select {cols} from ful.main.{table})").fetchall()[0][0]
-        two = con.execute(f"select count(*) from (select {cols} from ful.main.{table} except all "
-                          f"select {cols} from inc.main.{table})").fetchall()[0][0]
+        one = con.execute(f"select count(*) from (select {cols} from inc.{schema}.{table} except all "
+                          f"select {cols} from ful.{schema}.{table})").fetchall()[0][0]
+        two = con.execute(f"select count(*) from (select {cols} from ful.{schema}.{table} except all "
+                          f"select {cols} from inc.{schema}.{table})").fetchall()[0][0]
     finally:
         con.close()
     return one, two
@@ -151,7 +157,7 @@ def _checksums(db: Path) -> dict[str, str]:
     try:
         sums = {}
         for table in PUBLIC_MARTS:
-            frame = con.execute(f"select * from main.{table}").df()
+            frame = con.execute(f"select * from {table}").df()
             frame = frame.sort_values(list(frame.columns)).reset_index(drop=True).astype(str)
             digest = hashlib.sha256(pd.util.hash_pandas_object(frame, index=False).values.tobytes())
             sums[table] = f"{len(frame)}:{digest.hexdigest()}"
@@ -217,7 +223,7 @@ def test_a_future_event_is_kept_once_the_clock_reaches_it(tmp_path: Path) -> Non
     )
     select = "quality_bounds staging marts.quality"
     incremental, full = tmp_path / "inc.duckdb", tmp_path / "full.duckdb"
-    first = build(raw, incremental, as_of="2025-07-01", select=select, clock="2025-07-05T00:00:00")
+    first = build(raw, incremental, as_of="2025-07-01", select=select, clock="2025-07-05T00:00:00", env_extra=KEY)
     assert first.returncode == 0, first.stdout[-4000:]
     reasons = "select event_id, coalesce(reject_reason, '') as r from base_live__events order by 1"
     con = duckdb.connect(str(incremental), read_only=True)
@@ -226,9 +232,10 @@ def test_a_future_event_is_kept_once_the_clock_reaches_it(tmp_path: Path) -> Non
     con.close()
     (raw / "events" / "day-2.csv").write_text("event_id,user_id,event_type,event_at\nf4,u4,like,2025-07-11T00:00:00Z\n")
     later = "2025-07-12T00:00:00"
-    second = build(raw, incremental, as_of="2025-07-11", select=select, clock=later, command="run")
+    second = build(raw, incremental, as_of="2025-07-11", select=select, clock=later, command="run", env_extra=KEY)
     assert second.returncode == 0, second.stdout[-4000:]
-    refresh = build(raw, full, as_of="2025-07-11", select=select, clock=later, extra_args=["--full-refresh"])
+    refresh = build(raw, full, as_of="2025-07-11", select=select, clock=later, extra_args=["--full-refresh"],
+                    env_extra=KEY)
     assert refresh.returncode == 0, refresh.stdout[-4000:]
     con = duckdb.connect(str(incremental), read_only=True)
     set_search_path(con)

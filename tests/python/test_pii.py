@@ -244,7 +244,7 @@ def test_key_file_setting_gives_the_same_hashes_as_the_same_key_in_the_env(built
 def test_a_short_key_stops_the_build_with_one_sentence(built: dict, tmp_path: Path) -> None:
     result = _dbt(built["raw"], tmp_path / "w.duckdb", {pii.KEY_ENV: "k" * 15}, select=STAGING_SELECT)
     assert result.returncode != 0
-    assert "is 15 bytes long: use at least 16" in result.stdout
+    assert "is 15 bytes long: use at least 16" in result.stdout + result.stderr
     assert "Traceback" not in result.stdout + result.stderr
     assert "k" * 15 not in result.stdout + result.stderr
 

@@ -46,6 +46,8 @@ from livetier.publish import set_search_path
 from livetier.rawcheck import raw_files_var
 
 AS_OF = "2025-03-31"
+# dbt Python models (the CLV fits): disabled on the Spark target, so their tests do not run there
+PYTHON_MODELS = sorted(p.stem for p in (PROJECT_ROOT / "models").rglob("*.py"))
 SPARK_SCHEMA = "livetier"  # `schema` of the spark target in profiles.yml
 LAYER_ORDER = {"marts": 0, "staging": 1, "intermediate": 2, "seeds": 3}
 # Run-start timestamps of the incremental models: volatile by design, never compared.
@@ -132,7 +134,7 @@ def _read_spark(warehouse: Path, models: list[str], scratch: Path) -> dict[str, 
 
 
 def _start_both(pool: ThreadPoolExecutor, base: Path, raw: Path, as_of: str | None, select: str | None = None,
-                command: str = "build") -> tuple[Future, Future]:
+                command: str = "build", extra: list[str] | None = None) -> tuple[Future, Future]:
     """Starts the DuckDB and the Spark build of `raw` under `base`."""
     duck_db = base / "duckdb" / "w.duckdb"
     spark_dir = base / "spark"
@@ -142,10 +144,12 @@ def _start_both(pool: ThreadPoolExecutor, base: Path, raw: Path, as_of: str | No
     key_env = {pii.KEY_ENV: PARITY_PII_KEY, pii.KEY_FILE_ENV: ""}
     spark_env = {"DBT_TARGET": "spark", "SPARK_WAREHOUSE_DIR": str(spark_dir), **key_env,
                  **pii.spark_env(PARITY_PII_KEY.encode())}
-    duck_run = pool.submit(build, raw, duck_db, as_of=as_of, select=select, command=command, env_extra=key_env)
+    duck_run = pool.submit(build, raw, duck_db, as_of=as_of, select=select, command=command, env_extra=key_env,
+                           extra_args=list(extra or []))
     # the harness puts dbt's target/ beside the `db` path; Spark keeps its tables in spark_dir
     spark_run = pool.submit(build, raw, spark_dir / "unused.duckdb", as_of=as_of, select=select,
-                            command=command, env_extra=spark_env, extra_args=["--vars", raw_files_var(raw)])
+                            command=command, env_extra=spark_env,
+                            extra_args=[*(extra or []), "--vars", raw_files_var(raw)])
     return duck_run, spark_run
 
 
@@ -179,8 +183,9 @@ def scenarios(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, E
     _write_awkward_raw(awkward_base / "raw")
     with ThreadPoolExecutor(max_workers=4) as pool:
         examples_runs = _start_both(pool, examples_base, EXAMPLES_RAW, AS_OF)
+        # seeds and models only: the base models read the seed quality_bounds; no tests on awkward data
         awkward_runs = _start_both(pool, awkward_base, awkward_base / "raw", AS_OF, select=STAGING_SELECT,
-                                   command="run")
+                                   extra=["--resource-type", "seed", "--resource-type", "model"])
         return {
             "examples": _read_both(examples_base, *examples_runs),
             "awkward": _read_both(awkward_base, *awkward_runs),
@@ -372,6 +377,8 @@ def test_data_and_unit_tests_pass_on_spark_as_on_duckdb(engines: dict[str, Engin
         if not uid.startswith(("test.", "unit_test.")) or status != "pass":
             continue
         spark_status, message = spark.statuses.get(uid, ("not run", ""))
+        if spark_status == "not run" and any(f"_{name}_" in uid for name in PYTHON_MODELS):
+            continue  # a test of a dbt Python model, which the Spark target disables (see clv_predictions_enabled)
         if spark_status != "pass":
             broken.append(f"{uid}: {spark_status} {message[-500:]}")
     assert not broken, "tests passing on DuckDB but not on Spark:\n" + "\n".join(broken)

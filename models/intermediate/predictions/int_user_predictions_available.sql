@@ -7,6 +7,8 @@ predictions as (
         p_alive,
         expected_purchases_30d
     from {{ clv_predictions_source() }}
+    -- only buyers the model could score (no fit: no rows, as on targets without the Python models)
+    where p_alive is not null
 ),
 
 final as (
