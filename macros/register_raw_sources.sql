@@ -221,10 +221,24 @@
             {% set select_list = [] %}
             {% for col in columns %}
                 {% if col in present %}
-                    {% set text = "cast(`" ~ present[col] | replace('`', '``') ~ "` as string)" %}
+                    {% set value = "`" ~ present[col] | replace('`', '``') ~ "`" %}
+                    {% set kind = present_types[col] %}
+                    {% set contract_type = livetier.raw_column_meta(node.columns[col], 'contract_type') %}
+                    {% set text = "cast(" ~ value ~ " as string)" %}
                     {# a zoned Parquet timestamp: DuckDB (TimeZone UTC) writes it with `+00`, so Spark does too #}
-                    {% if present_types[col] == 'timestamp' %}
+                    {% if kind == 'timestamp' %}
                         {% set text = "concat(" ~ text ~ ", '+00')" %}
+                    {# the DuckDB body's Parquet number rules, in Spark SQL (NaN and infinity fail `< 1e15`) #}
+                    {% elif kind in ('double', 'float') and contract_type == 'dec' %}
+                        {% set text = "case when abs(" ~ value ~ ") < 1e15 and abs(" ~ value ~ " - round(" ~ value
+                            ~ ", 2)) <= 1e-9 then cast(cast(round(" ~ value ~ ", 2) as decimal(18, 2)) as string)"
+                            ~ " else " ~ text ~ " end" %}
+                    {% elif kind.startswith('decimal') and contract_type == 'dec' %}
+                        {% set text = "case when " ~ value ~ " = round(" ~ value ~ ", 2) then cast(cast(" ~ value
+                            ~ " as decimal(38, 2)) as string) else " ~ text ~ " end" %}
+                    {% elif (kind in ('double', 'float') or kind.startswith('decimal')) and contract_type == 'int' %}
+                        {% set text = "case when " ~ value ~ " = floor(" ~ value ~ ") and abs(" ~ value
+                            ~ ") < 1e18 then cast(cast(" ~ value ~ " as bigint) as string) else " ~ text ~ " end" %}
                     {% endif %}
                     {% do select_list.append("nullif(trim(" ~ text ~ "), '') as " ~ col) %}
                 {% else %}
