@@ -149,8 +149,9 @@ def _esc(text: object) -> str:
 
 
 def _svg(width: float, height: float, body: Iterable[str], title: str) -> str:
-    return (f'<svg class="chart" viewBox="0 0 {width:g} {height:g}" role="img" '
-            f'xmlns="http://www.w3.org/2000/svg"><title>{_esc(title)}</title>{"".join(body)}</svg>')
+    # drawn at most at its own size (1 unit = 1 pixel), smaller when the column is narrower
+    return (f'<svg class="chart" viewBox="0 0 {width:g} {height:g}" style="max-width: {width:g}px" role="img">'
+            f'<title>{_esc(title)}</title>{"".join(body)}</svg>')
 
 
 def _text(x: float, y: float, text: object, size: float = 12, anchor: str = "start", fill: str = "#222",
@@ -364,7 +365,8 @@ def transition_heatmap(marts: Marts, labels: Labels) -> Figure:
         figure.empty_reason = "no period end in segmentation.tier_transition_matrix"
         return figure
     start, end = rows[0]["from_period_end"], rows[0]["period_end"]
-    figure.note = (f"行：{_fmt(start, 'date')} 所在分层；列：{_fmt(end, 'date')} 所在分层；格内为流转率与人数，对角线为留存。"
+    figure.note = (f"行：{_fmt(start, 'date')} 所在分层；列：{_fmt(end, 'date')} 所在分层；"
+                   "格内为流转率与人数，对角线为留存。"
                    f" Rows: tier on {_fmt(start, 'date')}; columns: tier on {_fmt(end, 'date')}; each row sums to "
                    "100%, the diagonal is retention.")
     tiers = sorted(({r["to_tier"] for r in rows} | {r["from_tier"] for r in rows}) - {ENTRY},
@@ -502,8 +504,9 @@ def pareto_curve(marts: Marts, _labels: Labels) -> Figure:
     left, top, width, height = 56, 12, 470, 250
     body = [_rect(left, top, width, height, "#fafafa")]
     for tick in (0, 25, 50, 75, 100):
-        body.append(_line(left, top + height * (1 - tick / 100), left + width, top + height * (1 - tick / 100), "#e2e2e2"))
-        body.append(_text(left - 6, top + height * (1 - tick / 100) + 4, f"{tick}%", 10, "end", "#555"))
+        level = top + height * (1 - tick / 100)
+        body.append(_line(left, level, left + width, level, "#e2e2e2"))
+        body.append(_text(left - 6, level + 4, f"{tick}%", 10, "end", "#555"))
         body.append(_text(left + width * tick / 100, top + height + 16, f"{tick}%", 10, "middle", "#555"))
     body.append(_line(left, top + height, left + width, top, "#999", 1, "4 4"))
     coords = [(left + width * p["pct"] / 100, top + height * (1 - float(p["cumulative_gmv"]) / float(total)))
@@ -569,7 +572,8 @@ def alert_counts(marts: Marts, _labels: Labels) -> Figure:
         body.append(_rect(170, y + 4, send_w, 26, "#d6604d", f' data-row="{_esc(row["alert_code"])}"'))
         body.append(_rect(170 + send_w, y + 4, held_w, 26, "#cccccc"))
         body.append(_text(170 + send_w + held_w + 6, y + 16, f'{row["alerts"]:,}', 12, weight="bold"))
-        body.append(_text(170 + send_w + held_w + 6, y + 30, f'其中 {row["suppressed"]:,} 超上限 held', 10, fill="#555"))
+        body.append(_text(170 + send_w + held_w + 6, y + 30, f'其中 {row["suppressed"]:,} 超上限 held', 10,
+                          fill="#555"))
     y = 10 + step * len(rows)
     body += [_rect(170, y, 12, 8, "#d6604d"), _text(186, y + 8, "可发送 to send", 11),
              _rect(290, y, 12, 8, "#cccccc"), _text(306, y + 8, "超出触达上限 held back", 11)]
@@ -669,8 +673,9 @@ def anchor_fan_pyramids(marts: Marts, labels: Labels) -> Figure:
         figure.empty_reason = "operations.anchor_fans has no fan"
         return figure
     drawn = rows[:ANCHORS_DRAWN]
-    shown = (f"画出铁粉最多的 {len(drawn)} 位主播（共 {len(rows)} 位，表中全列）。Drawn: the {len(drawn)} anchors with the "
-             f"most core fans of {len(rows)}; the table lists all." if len(rows) > len(drawn) else
+    shown = (f"画出铁粉最多的 {len(drawn)} 位主播（共 {len(rows)} 位，表中全列）。"
+             f"Drawn: the {len(drawn)} anchors with the most core fans of {len(rows)}; the table lists all."
+             if len(rows) > len(drawn) else
              f"共 {len(rows)} 位主播。{len(rows)} anchors.")
     figure.note = ("每位主播的粉丝分层：铁粉（顶）、常客、路人观众（底），条宽为该层占该主播粉丝的比例。"
                    "Per anchor: core fans (top), regulars, passing viewers (bottom); bar width = the tier's share "
@@ -890,7 +895,7 @@ def _table(figure: Figure) -> str:
                          f'data-value="{_esc("" if value is None else _exact(value))}"{null}>'
                          f'{_esc(_fmt(value, kind))}</td>')
         body.append(f'<tr data-row="{_esc(row["row_key"])}">{"".join(cells)}</tr>')
-    opened = " open" if len(figure.rows) <= 12 else ""
+    opened = " open" if 0 < len(figure.rows) <= 12 else ""
     return (f'<details{opened}><summary>数字 Numbers ({len(figure.rows)} 行 rows)</summary>'
             f'<div class="numbers"><table data-figure="{figure.key}"><thead><tr>{head}</tr></thead>'
             f'<tbody>{"".join(body)}</tbody></table></div></details>')
@@ -898,7 +903,7 @@ def _table(figure: Figure) -> str:
 
 def _figure_html(figure: Figure) -> str:
     empty = not figure.chart
-    chart = _no_data(figure.empty_reason or "no rows") if empty else figure.chart
+    chart = _no_data(figure.empty_reason or "no rows", 1120 if figure.wide else 540) if empty else figure.chart
     classes = " ".join(c for c in ("wide" if figure.wide else "", "empty" if empty else "") if c)
     note = f'<p class="note">{_esc(figure.note)}</p>' if figure.note else ""
     return (f'<figure data-figure="{figure.key}" data-empty="{str(empty).lower()}"'
