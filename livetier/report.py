@@ -524,7 +524,7 @@ def pareto_curve(marts: Marts, _labels: Labels) -> Figure:
                       11, "middle", "#555"))
     body.append(f'<text x="14" y="{top + height / 2:.1f}" font-size="11" fill="#555" text-anchor="middle" '
                 f'transform="rotate(-90 14 {top + height / 2:.1f})">累计净成交占比 cumulative net GMV</text>')
-    figure.chart = _svg(left + width + 10, top + height + 42, body, "帕累托曲线 Pareto curve")
+    figure.chart = _svg(left + width + 24, top + height + 42, body, "帕累托曲线 Pareto curve")
     return figure
 
 
