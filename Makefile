@@ -1,5 +1,5 @@
 # Two commands do everything on a fresh machine with only Python 3:
-#   make run    build the warehouse on DuckDB (sample data generated if RAW_PATH is not set)
+#   make run    build the warehouse on DuckDB (sample data generated if RAW_PATH is not set) and the report
 #   make test   lint, pytest, dbt build with all data and unit tests on the fixtures
 PYTHON ?= python3
 VENV := .venv
@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 export DBT_PROFILES_DIR := $(CURDIR)
 export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 
-.PHONY: run test lint lint-sql pytest fixtures bench test-spark clean docs export
+.PHONY: run test lint lint-sql pytest fixtures bench test-spark clean docs export browser report-screenshot
 
 $(STAMP): requirements.txt pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -21,7 +21,7 @@ $(STAMP): requirements.txt pyproject.toml
 run: $(STAMP)
 	$(BIN)/python -m livetier run $(if $(filter 1,$(FULL_REFRESH)),--full-refresh)
 
-test: $(STAMP) $(VENV)/.installed-spark lint fixtures pytest
+test: $(STAMP) $(VENV)/.installed-spark browser lint fixtures pytest
 
 # sqlfluff's dbt templater renders every model against a throwaway, empty DuckDB file (and its own
 # target dir), never against a built warehouse: there `is_incremental()` would be true and the other
@@ -42,7 +42,7 @@ fixtures: $(STAMP)
 	$(BIN)/python -m livetier build --raw tests/fixtures/examples/raw --db target/fixtures.duckdb \
 		--as-of 2025-03-31
 
-pytest: $(STAMP) $(VENV)/.installed-spark
+pytest: $(STAMP) $(VENV)/.installed-spark browser
 	$(BIN)/python -m pytest -q
 
 bench: $(STAMP)
@@ -62,7 +62,23 @@ export: $(STAMP)
 	$(BIN)/python -m livetier export --out $(or $(OUT),exports) --format $(or $(FORMAT),parquet)
 
 clean:
-	rm -rf target logs warehouse.duckdb .livetier exports
+	rm -rf target logs warehouse.duckdb .livetier exports reports
+
+# Headless Chromium (Debian's chromium) and a CJK font, for the report's browser test
+# (tests/python/test_report.py): installed with apt-get when missing, as root; LIVETIER_SKIP_BROWSER=1
+# opts out (the test then skips; without Chromium and without the opt-out it fails).
+CHROMIUM ?= /usr/bin/chromium
+CHROMIUM_PACKAGES := chromium fonts-wqy-microhei
+browser:
+	@if [ -x $(CHROMIUM) ] && [ -n "$$(fc-list :lang=zh 2>/dev/null)" ]; then :; \
+	elif [ "$(LIVETIER_SKIP_BROWSER)" = 1 ]; then echo "LIVETIER_SKIP_BROWSER=1: Chromium not checked, the browser test skips."; \
+	elif [ "$$(id -u)" = 0 ]; then export DEBIAN_FRONTEND=noninteractive; \
+		apt-get install -y $(CHROMIUM_PACKAGES) || { apt-get update && apt-get install -y $(CHROMIUM_PACKAGES); }; \
+	else echo "error: Chromium ($(CHROMIUM)) or a Chinese font is missing and installing them needs root: run 'sudo apt-get install $(CHROMIUM_PACKAGES)', or set LIVETIER_SKIP_BROWSER=1 to skip the browser test."; exit 1; fi
+
+# the README's picture of the report: make run first (it writes reports/index.html from the sample data)
+report-screenshot: $(STAMP) browser
+	$(BIN)/python -m livetier.browser screenshot reports/index.html docs/report.png
 
 # DuckDB vs Spark parity (every model, seed and test): installs the Spark extra (needs Java 17); ~10 min
 $(VENV)/.installed-spark: requirements-spark.txt $(STAMP)

@@ -4,6 +4,7 @@
     run        the main job: sample data if needed, dbt build and quality gate, publish, summary
     build      the same build and publish on a given raw directory and database file
     export     every public mart as Parquet or CSV files with a manifest
+    report     the operators' report, one static HTML page (also written by `run`, to reports/)
     summary    print the summary of an existing database
 """
 
@@ -21,6 +22,7 @@ from livetier.rawcheck import RawDataError
 from livetier.settings import SettingsError, validated_env
 
 DEFAULT_RAW = PROJECT_ROOT / "data" / "raw"
+DEFAULT_REPORT = PROJECT_ROOT / "reports"
 
 
 def dbt_executable() -> str:
@@ -106,7 +108,9 @@ def cmd_run(_: argparse.Namespace) -> int:
     from livetier.summary import print_summary
 
     print_summary(pipeline.work, raw)
-    return 0
+    from livetier import report
+
+    return report.main(pipeline.published, DEFAULT_REPORT)
 
 
 def _strict_from_env() -> bool:
@@ -142,6 +146,12 @@ def cmd_export(ns: argparse.Namespace) -> int:
     from livetier.export import export
 
     return export(Path(ns.db) if ns.db else _db_from_env(), Path(ns.out), ns.format)
+
+
+def cmd_report(ns: argparse.Namespace) -> int:
+    from livetier import report
+
+    return report.main(Path(ns.db) if ns.db else _db_from_env(), Path(ns.out))
 
 
 def cmd_summary(ns: argparse.Namespace) -> int:
@@ -180,6 +190,9 @@ def main(argv: list[str] | None = None) -> int:
     p_export.add_argument("--out", required=True, help="folder to create (replaced atomically if it exists)")
     p_export.add_argument("--format", choices=("parquet", "csv"), default="parquet")
     p_export.add_argument("--db", help="published file to read (default: DUCKDB_PATH or warehouse.duckdb)")
+    p_report = sub.add_parser("report", help="write the operators' report (static HTML, works offline) into a folder")
+    p_report.add_argument("--out", required=True, help="folder to write index.html into (replaced atomically)")
+    p_report.add_argument("--db", help="published file to read (default: DUCKDB_PATH or warehouse.duckdb)")
     p_sum = sub.add_parser("summary", help="print the summary of a built database")
     p_sum.add_argument("--db")
     for name in ("run", "build"):
@@ -188,7 +201,8 @@ def main(argv: list[str] | None = None) -> int:
     ns = parser.parse_args(argv)
     if getattr(ns, "full_refresh", False):
         os.environ["FULL_REFRESH"] = "1"  # read by build(), whichever command calls it
-    handlers = {"run": cmd_run, "build": cmd_build, "summary": cmd_summary, "export": cmd_export}
+    handlers = {"run": cmd_run, "build": cmd_build, "summary": cmd_summary, "export": cmd_export,
+                "report": cmd_report}
     return handlers[ns.command](ns)
 
 
