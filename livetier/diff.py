@@ -353,8 +353,8 @@ def _family(con, family: str, base: Side, work: Side, rel: dict, thresholds: dic
     pairs = con.execute(
         f"select coalesce(base_{family}, ?) as from_tier, coalesce(work_{family}, ?) as to_tier, "
         "count(*) as users, sum(gmv) as gmv from paired group by 1, 2 order by 1, 2", [ABSENT, ABSENT]).fetchall()
-    matrix = [{"family": family, "from_tier": f, "to_tier": t, "users": n, "net_gmv_365d": g or Decimal(0)}
-              for f, t, n, g in pairs]
+    matrix = [{"family": family, "from_tier": f, "to_tier": t, "users": n,
+               "net_gmv_365d": g if g is not None else Decimal("0.00")} for f, t, n, g in pairs]
     moves = [m for m in matrix if m["from_tier"] != m["to_tier"]]
     moved_users = sum(m["users"] for m in moves)
     moved_gmv = sum((m["net_gmv_365d"] for m in moves), Decimal(0))
@@ -550,8 +550,7 @@ def render_markdown(report: Report) -> str:
         for example in fam["examples"]:
             lines.append(f"- **{example['from_tier']} → {example['to_tier']}**")
             for user in example["users"]:
-                lines.append(f"  - `{user['user_id']}` (net GMV {_money(user['net_gmv_365d'])}): "
-                             + _side_text(user, "base") + "; " + _side_text(user, "work"))
+                lines.append(f"  - `{user['user_id']}` (net GMV {_money(user['net_gmv_365d'])}): " + _user_text(user))
             changed = [t for t in example["thresholds"] if t["base"] != t["working"]]
             same = [t for t in example["thresholds"] if t["base"] == t["working"]]
             text = ", ".join(f"{t['name']} {t['base']} → {t['working']}" for t in changed)
@@ -574,7 +573,8 @@ def _family_heading(fam: dict, report: Report) -> str:
     if not fam["moved_users"]:
         return f"### {fam['family']}: no user moved"
     total = max(report.users["work"], report.users["base"], 1)
-    return (f"### {fam['family']}: {fam['moved_users']:,} users moved ({_pct(Decimal(fam['moved_users']) / total)} "
+    users = "user" if fam["moved_users"] == 1 else "users"
+    return (f"### {fam['family']}: {fam['moved_users']:,} {users} moved ({_pct(Decimal(fam['moved_users']) / total)} "
             f"of users), {_money(fam['moved_net_gmv_365d'])} net GMV ({_pct(fam['moved_share_of_net_gmv'])})")
 
 
@@ -612,11 +612,17 @@ def _mix_table(fam: dict) -> list[str]:
     return lines
 
 
-def _side_text(user: dict, key: str) -> str:
-    name = "base" if key == "base" else "working"
-    if f"{key}_reason" in user:
-        return f"{name}: {user[f'{key}_reason'] or 'no reason row'}"
-    return f"{name}: {_facts_text(user[f'{key}_facts'])}"
+def _user_text(user: dict) -> str:
+    """The reason (where a side has a reasons mart) or the deciding facts of each side, once when equal."""
+    sides = {}
+    for key, name in (("base", "base"), ("work", "working")):
+        if f"{key}_reason" in user:
+            sides[name] = f"reason: {user[f'{key}_reason'] or 'no reason row'}"
+        else:
+            sides[name] = _facts_text(user[f"{key}_facts"])
+    if sides["base"] == sides["working"]:
+        return f"{sides['base']} (same on both sides)"
+    return "; ".join(f"{name}: {text}" for name, text in sides.items())
 
 
 def _jsonable(value: object) -> object:
@@ -663,7 +669,7 @@ def _movers(con, report: Report) -> list[tuple]:
 # ---------------------------------------------------------------- the command
 
 
-def run_diff(rev: str, raw: Path, out: Path | None, root: Path = PROJECT_ROOT) -> int:
+def run_diff(rev: str, raw: Path, out: Path | None, root: Path = PROJECT_ROOT, full_base: bool = False) -> int:
     from livetier.cli import dbt_env
     from livetier.settings import SettingsError, validated_env
 
@@ -680,7 +686,7 @@ def run_diff(rev: str, raw: Path, out: Path | None, root: Path = PROJECT_ROOT) -
     if not env.get("LIVETIER_PII_KEY") and not env.get("LIVETIER_PII_KEY_FILE"):
         env["LIVETIER_PII_KEY"] = secrets.token_hex(32)
     changes = changed_files(root, sha)
-    shareable = not any(NOT_SHAREABLE.match(path) for _, path in changes)
+    shareable = not full_base and not any(NOT_SHAREABLE.match(path) for _, path in changes)
     started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="livetier-diff-") as tmp:
         folder = Path(tmp)
@@ -697,8 +703,8 @@ def run_diff(rev: str, raw: Path, out: Path | None, root: Path = PROJECT_ROOT) -
                 _say(f"building the base's tiers ({sha[:10]}): only what differs from the working tree ...")
                 build_side(base, raw, {**env, "DUCKDB_PATH": str(base.db)}, work.target)
             else:
-                base.how = "in full: the Python tooling or the dbt project differs"
-                _say(f"building the base's tiers ({sha[:10]}) in full (the Python tooling or dbt project differs) ...")
+                base.how = "in full: " + ("--full-base" if full_base else "the Python tooling or dbt project differs")
+                _say(f"building the base's tiers ({sha[:10]}) {base.how} ...")
                 build_side(base, raw, {**env, "DUCKDB_PATH": str(base.db)}, None)
             _say(f"  done in {base.seconds:.0f} s ({base.models_built} models and seeds)")
             report = Report(rev, sha, str(raw), "", {}, Decimal(0))
@@ -734,6 +740,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--base", required=True, help="git revision to compare the working tree with")
     parser.add_argument("--raw", help="raw folder (default: RAW_PATH, else the sample data)")
     parser.add_argument("--out", help="folder for tier_diff.md, tier_diff.csv, tier_diff_users.csv, tier_diff.json")
+    parser.add_argument("--full-base", action="store_true",
+                        help="build the base on its own instead of rebuilding only what changed (slower; a check)")
     ns = parser.parse_args(argv)
     from livetier.cli import DEFAULT_RAW, ensure_sample_data
 
@@ -741,7 +749,7 @@ def main(argv: list[str] | None = None) -> int:
     if not ns.raw and not os.environ.get("RAW_PATH", "").strip():
         ensure_sample_data(raw)
     try:
-        return run_diff(ns.base, raw.resolve(), Path(ns.out) if ns.out else None)
+        return run_diff(ns.base, raw.resolve(), Path(ns.out) if ns.out else None, full_base=ns.full_base)
     except DiffError as err:
         print(f"error: {err}", file=sys.stderr)
         return err.code
