@@ -75,6 +75,9 @@ class Side:
     seconds: float = 0.0
     models_built: int = 0
     how: str = ""
+    # models and seeds the side's project defines: the base's warehouse starts as a copy of the
+    # working tree's, so a table only the working tree defines must not be read as the base's
+    models: set[str] = field(default_factory=set)
 
     @property
     def db(self) -> Path:
@@ -186,7 +189,37 @@ def build_side(side: Side, raw: Path, env: dict[str, str], state: Path | None) -
     if done.returncode != 0:
         raise _side_failed(side, dbt_error_lines(done.stdout + "\n" + done.stderr), 1)
     side.models_built = _nodes_run(side.target)
+    side.models = defined_models(side.target)
     side.seconds = time.perf_counter() - started
+
+
+def hook_macro_files(target: Path) -> set[str]:
+    """Files of the macros the on-run-start/-end hooks reach (with every dispatch variant): a change
+    there alters the raw views staging reads, which dbt's state comparison does not see."""
+    manifest = json.loads((target / "manifest.json").read_text())
+    macros = manifest.get("macros", {})
+    todo = [m for key, node in manifest.get("nodes", {}).items() if key.startswith("operation.")
+            for m in node.get("depends_on", {}).get("macros", [])]
+    seen: set[str] = set()
+    while todo:
+        current = todo.pop()
+        if current in seen or current not in macros:
+            continue
+        seen.add(current)
+        todo += macros[current].get("depends_on", {}).get("macros", [])
+        base_name = macros[current]["name"].split("__")[-1]
+        todo += [key for key, macro in macros.items() if macro["name"].split("__")[-1] == base_name]
+    return {macros[key]["original_file_path"] for key in seen}
+
+
+def defined_models(target: Path) -> set[str]:
+    """Names of the models and seeds a side's project defines (its manifest)."""
+    try:
+        manifest = json.loads((target / "manifest.json").read_text())
+    except (OSError, ValueError):
+        return set()
+    return {node["name"] for node in manifest.get("nodes", {}).values()
+            if node.get("resource_type") in ("model", "seed")}
 
 
 def _nodes_run(target: Path) -> int:
@@ -204,7 +237,9 @@ def _side_failed(side: Side, lines: list[str], code: int) -> DiffError:
 # ---------------------------------------------------------------- reading the warehouses
 
 
-def _relation(con: duckdb.DuckDBPyConnection, catalog: str, name: str) -> str | None:
+def _relation(con: duckdb.DuckDBPyConnection, catalog: str, name: str, defined: set[str]) -> str | None:
+    if name not in defined:
+        return None
     rows = con.execute(
         "select table_schema from information_schema.tables where table_catalog = ? and table_name = ? "
         "order by table_schema = 'segmentation' desc, table_schema", [catalog, name]).fetchall()
@@ -287,11 +322,11 @@ def rule_inputs(root: Path, family: str) -> tuple[set[str], set[str]]:
     return names, words
 
 
-def _reasons(con: duckdb.DuckDBPyConnection, catalog: str, family: str, user_ids: list[str]) -> dict[str, str] | None:
+def _reasons(con: duckdb.DuckDBPyConnection, side: Side, family: str, user_ids: list[str]) -> dict[str, str] | None:
     """The reason text per user for `family`, from a user_tier_reasons mart or reason columns of user_tiers."""
     if not user_ids:
         return {}
-    mart = _relation(con, catalog, REASONS_MODEL)
+    mart = _relation(con, side.key, REASONS_MODEL, side.models)
     columns = _columns(con, mart)
     family_column = next((c for c in ("tier_family", "family") if c in columns), None)
     if mart and family_column and "user_id" in columns:
@@ -303,7 +338,7 @@ def _reasons(con: duckdb.DuckDBPyConnection, catalog: str, family: str, user_ids
                 f"where {family_column} = ? and user_id in (select unnest(?)) group by user_id",
                 [family, user_ids]).fetchall()
             return {r[0]: r[1] for r in rows}
-    for relation in (mart, _relation(con, catalog, "user_tiers")):
+    for relation in (mart, _relation(con, side.key, "user_tiers", side.models)):
         wide = [c for c in _columns(con, relation) if c.lower().startswith(family) and "reason" in c.lower()]
         if relation and wide:
             rows = con.execute(f"select user_id, {', '.join(wide)} from {relation} "
@@ -316,7 +351,7 @@ def _reasons(con: duckdb.DuckDBPyConnection, catalog: str, family: str, user_ids
 
 
 def compare(con: duckdb.DuckDBPyConnection, base: Side, work: Side, report: Report) -> None:
-    rel = {side.key: {m: _relation(con, side.key, m) for m in TARGET_MODELS} for side in (base, work)}
+    rel = {side.key: {m: _relation(con, side.key, m, side.models) for m in TARGET_MODELS} for side in (base, work)}
     for side in (base, work):
         if rel[side.key]["user_tiers"] is None:
             raise DiffError(f"the {side.label} built no user_tiers table, so there are no tiers to compare.", 1)
@@ -391,7 +426,7 @@ def _example_users(con, family: str, users: list[str], base: Side, work: Side, r
     facts: dict[str, dict[str, dict]] = {}
     reasons: dict[str, dict[str, str] | None] = {}
     for side in (base, work):
-        reasons[side.key] = _reasons(con, side.key, family, users)
+        reasons[side.key] = _reasons(con, side, family, users)
         facts[side.key] = {}
         for model in ("user_facts", "user_rfm"):
             relation = rel[side.key][model]
@@ -686,7 +721,6 @@ def run_diff(rev: str, raw: Path, out: Path | None, root: Path = PROJECT_ROOT, f
     if not env.get("LIVETIER_PII_KEY") and not env.get("LIVETIER_PII_KEY_FILE"):
         env["LIVETIER_PII_KEY"] = secrets.token_hex(32)
     changes = changed_files(root, sha)
-    shareable = not full_base and not any(NOT_SHAREABLE.match(path) for _, path in changes)
     started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="livetier-diff-") as tmp:
         folder = Path(tmp)
@@ -697,13 +731,14 @@ def run_diff(rev: str, raw: Path, out: Path | None, root: Path = PROJECT_ROOT, f
             build_side(work, raw, {**env, "DUCKDB_PATH": str(work.db)}, None)
             _say(f"  done in {work.seconds:.0f} s ({work.models_built} models and seeds)")
             base.folder.mkdir(parents=True)
-            if shareable:
+            why_full = _why_full_base(changes, work.target, full_base)
+            if why_full is None:
                 shutil.copyfile(work.db, base.db)
                 base.how = "only what changed, on a copy of the working tree's warehouse"
                 _say(f"building the base's tiers ({sha[:10]}): only what differs from the working tree ...")
                 build_side(base, raw, {**env, "DUCKDB_PATH": str(base.db)}, work.target)
             else:
-                base.how = "in full: " + ("--full-base" if full_base else "the Python tooling or dbt project differs")
+                base.how = f"in full: {why_full}"
                 _say(f"building the base's tiers ({sha[:10]}) {base.how} ...")
                 build_side(base, raw, {**env, "DUCKDB_PATH": str(base.db)}, None)
             _say(f"  done in {base.seconds:.0f} s ({base.models_built} models and seeds)")
@@ -728,6 +763,19 @@ def run_diff(rev: str, raw: Path, out: Path | None, root: Path = PROJECT_ROOT, f
         write_outputs(report, markdown, out, movers)
         _say(f"wrote {out / 'tier_diff.md'}, tier_diff.csv, tier_diff_users.csv and tier_diff.json")
     return 0
+
+
+def _why_full_base(changes: list[tuple[str, str]], work_target: Path, full_base: bool) -> str | None:
+    """Why the base cannot start from the working tree's warehouse, or None when it can."""
+    if full_base:
+        return "--full-base"
+    hooks = hook_macro_files(work_target)
+    for _, path in changes:
+        if NOT_SHAREABLE.match(path):
+            return f"{path} differs (the pre-pass or the dbt project)"
+        if path in hooks or re.search(r"sources?\.ya?ml$", path):
+            return f"{path} differs (it shapes the raw views staging reads)"
+    return None
 
 
 def _say(text: str) -> None:

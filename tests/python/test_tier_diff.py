@@ -11,7 +11,9 @@ movers are derived by hand from the rules and tests/fixtures/examples/expected_u
 - new visitors up to and including 30 days (`<` becomes `<=` in the SQL) and the fall-through tier
   renamed casual -> passerby: u08 (first seen 30 days ago, never bought, no watch day) leaves
   casual for new_visitor; the other casual users u10, u11, u12, u13, u16 land in passerby, a tier
-  code only the working tree has.
+  code only the working tree has. The working tree also adds a `user_tier_reasons` mart (as the
+  reasons issue may): its text is shown for the working side, the facts for the base, which has
+  no such mart even though its warehouse starts as a copy of the working tree's.
 
 Each diff is two partial builds (the working tree, then only what changed on the base side).
 """
@@ -33,6 +35,26 @@ from livetier import PROJECT_ROOT
 EXAMPLES_RAW = PROJECT_ROOT / "tests" / "fixtures" / "examples" / "raw"
 TIERS_MODEL = Path("models/intermediate/as_of/int_user_tiers_assigned.sql")
 THRESHOLDS = Path("seeds/seg_thresholds.csv")
+REASONS_MART = Path("models/marts/segmentation/user_tier_reasons.sql")
+REASONS_SQL = """with
+
+tiers as (
+    select * from {{ ref('user_tiers') }}
+),
+
+facts as (
+    select * from {{ ref('user_facts') }}
+)
+
+select
+    tiers.user_id,
+    'value_tier' as tier_family,
+    tiers.value_tier as tier_code,
+    'first seen ' || cast(facts.days_since_first_seen as varchar) || ' days ago' as reason_text
+from tiers
+inner join facts
+    on tiers.user_id = facts.user_id
+"""
 
 
 def _git(repo: Path, *args: str) -> str:
@@ -66,10 +88,10 @@ def repo(project: Path) -> Path:
     return project
 
 
-def _diff(repo: Path, out: Path, base: str = "HEAD") -> subprocess.CompletedProcess:
+def _diff(repo: Path, out: Path, base: str = "HEAD", *extra: str) -> subprocess.CompletedProcess:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DBT_", "DUCKDB_PATH", "RAW_PATH"))}
     env.update({"RAW_PATH": str(EXAMPLES_RAW), "AS_OF_DATE": "2025-03-31", "BUILD_CLOCK": "2025-04-20T00:00:00"})
-    return subprocess.run([sys.executable, "-m", "livetier", "diff", "--base", base, "--out", str(out)],
+    return subprocess.run([sys.executable, "-m", "livetier", "diff", "--base", base, "--out", str(out), *extra],
                           cwd=repo, env=env, capture_output=True, text=True)
 
 
@@ -119,6 +141,12 @@ def test_seed_change_core_fans_need_four_purchases(repo: Path, tmp_path: Path) -
     assert report["cost"]["base_nodes"] < report["cost"]["work_nodes"]
     assert "Traceback" not in done.stderr
     assert _git(repo, "worktree", "list").count("\n") == 0  # the base's worktree is gone
+    # the shortcut changes nothing: the base built on its own gives the same diff
+    full = _diff(repo, tmp_path / "full", "HEAD", "--full-base")
+    assert full.returncode == 0, full.stderr[-3000:]
+    for name in ("tier_diff.csv", "tier_diff_users.csv"):
+        assert (tmp_path / "full" / name).read_text() == (tmp_path / name).read_text()
+    assert json.loads((tmp_path / "full" / "tier_diff.json").read_text())["cost"]["base_how"] == "in full: --full-base"
 
 
 def test_sql_change_and_a_renamed_tier(repo: Path, tmp_path: Path) -> None:
@@ -126,13 +154,15 @@ def test_sql_change_and_a_renamed_tier(repo: Path, tmp_path: Path) -> None:
     _replace(model, "days_since_first_seen < {{ threshold('new_window_days') }}",
              "days_since_first_seen <= {{ threshold('new_window_days') }}")
     _replace(model, "else 'casual'", "else 'passerby'")
+    (repo / REASONS_MART).write_text(REASONS_SQL)
     done = _diff(repo, tmp_path)
     assert done.returncode == 0, done.stderr[-3000:]
     assert _moves(tmp_path) == {("value_tier", "casual", "new_visitor", 1), ("value_tier", "casual", "passerby", 5)}
     assert _movers(tmp_path) == {("value_tier", "u08", "casual", "new_visitor")} | {
         ("value_tier", user, "casual", "passerby") for user in ("u10", "u11", "u12", "u13", "u16")}
     report = json.loads((tmp_path / "tier_diff.json").read_text())
-    assert report["model_changes"] == [{"status": "M", "path": TIERS_MODEL.as_posix()}]
+    assert report["model_changes"] == [{"status": "M", "path": TIERS_MODEL.as_posix()},
+                                       {"status": "A", "path": REASONS_MART.as_posix()}]
     assert report["seed_changes"] == []
     value = next(f for f in report["families"] if f["family"] == "value_tier")
     mix = {row["tier"]: row for row in value["mix"]}
@@ -140,9 +170,12 @@ def test_sql_change_and_a_renamed_tier(repo: Path, tmp_path: Path) -> None:
     assert (mix["passerby"]["base"]["users"], mix["passerby"]["work"]["users"]) == (0, 5)
     assert mix["passerby"]["work"]["min_share"] is None  # a tier code tier_mix_bounds does not know
     assert "| passerby | 0 | 0.0% | 5 | 25.0% | no bound |" in done.stdout
-    # u08's deciding fact: first seen 30 days ago, against new_window_days 30 on both sides
+    # u08: the base's deciding facts (first seen 30 days ago, never bought), the working tree's reason
     example = next(line for line in done.stdout.splitlines() if "`u08`" in line)
-    assert "days_since_first_seen 30" in example and "lifetime_purchases 0" in example
+    base_text, work_text = example.split("; working: ")
+    assert "base: " in base_text and "days_since_first_seen 30" in base_text and "lifetime_purchases 0" in base_text
+    assert work_text == "reason: first seen 30 days ago"
+    assert "new_window_days 30" in done.stdout
 
 
 def test_base_that_does_not_build_is_reported_with_dbts_error(repo: Path, tmp_path: Path) -> None:
