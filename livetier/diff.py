@@ -175,8 +175,10 @@ def build_side(side: Side, raw: Path, env: dict[str, str], state: Path | None) -
     prepass = subprocess.run([sys.executable, "-m", "livetier.ingest", str(raw), str(side.db)],
                              cwd=side.root, env=env, capture_output=True, text=True)
     if prepass.returncode != 0:
-        said = (prepass.stderr.strip() or prepass.stdout.strip()).splitlines()
-        raise _side_failed(side, said[-3:] if said else ["the raw pre-pass failed"], 2 if side.key == "work" else 1)
+        said = (prepass.stderr.strip() or prepass.stdout.strip()).splitlines() or ["error: the raw pre-pass failed"]
+        if side.key == "work":  # bad raw input or settings: the pre-pass's own sentence
+            raise DiffError(said[-1].removeprefix("error: "), 2)
+        raise _side_failed(side, said[-3:], 1, "its raw pre-pass")
     selectors = _targets(side.root)
     if state is not None:
         selectors = [f"state:modified+,{s}" for s in selectors]
@@ -187,7 +189,7 @@ def build_side(side: Side, raw: Path, env: dict[str, str], state: Path | None) -
         args += ["--state", str(state)]
     done = subprocess.run(args, cwd=side.root, env=env, capture_output=True, text=True)
     if done.returncode != 0:
-        raise _side_failed(side, dbt_error_lines(done.stdout + "\n" + done.stderr), 1)
+        raise _side_failed(side, dbt_error_lines(done.stdout + "\n" + done.stderr), 1, "dbt")
     side.models_built = _nodes_run(side.target)
     side.models = defined_models(side.target)
     side.seconds = time.perf_counter() - started
@@ -229,9 +231,9 @@ def _nodes_run(target: Path) -> int:
         return 0
 
 
-def _side_failed(side: Side, lines: list[str], code: int) -> DiffError:
+def _side_failed(side: Side, lines: list[str], code: int, who: str) -> DiffError:
     body = "\n".join(f"    {line}" for line in lines)
-    return DiffError(f"the {side.label} does not build; dbt said:\n{body}", code)
+    return DiffError(f"the {side.label} does not build; {who} said:\n{body}", code)
 
 
 # ---------------------------------------------------------------- reading the warehouses
@@ -705,21 +707,20 @@ def _movers(con, report: Report) -> list[tuple]:
 
 
 def run_diff(rev: str, raw: Path, out: Path | None, root: Path = PROJECT_ROOT, full_base: bool = False) -> int:
-    from livetier.cli import dbt_env
     from livetier.settings import SettingsError, validated_env
 
     sha = resolve_rev(root, rev)
-    env = dbt_env(raw, raw / "unused.duckdb")
+    env = {**os.environ, "RAW_PATH": str(raw), "DBT_TARGET": "duckdb", "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
+    # both sides run on one clock and one personal-data key (user ids are not hashed; this keeps
+    # every hashed column comparable too); a throwaway key when none is configured
+    if not env.get("BUILD_CLOCK", "").strip():
+        env["BUILD_CLOCK"] = dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    if not env.get("LIVETIER_PII_KEY", "").strip() and not env.get("LIVETIER_PII_KEY_FILE", "").strip():
+        env["LIVETIER_PII_KEY"] = secrets.token_hex(32)
     try:
         env.update(validated_env(env))
     except SettingsError as err:
         raise DiffError(str(err)) from None
-    env["DBT_TARGET"] = "duckdb"
-    # both sides run on one clock and one personal-data key (user ids are not hashed; this keeps
-    # every hashed column comparable too); a throwaway key when none is configured
-    env.setdefault("BUILD_CLOCK", dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"))
-    if not env.get("LIVETIER_PII_KEY") and not env.get("LIVETIER_PII_KEY_FILE"):
-        env["LIVETIER_PII_KEY"] = secrets.token_hex(32)
     changes = changed_files(root, sha)
     started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="livetier-diff-") as tmp:
@@ -752,6 +753,9 @@ def run_diff(rev: str, raw: Path, out: Path | None, root: Path = PROJECT_ROOT, f
                     con.execute(f"attach '{side.db}' as {side.key} (read_only)")
                 compare(con, base, work, report)
                 movers = _movers(con, report)
+            except duckdb.Error as err:
+                first = (str(err).strip().splitlines() or [type(err).__name__])[0]
+                raise DiffError(f"the two warehouses could not be compared: {first}", 1) from None
             finally:
                 con.close()
     report.cost = {"total_seconds": time.perf_counter() - started, "work_seconds": work.seconds,
