@@ -73,6 +73,8 @@ class Side:
     root: Path
     folder: Path
     seconds: float = 0.0
+    prepass_seconds: float = 0.0
+    nodes_seconds: float = 0.0  # dbt's own execution time of the models and seeds (run_results)
     models_built: int = 0
     how: str = ""
     # models and seeds the side's project defines: the base's warehouse starts as a copy of the
@@ -174,6 +176,7 @@ def build_side(side: Side, raw: Path, env: dict[str, str], state: Path | None) -
     side.folder.mkdir(parents=True, exist_ok=True)
     prepass = subprocess.run([sys.executable, "-m", "livetier.ingest", str(raw), str(side.db)],
                              cwd=side.root, env=env, capture_output=True, text=True)
+    side.prepass_seconds = time.perf_counter() - started
     if prepass.returncode != 0:
         said = (prepass.stderr.strip() or prepass.stdout.strip()).splitlines() or ["error: the raw pre-pass failed"]
         if side.key == "work":  # bad raw input or settings: the pre-pass's own sentence
@@ -190,7 +193,7 @@ def build_side(side: Side, raw: Path, env: dict[str, str], state: Path | None) -
     done = subprocess.run(args, cwd=side.root, env=env, capture_output=True, text=True)
     if done.returncode != 0:
         raise _side_failed(side, dbt_error_lines(done.stdout + "\n" + done.stderr), 1, "dbt")
-    side.models_built = _nodes_run(side.target)
+    side.models_built, side.nodes_seconds = _nodes_run(side.target)
     side.models = defined_models(side.target)
     side.seconds = time.perf_counter() - started
 
@@ -224,11 +227,13 @@ def defined_models(target: Path) -> set[str]:
             if node.get("resource_type") in ("model", "seed")}
 
 
-def _nodes_run(target: Path) -> int:
+def _nodes_run(target: Path) -> tuple[int, float]:
+    """How many nodes dbt ran and the sum of their execution times."""
     try:
-        return len(json.loads((target / "run_results.json").read_text())["results"])
+        results = json.loads((target / "run_results.json").read_text())["results"]
     except (OSError, ValueError, KeyError):
-        return 0
+        return 0, 0.0
+    return len(results), sum(float(r.get("execution_time") or 0) for r in results)
 
 
 def _side_failed(side: Side, lines: list[str], code: int, who: str) -> DiffError:
@@ -730,7 +735,7 @@ def run_diff(rev: str, raw: Path, out: Path | None, root: Path = PROJECT_ROOT, f
             base = Side("base", f"base revision {rev} ({sha[:10]})", base_root, folder / "base")
             _say(f"building the working tree's tiers on {raw} ...")
             build_side(work, raw, {**env, "DUCKDB_PATH": str(work.db)}, None)
-            _say(f"  done in {work.seconds:.0f} s ({work.models_built} models and seeds)")
+            _say(_done(work))
             base.folder.mkdir(parents=True)
             why_full = _why_full_base(changes, work.target, full_base)
             if why_full is None:
@@ -742,7 +747,7 @@ def run_diff(rev: str, raw: Path, out: Path | None, root: Path = PROJECT_ROOT, f
                 base.how = f"in full: {why_full}"
                 _say(f"building the base's tiers ({sha[:10]}) {base.how} ...")
                 build_side(base, raw, {**env, "DUCKDB_PATH": str(base.db)}, None)
-            _say(f"  done in {base.seconds:.0f} s ({base.models_built} models and seeds)")
+            _say(_done(base))
             report = Report(rev, sha, str(raw), "", {}, Decimal(0))
             report.seed_changes = seed_row_changes(base_root, root, changes)
             report.model_changes = [{"status": s, "path": p} for s, p in changes
@@ -758,9 +763,11 @@ def run_diff(rev: str, raw: Path, out: Path | None, root: Path = PROJECT_ROOT, f
                 raise DiffError(f"the two warehouses could not be compared: {first}", 1) from None
             finally:
                 con.close()
-    report.cost = {"total_seconds": time.perf_counter() - started, "work_seconds": work.seconds,
-                   "work_nodes": work.models_built, "base_seconds": base.seconds, "base_nodes": base.models_built,
-                   "base_how": base.how}
+    report.cost = {"total_seconds": time.perf_counter() - started, "base_how": base.how}
+    for side in (work, base):
+        report.cost |= {f"{side.key}_seconds": side.seconds, f"{side.key}_nodes": side.models_built,
+                        f"{side.key}_prepass_seconds": side.prepass_seconds,
+                        f"{side.key}_nodes_seconds": side.nodes_seconds}
     markdown = render_markdown(report)
     sys.stdout.write(markdown)
     if out is not None:
@@ -780,6 +787,11 @@ def _why_full_base(changes: list[tuple[str, str]], work_target: Path, full_base:
         if path in hooks or re.search(r"sources?\.ya?ml$", path):
             return f"{path} differs (it shapes the raw views staging reads)"
     return None
+
+
+def _done(side: Side) -> str:
+    return (f"  done in {side.seconds:.0f} s: pre-pass {side.prepass_seconds:.0f} s, {side.models_built} models "
+            f"and seeds run for {side.nodes_seconds:.0f} s, the rest is dbt's start, parse and hooks")
 
 
 def _say(text: str) -> None:
