@@ -199,3 +199,35 @@ def test_unknown_revision_is_one_sentence(repo: Path, tmp_path: Path) -> None:
     assert done.returncode == 2
     assert done.stderr.strip().count("\n") == 0
     assert "'no-such-branch' is not a git revision" in done.stderr
+
+
+def test_seed_rows_compared_on_all_columns_with_dated_rules(tmp_path: Path) -> None:
+    """A `valid_from` column (dated rules) on one or both sides: rows pair by name and date."""
+    from livetier.diff import seed_row_changes, thresholds_at
+
+    header = "threshold_name,threshold_value,comment"
+    rows = ["core_min_purchases_365d,3,rule 1", "new_window_days,30,rule 3"]
+    base, added, edited = tmp_path / "base", tmp_path / "added", tmp_path / "edited"
+    dated_row = "core_min_purchases_365d,4,x,2025-06-01"
+    for root, lines in (
+        (base, [header, *rows]),
+        # the column added (existing rows: the beginning of time) and a dated change
+        (added, [header + ",valid_from", *(r + ",1900-01-01" for r in rows), dated_row]),
+    ):
+        (root / "seeds").mkdir(parents=True)
+        (root / THRESHOLDS).write_text("\n".join(lines) + "\n")
+    [change] = seed_row_changes(base, added, [("M", THRESHOLDS.as_posix())])
+    assert change["columns_added"] == ["valid_from"] and change["changed"] == [] and change["removed"] == []
+    assert [(r["threshold_name"], r["threshold_value"], r["valid_from"]) for r in change["added"]] == [
+        ("core_min_purchases_365d", "4", "2025-06-01")]
+    # both sides dated: the key is name and date, and a value edited in place is a changed row
+    (edited / "seeds").mkdir(parents=True)
+    (edited / THRESHOLDS).write_text((added / THRESHOLDS).read_text().replace("days,30,", "days,28,"))
+    [change] = seed_row_changes(added, edited, [("M", THRESHOLDS.as_posix())])
+    assert change["key"] == ["threshold_name", "valid_from"]
+    assert change["changed"] == [{"key": {"threshold_name": "new_window_days", "valid_from": "1900-01-01"},
+                                  "columns": {"threshold_value": ("30", "28")}}]
+    # the thresholds shown for a side are those valid on D
+    assert thresholds_at(added, "2025-05-31")["core_min_purchases_365d"] == "3"
+    assert thresholds_at(added, "2025-06-01")["core_min_purchases_365d"] == "4"
+    assert thresholds_at(base, "2025-06-01")["core_min_purchases_365d"] == "3"
