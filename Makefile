@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 export DBT_PROFILES_DIR := $(CURDIR)
 export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 
-.PHONY: run test lint lint-sql pytest fixtures bench test-spark clean docs export browser report-screenshot
+.PHONY: run test lint lint-sql pytest fixtures bench test-spark clean docs export browser report-screenshot tier-diff
 
 $(STAMP): requirements.txt pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -60,6 +60,12 @@ docs: $(STAMP)
 # every public mart of the published file as Parquet (FORMAT=csv for CSV) with a manifest, into OUT
 export: $(STAMP)
 	$(BIN)/python -m livetier export --out $(or $(OUT),exports) --format $(or $(FORMAT),parquet)
+
+# what the working tree does to the tiers against a base revision (RAW_PATH, AS_OF_DATE as for make run);
+# markdown on stdout, and with OUT=DIR also tier_diff.md, tier_diff.csv, tier_diff_users.csv, tier_diff.json
+tier-diff: $(STAMP)
+	@test -n "$(BASE)" || { echo "usage: make tier-diff BASE=<git revision> [OUT=DIR]" >&2; exit 2; }
+	$(BIN)/python -m livetier diff --base "$(BASE)" $(if $(OUT),--out "$(OUT)")
 
 clean:
 	rm -rf target logs warehouse.duckdb .livetier exports reports

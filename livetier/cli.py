@@ -6,6 +6,7 @@
     export     every public mart as Parquet or CSV files with a manifest
     report     the operators' report, one static HTML page (also written by `run`, to reports/)
     summary    print the summary of an existing database
+    diff       what a change does to the tiers: the base revision against the working tree (see `diff --help`)
 """
 
 from __future__ import annotations
@@ -90,13 +91,19 @@ def _db_from_env() -> Path:
     return Path(os.environ.get("DUCKDB_PATH", "").strip() or PROJECT_ROOT / "warehouse.duckdb")
 
 
-def cmd_run(_: argparse.Namespace) -> int:
-    raw, user_given = _raw_from_env()
-    if not user_given and not (any(raw.glob("orders*")) if raw.is_dir() else False):
+def ensure_sample_data(raw: Path) -> None:
+    """Generates the small sample preset into `raw` when it holds no orders yet."""
+    if not (any(raw.glob("orders*")) if raw.is_dir() else False):
         from livetier.generate import generate
 
         print(f"No sample data yet: generating the small preset into {raw} ...")
         generate(out=raw, scale="small", seed=7)
+
+
+def cmd_run(_: argparse.Namespace) -> int:
+    raw, user_given = _raw_from_env()
+    if not user_given:
+        ensure_sample_data(raw)
     from livetier.publish import Pipeline
 
     pipeline = Pipeline(_db_from_env())
@@ -172,11 +179,16 @@ def main(argv: list[str] | None = None) -> int:
         from livetier.bench import main as bench_main
 
         return bench_main(argv[1:])
+    if argv and argv[0] == "diff":
+        from livetier.diff import main as diff_main
+
+        return diff_main(argv[1:])
     parser = argparse.ArgumentParser(prog="livetier", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("generate", help="write the sample raw data set")
     sub.add_parser("bench", help="benchmark (see bench --help)")
+    sub.add_parser("diff", help="tier diff of the working tree against a base revision (see diff --help)")
     sub.add_parser("run", help="the main job on DuckDB (honours RAW_PATH, AS_OF_DATE, DUCKDB_PATH)")
     p_build = sub.add_parser("build", help="dbt build and quality gate on a raw directory, then publish --db")
     p_build.add_argument("--raw", required=True)
