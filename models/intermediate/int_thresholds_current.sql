@@ -41,23 +41,28 @@ problems as (
             when threshold_name is null or trim(threshold_name) = ''
                 then 'seeds/seg_thresholds.csv has a row without a threshold_name.'
             when threshold_value is null
-                then 'seeds/seg_thresholds.csv: the row ' || threshold_name
+                then
+                    'seeds/seg_thresholds.csv: the row ' || threshold_name
                     || ' has no valid threshold_value (a number is needed).'
             when valid_from is null
-                then 'seeds/seg_thresholds.csv: the row ' || threshold_name
+                then
+                    'seeds/seg_thresholds.csv: the row ' || threshold_name
                     || ' has no valid valid_from (a date YYYY-MM-DD is needed; 1900-01-01 for always).'
             when same_date_rows > 1
-                then 'seeds/seg_thresholds.csv has ' || cast(same_date_rows as {{ dbt.type_string() }})
+                then
+                    'seeds/seg_thresholds.csv has ' || cast(same_date_rows as {{ dbt.type_string() }})
                     || ' rows for ' || threshold_name || ' valid from ' || cast(valid_from as {{ dbt.type_string() }})
                     || ': keep one.'
             when
-                threshold_name in ('{{ undated_thresholds() | join("', '") }}')
+                threshold_name in ('{{ undated_thresholds() | join("', '") }}')  -- noqa: LT05
                 and (name_rows > 1 or valid_from <> cast('1900-01-01' as date))
-                then 'seeds/seg_thresholds.csv: ' || threshold_name
+                then
+                    'seeds/seg_thresholds.csv: ' || threshold_name
                     || ' shapes the facts of every as-of date and cannot change at a date;'
                     || ' keep one row valid from 1900-01-01 (editing it restates the whole history).'
             when validity_rank = 1 and first_valid_from > as_of_date
-                then 'seeds/seg_thresholds.csv has no row of ' || threshold_name || ' valid on D = '
+                then
+                    'seeds/seg_thresholds.csv has no row of ' || threshold_name || ' valid on D = '
                     || cast(as_of_date as {{ dbt.type_string() }}) || ' (its first valid_from is '
                     || cast(first_valid_from as {{ dbt.type_string() }}) || ').'
         end as problem

@@ -173,7 +173,8 @@ condition_texts as (
         end as active_recently_text,
         case
             when has_comeback_in_window
-                then 'came back after at least ' || {{ number_text('churn_after_days') }}
+                then
+                    'came back after at least ' || {{ number_text('churn_after_days') }}
                     || ' inactive days (churn_after_days) within ' || {{ number_text('silent_after_days') }}
                     || ' days (silent_after_days)'
             else
@@ -266,14 +267,17 @@ reasons as (
         value_tier_rule_id || ': ' || case value_tier_rule_id
             when 'core_fan' then core_purchases_text || ', ' || core_watch_text || ', ' || core_interactions_text
             when 'potential'
-                then potential_purchases_text || ', ' || potential_watch_text || ', ' || potential_interactions_text
+                then
+                    potential_purchases_text || ', ' || potential_watch_text || ', ' || potential_interactions_text
                     || '; not core_fan: ' || core_failed_text
             when 'new_visitor'
-                then new_window_text || ', ' || never_purchased_text
+                then
+                    new_window_text || ', ' || never_purchased_text
                     || '; not core_fan: ' || core_failed_text
                     || '; not potential: ' || potential_failed_text
             when 'regular'
-                then purchased_365d_text
+                then
+                    purchased_365d_text
                     || '; not core_fan: ' || core_failed_text
                     || '; not potential: ' || potential_failed_text
                     || '; not new_visitor: ' || new_visitor_failed_text
@@ -287,14 +291,17 @@ reasons as (
         lifecycle_stage_rule_id || ': ' || case lifecycle_stage_rule_id
             when 'new' then lifecycle_new_text
             when 'reactivated'
-                then active_recently_text || ', ' || comeback_text
+                then
+                    active_recently_text || ', ' || comeback_text
                     || '; not new: ' || lifecycle_new_text
             when 'active'
-                then active_recently_text
+                then
+                    active_recently_text
                     || '; not new: ' || lifecycle_new_text
                     || '; not reactivated: ' || comeback_text
             when 'silent'
-                then active_before_churn_text
+                then
+                    active_before_churn_text
                     || '; not new: ' || lifecycle_new_text
                     || '; not reactivated: ' || active_recently_text
                     || '; not active: ' || active_recently_text
@@ -306,7 +313,8 @@ reasons as (
                 || '; not silent: ' || active_before_churn_text
         end as lifecycle_stage_reason,
         spend_tier_rule_id || ': ' || case spend_tier_rule_id
-            when 'none' then 'no purchase in the last ' || {{ number_text('rfm_window_days') }} || ' days (rfm_window_days)'
+            when 'none'
+                then 'no purchase in the last ' || {{ number_text('rfm_window_days') }} || ' days (rfm_window_days)'
             when 'high' then spend_high_text
             when 'mid' then spend_mid_text || '; not high: ' || spend_high_text
             else 'no rule above matched; not high: ' || spend_high_text || '; not mid: ' || spend_mid_text
@@ -321,24 +329,24 @@ reasons as (
 
 families as (
     {%- for family in tier_families() %}
-    select
-        user_id,
-        as_of_date,
-        '{{ family }}' as family,
-        {{ family }} as tier,
-        {{ family }}_rule_id as rule_id,
-        {{ family }}_reason as reason
-    from reasons
-    {%- if not loop.last %}
-    union all
-    {%- endif %}
+        select
+            user_id,
+            as_of_date,
+            '{{ family }}' as family,  -- noqa: RF04
+            {{ family }} as tier,
+            {{ family }}_rule_id as rule_id,
+            {{ family }}_reason as reason
+        from reasons
+        {%- if not loop.last %}
+            union all
+        {%- endif %}
     {%- endfor %}
 ),
 
 final as (
     select
         cast(user_id as {{ dbt.type_string() }}) as user_id,
-        cast(family as {{ dbt.type_string() }}) as family,
+        cast(family as {{ dbt.type_string() }}) as family,  -- noqa: RF04
         cast(tier as {{ dbt.type_string() }}) as tier,
         cast(rule_id as {{ dbt.type_string() }}) as rule_id,
         cast(reason as {{ dbt.type_string() }}) as reason,
