@@ -1,6 +1,6 @@
 {#-
     Run first in `on-run-start`: checks every var that reaches SQL text (as_of_date, build_clock,
-    business_timezone, history_period, lookback_days) and stops a plain `dbt build` with one
+    business_timezone, history_period, lookback_days, restate_history) and stops a plain `dbt build` with one
     sentence before any hook or model runs. The CLI checks the same settings in Python
     (`livetier/settings.py`) before it starts dbt at all. Renders no SQL.
 -#}
@@ -15,6 +15,7 @@
             "var history_period must be week or month (got \"" ~ ((var('history_period') | string)[:40] | replace("\n", " ")) ~ "\")."
         ) }}
     {%- endif -%}
+    {%- do restate_history() -%}
     {%- set lookback = var('lookback_days', 3) -%}
     {%- if lookback is not number or lookback is not integer or lookback < 1 -%}
         {{ exceptions.raise_compiler_error(

@@ -13,7 +13,7 @@ products as (
 ),
 
 thresholds as (
-    select * from {{ ref('seg_thresholds') }}
+    select * from {{ ref('int_thresholds_current') }}
 ),
 
 purchases_windowed as (

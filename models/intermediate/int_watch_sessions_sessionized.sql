@@ -29,7 +29,7 @@ live_streams as (
 ),
 
 thresholds as (
-    select * from {{ ref('seg_thresholds') }}
+    select * from {{ ref('int_thresholds_current') }}
 ),
 
 {% if is_incremental() %}

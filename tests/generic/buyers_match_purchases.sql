@@ -15,7 +15,7 @@ purchases as (
 ),
 
 thresholds as (
-    select * from {{ ref('seg_thresholds') }}
+    select * from {{ ref('int_thresholds_current') }}
 ),
 
 window_buyers as (

@@ -10,7 +10,7 @@ facts as (
 ),
 
 thresholds as (
-    select * from {{ ref('seg_thresholds') }}
+    select * from {{ ref('int_thresholds_current') }}
 ),
 
 snapshot_at_d as (

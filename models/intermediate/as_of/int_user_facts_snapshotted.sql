@@ -31,7 +31,7 @@ purchase_spans as (
 ),
 
 thresholds as (
-    select * from {{ ref('seg_thresholds') }}
+    select * from {{ ref('int_thresholds_current') }}
 ),
 
 rule_numbers as (

@@ -1,7 +1,7 @@
 {#-
     RFM over the buyers of each as-of date P (spec "RFM"): every count, total and score is
-    taken within P, so the rows of one date are exactly what a build with as_of_date = P gives.
-    user_rfm is the slice at D.
+    taken within P, with the threshold rows valid on P, so the rows of one date are exactly what
+    a build with as_of_date = P gives. user_rfm is the slice at D.
 -#}
 with
 
@@ -13,17 +13,24 @@ thresholds as (
     select * from {{ ref('seg_thresholds') }}
 ),
 
+-- the rule numbers of each as-of date: the seed rows valid on it
+rules as (
+    {{ thresholds_valid_on('thresholds', 'facts', ['rfm_score_buckets']) }}
+),
+
 -- buyers: at least one purchase in the RFM window (F counts them)
 buyers as (
     select
-        user_id,
-        as_of_date,
-        recency_days,
-        f_value,
-        m_value,
-        cast({{ threshold('rfm_score_buckets') }} as bigint) as score_buckets
+        facts.user_id,
+        facts.as_of_date,
+        facts.recency_days,
+        facts.f_value,
+        facts.m_value,
+        cast(rules.rfm_score_buckets as bigint) as score_buckets
     from facts
-    where f_value > 0
+    inner join rules
+        on facts.as_of_date = rules.as_of_date
+    where facts.f_value > 0
 ),
 
 -- k per value: the number of the date's buyers at or below it (for R at or above it); the

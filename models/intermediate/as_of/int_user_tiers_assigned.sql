@@ -1,7 +1,9 @@
 {#-
     The four tier families (spec "Tier families") of every known user at every as-of date P,
-    rules top-down, first match wins. user_tiers is the slice at D, user_tier_history the
-    slices at the period ends, campaign_tier_readout reads the campaign eves.
+    rules top-down, first match wins, with the threshold rows valid on P (or, with var
+    restate_history, those valid at D). user_tiers is the slice at D, user_tier_history the
+    slices at the period ends, campaign_tier_readout reads the campaign eves, user_tier_reasons
+    explains the slice at D with the same rows.
 -#}
 with
 
@@ -15,6 +17,16 @@ rfm as (
 
 thresholds as (
     select * from {{ ref('seg_thresholds') }}
+),
+
+-- the rule numbers of each as-of date: the seed rows valid on it
+rules as (
+    {{ thresholds_valid_on('thresholds', 'facts', [
+        'core_min_purchases_365d', 'core_min_watch_days_90d', 'core_min_interactions_90d',
+        'potential_max_purchases_365d', 'potential_min_watch_days_30d', 'potential_min_interactions_30d',
+        'new_window_days', 'lifecycle_new_days', 'silent_after_days', 'churn_after_days',
+        'spend_high_share', 'spend_mid_share',
+    ]) }}
 ),
 
 users_with_rfm as (
@@ -35,22 +47,43 @@ users_with_rfm as (
             and facts.as_of_date = rfm.as_of_date
 ),
 
+-- every user-date with the rule numbers valid on its date
+users_with_rules as (
+    select
+        users_with_rfm.*,
+        rules.core_min_purchases_365d,
+        rules.core_min_watch_days_90d,
+        rules.core_min_interactions_90d,
+        rules.potential_max_purchases_365d,
+        rules.potential_min_watch_days_30d,
+        rules.potential_min_interactions_30d,
+        rules.new_window_days,
+        rules.lifecycle_new_days,
+        rules.silent_after_days,
+        rules.churn_after_days,
+        rules.spend_high_share,
+        rules.spend_mid_share
+    from users_with_rfm
+    inner join rules
+        on users_with_rfm.as_of_date = rules.as_of_date
+),
+
 tiers as (
     select
         *,
         case
             when
-                purchases_365d >= {{ threshold('core_min_purchases_365d') }}
-                and watch_days_90d >= {{ threshold('core_min_watch_days_90d') }}
-                and interactions_90d >= {{ threshold('core_min_interactions_90d') }}
+                purchases_365d >= core_min_purchases_365d
+                and watch_days_90d >= core_min_watch_days_90d
+                and interactions_90d >= core_min_interactions_90d
                 then 'core_fan'
             when
-                purchases_365d <= {{ threshold('potential_max_purchases_365d') }}
-                and watch_days_30d >= {{ threshold('potential_min_watch_days_30d') }}
-                and interactions_30d >= {{ threshold('potential_min_interactions_30d') }}
+                purchases_365d <= potential_max_purchases_365d
+                and watch_days_30d >= potential_min_watch_days_30d
+                and interactions_30d >= potential_min_interactions_30d
                 then 'potential'
             when
-                days_since_first_seen < {{ threshold('new_window_days') }}
+                days_since_first_seen < new_window_days
                 and lifetime_purchases = 0
                 then 'new_visitor'
             when purchases_365d > 0
@@ -58,15 +91,15 @@ tiers as (
             else 'casual'
         end as value_tier,
         case
-            when days_since_first_seen < {{ threshold('lifecycle_new_days') }}
+            when days_since_first_seen < lifecycle_new_days
                 then 'new'
             when
-                days_since_last_active < {{ threshold('silent_after_days') }}
+                days_since_last_active < silent_after_days
                 and has_comeback_in_window
                 then 'reactivated'
-            when days_since_last_active < {{ threshold('silent_after_days') }}
+            when days_since_last_active < silent_after_days
                 then 'active'
-            when days_since_last_active < {{ threshold('churn_after_days') }}
+            when days_since_last_active < churn_after_days
                 then 'silent'
             else 'churned'
         end as lifecycle_stage,
@@ -74,16 +107,16 @@ tiers as (
         case
             when not is_rfm_buyer
                 then 'none'
-            when m_cume_count > buyer_count * (1 - {{ threshold('spend_high_share') }})
+            when m_cume_count > buyer_count * (1 - spend_high_share)
                 then 'high'
             when
                 m_cume_count
-                > buyer_count * (1 - {{ threshold('spend_high_share') }} - {{ threshold('spend_mid_share') }})
+                > buyer_count * (1 - spend_high_share - spend_mid_share)
                 then 'mid'
             else 'low'
         end as spend_tier,
         coalesce(buyer_rfm_segment, 'non_buyer') as rfm_segment
-    from users_with_rfm
+    from users_with_rules
 ),
 
 final as (

@@ -26,7 +26,7 @@ campaign_touches as (
 ),
 
 thresholds as (
-    select * from {{ ref('seg_thresholds') }}
+    select * from {{ ref('int_thresholds_current') }}
 ),
 
 rule_numbers as (

@@ -17,7 +17,7 @@ campaign_touches as (
 ),
 
 thresholds as (
-    select * from {{ ref('seg_thresholds') }}
+    select * from {{ ref('int_thresholds_current') }}
 ),
 
 -- real touches (control rows are held out, not sent) in the last touch_cap_window_days days

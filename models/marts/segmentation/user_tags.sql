@@ -17,7 +17,7 @@ watch_sessions as (
 ),
 
 thresholds as (
-    select * from {{ ref('seg_thresholds') }}
+    select * from {{ ref('int_thresholds_current') }}
 ),
 
 age_bands as (

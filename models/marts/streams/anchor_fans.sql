@@ -14,7 +14,7 @@ stream_user_days as (
 ),
 
 thresholds as (
-    select * from {{ ref('seg_thresholds') }}
+    select * from {{ ref('int_thresholds_current') }}
 ),
 
 anchor_user_days as (

@@ -8,7 +8,7 @@ def model(dbt, session):
     dbt.config(materialized="table")
     from livetier import clv
 
-    thresholds = dbt.ref("seg_thresholds").df()
+    thresholds = dbt.ref("int_thresholds_current").df()
     calibration = dbt.ref("int_clv_backtest_summarized").df()
     min_buyers, min_repeat = clv.seed_values(thresholds, "clv_min_buyers", "clv_min_repeat_buyers")
     fit, deciles = clv.backtest(calibration, int(min_buyers), int(min_repeat))

@@ -10,7 +10,7 @@ def model(dbt, session):
     dbt.config(materialized="table")
     from livetier import clv
 
-    thresholds = dbt.ref("seg_thresholds").df()
+    thresholds = dbt.ref("int_thresholds_current").df()
     facts = dbt.ref("user_facts")
     as_of = dbt.ref("int_as_of_date").df()
     as_of_date = clv.as_date(as_of["as_of_date"].iloc[0])
