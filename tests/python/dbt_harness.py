@@ -56,6 +56,12 @@ def build(raw: Path, db: Path, as_of: str | None = None, select: str | None = No
     return subprocess.CompletedProcess(args, done.returncode, notice + done.stdout, done.stderr + warned)
 
 
+def git(repo: Path, *args: str) -> str:
+    """Runs git in `repo`; returns its stdout, stripped."""
+    done = subprocess.run(["git", "-C", str(repo), *args], capture_output=True, text=True, check=True)
+    return done.stdout.strip()
+
+
 def query(db: Path, sql: str) -> pd.DataFrame:
     con = duckdb.connect(str(db), read_only=True)
     try:

@@ -11,8 +11,10 @@ and reruns the models downstream of the thresholds (`dbt run`, which does not re
 from __future__ import annotations
 
 import csv
+import os
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import duckdb
@@ -198,3 +200,34 @@ def test_the_unit_test_fixture_holds_the_seed_rows_valid_today() -> None:
     with (PROJECT_ROOT / "tests" / "fixtures" / "thresholds_current.csv").open(newline="") as handle:
         fixture = {row["threshold_name"]: (row["threshold_value"], row["valid_from"]) for row in csv.DictReader(handle)}
     assert fixture == latest
+
+
+def test_the_tier_diff_shows_the_movers_of_the_dated_rule_at_its_first_date(
+        project: Path, raw: Path, base_db: Path, dated_db: Path, change_date: str, tmp_path: Path) -> None:
+    """`livetier diff` of the dated row, as of its valid_from, moves exactly the users whose history
+    row at that period end moved (the dated build against the base build)."""
+    with (project / "seeds" / "seg_thresholds.csv").open("a") as handle:
+        handle.write(f'{RULE},4,{change_date},"raised"\n')
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DBT_", "DUCKDB_PATH", "RAW_PATH"))}
+    env.update({"RAW_PATH": str(raw), "AS_OF_DATE": change_date, "BUILD_CLOCK": CLOCK})
+    out = tmp_path / "diff"
+    done = subprocess.run([sys.executable, "-m", "livetier", "diff", "--base", "HEAD", "--out", str(out)],
+                          cwd=project, env=env, capture_output=True, text=True)
+    assert done.returncode == 0, (done.stdout + done.stderr)[-5000:]
+    with (out / "tier_diff_users.csv").open(newline="") as handle:
+        diffed = {(r["family"], r["user_id"], r["from_tier"], r["to_tier"]) for r in csv.DictReader(handle)}
+    con = duckdb.connect()
+    try:
+        con.execute(f"attach '{base_db}' as lhs (read_only)")
+        con.execute(f"attach '{dated_db}' as rhs (read_only)")
+        moved = con.execute(f"""
+            select lhs_rows.user_id, lhs_rows.value_tier, rhs_rows.value_tier
+            from lhs.segmentation.user_tier_history as lhs_rows
+            inner join rhs.segmentation.user_tier_history as rhs_rows
+                on lhs_rows.user_id = rhs_rows.user_id and lhs_rows.period_end = rhs_rows.period_end
+            where lhs_rows.period_end = date '{change_date}' and lhs_rows.value_tier <> rhs_rows.value_tier
+        """).fetchall()
+    finally:
+        con.close()
+    assert moved, "the dated rule moves nobody at its first date: the comparison would be vacuous"
+    assert diffed == {("value_tier", user_id, before, after) for user_id, before, after in moved}

@@ -23,12 +23,12 @@ from __future__ import annotations
 import csv
 import json
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from dbt_harness import git
 
 from livetier import PROJECT_ROOT
 
@@ -57,34 +57,12 @@ inner join facts
 """
 
 
-def _git(repo: Path, *args: str) -> str:
-    done = subprocess.run(["git", "-C", str(repo), *args], capture_output=True, text=True, check=True)
-    return done.stdout.strip()
-
-
-@pytest.fixture(scope="module")
-def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A git repository holding the project's files as they are now (uncommitted edits included)."""
-    repo = tmp_path_factory.mktemp("tier_diff") / "project"
-    listed = subprocess.run(["git", "-C", str(PROJECT_ROOT), "ls-files", "-co", "--exclude-standard", "-z"],
-                            capture_output=True, check=True).stdout.decode().split("\0")
-    for name in filter(None, listed):
-        source = PROJECT_ROOT / name
-        if source.is_file() and not source.is_symlink():
-            (repo / name).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(source, repo / name)
-    _git(repo, "init", "-q")
-    _git(repo, "add", "-A")
-    _git(repo, "-c", "user.name=test", "-c", "user.email=test@example.com", "commit", "-qm", "base")
-    return repo
-
-
 @pytest.fixture
 def repo(project: Path) -> Path:
     """The repository back at its first commit with a clean working tree."""
-    first = _git(project, "rev-list", "--max-parents=0", "HEAD")
-    _git(project, "reset", "-q", "--hard", first)
-    _git(project, "clean", "-qfd")
+    first = git(project, "rev-list", "--max-parents=0", "HEAD")
+    git(project, "reset", "-q", "--hard", first)
+    git(project, "clean", "-qfd")
     return project
 
 
@@ -140,7 +118,7 @@ def test_seed_change_core_fans_need_four_purchases(repo: Path, tmp_path: Path) -
     # the base was built on a copy of the working tree's warehouse, only what the seed change touches
     assert report["cost"]["base_nodes"] < report["cost"]["work_nodes"]
     assert "Traceback" not in done.stderr
-    assert _git(repo, "worktree", "list").count("\n") == 0  # the base's worktree is gone
+    assert git(repo, "worktree", "list").count("\n") == 0  # the base's worktree is gone
     # the shortcut changes nothing: the base built on its own gives the same diff
     full = _diff(repo, tmp_path / "full", "HEAD", "--full-base")
     assert full.returncode == 0, full.stderr[-3000:]
@@ -183,7 +161,7 @@ def test_base_that_does_not_build_is_reported_with_dbts_error(repo: Path, tmp_pa
     good = model.read_text()
     _replace(model, "coalesce(buyer_rfm_segment, 'non_buyer') as rfm_segment",
              "coalesce(buyer_rfm_segment, 'non_buyer') as rfm_segment,, broken")
-    _git(repo, "-c", "user.name=test", "-c", "user.email=test@example.com", "commit", "-qam", "broken tiers")
+    git(repo, "-c", "user.name=test", "-c", "user.email=test@example.com", "commit", "-qam", "broken tiers")
     model.write_text(good)  # the working tree repairs it
     done = _diff(repo, tmp_path)
     assert done.returncode == 1
@@ -191,7 +169,7 @@ def test_base_that_does_not_build_is_reported_with_dbts_error(repo: Path, tmp_pa
     assert "error: the base revision HEAD" in done.stderr and "does not build; dbt said:" in done.stderr
     assert "int_user_tiers_assigned" in done.stderr  # dbt's own error lines name the model
     assert not (tmp_path / "tier_diff.md").exists()
-    assert _git(repo, "worktree", "list").count("\n") == 0
+    assert git(repo, "worktree", "list").count("\n") == 0
 
 
 def test_unknown_revision_is_one_sentence(repo: Path, tmp_path: Path) -> None:
