@@ -46,7 +46,7 @@ ranked as (
         *,
         row_number() over (
             partition by user_id
-            order by signal_order, score desc, category
+            order by signal_order asc, score desc, category asc
         ) as choice_rank
     from candidates
 ),

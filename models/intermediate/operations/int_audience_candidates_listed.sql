@@ -12,8 +12,6 @@
     category. Message: price_sensitive_message_type for users tagged is_price_sensitive (when the
     list sets one), else message_type.
 -#}
-{%- set tag_columns = ['is_high_interactor', 'is_late_night_viewer', 'is_price_sensitive', 'is_impulse_buyer',
-    'is_cart_abandoner', 'is_koc_potential', 'is_churn_risk', 'is_repurchase_due', 'is_likely_to_convert'] -%}
 with
 
 audience_lists as (
@@ -75,7 +73,9 @@ post_stream_care_members as (
             "' without purchase'"]) }} as purpose_reason
     from audience_lists
     inner join streams
-        on {{ dbt.datediff('streams.started_date', 'streams.as_of_date', 'day') }} < audience_lists.stream_window_days
+        on
+            {{ dbt.datediff('streams.started_date', 'streams.as_of_date', 'day') }}
+            < audience_lists.stream_window_days
     inner join stream_users
         on streams.stream_id = stream_users.stream_id
     where
@@ -105,16 +105,61 @@ candidates as (
     select * from recall_members
 ),
 
--- one row per user and boolean tag that is true
+-- one row per user and boolean tag of user_tags that is true (the tags a list may name)
 user_tag_rows as (
-    {%- for tag in tag_columns %}
     select
         user_id,
-        '{{ tag }}' as tag
+        'is_high_interactor' as tag
     from tags
-    where {{ tag }}
-    {{- '\n    union all' if not loop.last }}
-    {%- endfor %}
+    where is_high_interactor
+    union all
+    select
+        user_id,
+        'is_late_night_viewer' as tag
+    from tags
+    where is_late_night_viewer
+    union all
+    select
+        user_id,
+        'is_price_sensitive' as tag
+    from tags
+    where is_price_sensitive
+    union all
+    select
+        user_id,
+        'is_impulse_buyer' as tag
+    from tags
+    where is_impulse_buyer
+    union all
+    select
+        user_id,
+        'is_cart_abandoner' as tag
+    from tags
+    where is_cart_abandoner
+    union all
+    select
+        user_id,
+        'is_koc_potential' as tag
+    from tags
+    where is_koc_potential
+    union all
+    select
+        user_id,
+        'is_churn_risk' as tag
+    from tags
+    where is_churn_risk
+    union all
+    select
+        user_id,
+        'is_repurchase_due' as tag
+    from tags
+    where is_repurchase_due
+    union all
+    select
+        user_id,
+        'is_likely_to_convert' as tag
+    from tags
+    where is_likely_to_convert
 ),
 
 -- the first (alphabetically) of a list's tags the user has
@@ -142,17 +187,26 @@ filtered as (
         concat_ws(
             '; ',
             candidates.purpose_reason,
-            case when audience_lists.value_tiers is not null then {{ dbt.concat(["'value_tier='", 'tiers.value_tier']) }} end,
+            case
+                when audience_lists.value_tiers is not null
+                    then {{ dbt.concat(["'value_tier='", 'tiers.value_tier']) }}
+            end,
             case
                 when audience_lists.lifecycle_stages is not null
                     then {{ dbt.concat(["'lifecycle_stage='", 'tiers.lifecycle_stage']) }}
             end,
-            case when audience_lists.spend_tiers is not null then {{ dbt.concat(["'spend_tier='", 'tiers.spend_tier']) }} end,
+            case
+                when audience_lists.spend_tiers is not null
+                    then {{ dbt.concat(["'spend_tier='", 'tiers.spend_tier']) }}
+            end,
             case
                 when audience_lists.rfm_segments is not null
                     then {{ dbt.concat(["'rfm_segment='", 'tiers.rfm_segment']) }}
             end,
-            case when audience_lists.tags is not null then {{ dbt.concat(["'tag='", 'list_tag_matches.matched_tag']) }} end,
+            case
+                when audience_lists.tags is not null
+                    then {{ dbt.concat(["'tag='", 'list_tag_matches.matched_tag']) }}
+            end,
             case
                 when audience_lists.preferred_categories is not null
                     then {{ dbt.concat(["'preferred_category='", 'tags.preferred_category']) }}

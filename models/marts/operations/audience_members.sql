@@ -58,7 +58,7 @@ members_ranked as (
         *,
         row_number() over (
             partition by user_id, (not is_without_consent and not is_held_out)
-            order by list_priority, list_id, anchor_id asc nulls last, stream_id asc nulls last
+            order by list_priority asc, list_id asc, anchor_id asc nulls last, stream_id asc nulls last
         ) as touch_rank
     from members_drawn
 ),
