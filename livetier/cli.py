@@ -5,6 +5,7 @@
     build      the same build and publish on a given raw directory and database file
     export     every public mart as Parquet or CSV files with a manifest
     report     the operators' report, one static HTML page (also written by `run`, to reports/)
+    audience   audience lists: `audience export --list ID [--anchor A | --stream S] --out FILE`
     summary    print the summary of an existing database
     diff       what a change does to the tiers: the base revision against the working tree (see `diff --help`)
 """
@@ -183,12 +184,17 @@ def main(argv: list[str] | None = None) -> int:
         from livetier.diff import main as diff_main
 
         return diff_main(argv[1:])
+    if argv and argv[0] == "audience":
+        from livetier.audience import main as audience_main
+
+        return audience_main(argv[1:])
     parser = argparse.ArgumentParser(prog="livetier", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("generate", help="write the sample raw data set")
     sub.add_parser("bench", help="benchmark (see bench --help)")
     sub.add_parser("diff", help="tier diff of the working tree against a base revision (see diff --help)")
+    sub.add_parser("audience", help="export an audience list's members to contact (see audience --help)")
     sub.add_parser("run", help="the main job on DuckDB (honours RAW_PATH, AS_OF_DATE, DUCKDB_PATH)")
     p_build = sub.add_parser("build", help="dbt build and quality gate on a raw directory, then publish --db")
     p_build.add_argument("--raw", required=True)

@@ -69,6 +69,7 @@ SCHEMAS: dict[str, pa.Schema] = {
             ("acquisition_channel", STR),
             ("phone", STR),
             ("nickname", STR),
+            ("marketing_consent", pa.bool_()),
         ]
     ),
     "events": pa.schema(
@@ -363,6 +364,10 @@ UTC_OFFSET = 8 * 3600  # Asia/Shanghai, no DST
 DUP_RATE = 0.007
 MISSING_LEAVE = 0.04
 UNREGISTERED = 0.02
+# users.marketing_consent: granted below CONSENT_GRANTED, unknown (null) in the top CONSENT_UNKNOWN,
+# refused in between (most platforms ask at registration; a few old accounts were never asked)
+CONSENT_GRANTED = 0.82
+CONSENT_UNKNOWN = 0.06
 
 PARQUET_OPTS = {
     "compression": "zstd",
@@ -1181,6 +1186,9 @@ def _users_table(w: _World, rng: np.random.Generator, lo: int, hi: int) -> pa.Ta
     nick = pc.binary_join_element_wise(_vocab(NICK_PREFIX, nick_p), _digits("", nick_n, 4), "")
     nick = pc.if_else(pa.array(nulls[:, 5] < 0.05), pa.scalar(None, STR), nick)
     keep = w.in_users[lo:hi]
+    # marketing consent draws from its own stream, so adding it changed no other generated value
+    consent_draw = _rng(w.seed, 3, lo).random(n)
+    consent = pa.array(consent_draw < CONSENT_GRANTED, mask=consent_draw >= 1.0 - CONSENT_UNKNOWN)
     t = _table(
         "users",
         [
@@ -1193,6 +1201,7 @@ def _users_table(w: _World, rng: np.random.Generator, lo: int, hi: int) -> pa.Ta
             _vocab(ACQ, np.where(nulls[:, 3] < 0.03, -1, acq)),
             _digits("", phone, 11, nulls[:, 4] >= 0.1),
             nick,
+            consent,
         ],
     )
     return t.filter(pa.array(keep))

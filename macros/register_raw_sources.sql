@@ -17,6 +17,9 @@
     integral float in a `contract_type: int` column becomes integer text. A column declared with
     `meta.parquet_typed: timestamp` also gets `<column>__utc` (timestamp, UTC): typed in a Parquet
     file, it passes there typed with null text; else null and the text is parsed as usual.
+    A column declared with `meta.flag_presence: true` (an optional column whose absence means
+    something, e.g. `users.marketing_consent`) also gets `<column>__in_file` (boolean): whether
+    the row's file has that column at all (its value is null either way when it is empty).
     The manifests themselves are registered as `raw._files` and `raw._rejects`.
 -#}
 {% macro register_raw_sources() %}
@@ -65,6 +68,7 @@
                 {% do select_list.append(livetier.raw_column_sql(table, col, 'cast(null as varchar)')) %}
             {% endfor %}
             {% for col in typed_columns %}{% do select_list.append("cast(null as timestamp) as " ~ col ~ "__utc") %}{% endfor %}
+            {% for col in livetier.raw_flagged_columns(node) %}{% do select_list.append("false as " ~ col ~ "__in_file") %}{% endfor %}
             {% do select_list.append("cast(null as varchar) as _source_file") %}
             {% do parts.append("select " ~ select_list | join(', ') ~ " where 1 = 0") %}
         {% endif %}
@@ -137,6 +141,9 @@
         {% endif %}
     {% endfor %}
     {% do select_list.extend(typed_list) %}
+    {% for col in livetier.raw_flagged_columns(node) %}
+        {% do select_list.append(("true" if col in present else "false") ~ " as " ~ col ~ "__in_file") %}
+    {% endfor %}
     {% do select_list.append(livetier.sql_string_literal(file['source_file']) ~ " as _source_file") %}
     {% if file['format'] == 'csv' %}
         {% set positions = [] %}
@@ -247,6 +254,9 @@
             {% endfor %}
             {# Spark reads every value as text: the typed companions stay null #}
             {% for col in typed_columns %}{% do select_list.append("cast(null as timestamp) as " ~ col ~ "__utc") %}{% endfor %}
+            {% for col in livetier.raw_flagged_columns(node) %}
+                {% do select_list.append(("true" if col in present else "false") ~ " as " ~ col ~ "__in_file") %}
+            {% endfor %}
             {% do select_list.append(livetier.spark_string_literal(f['name']) ~ " as _source_file") %}
             {% do parts.append("select " ~ select_list | join(', ') ~ " from " ~ file_table) %}
         {% endfor %}
@@ -254,6 +264,7 @@
             {% set select_list = [] %}
             {% for col in columns %}{% do select_list.append("cast(null as string) as " ~ col) %}{% endfor %}
             {% for col in typed_columns %}{% do select_list.append("cast(null as timestamp) as " ~ col ~ "__utc") %}{% endfor %}
+            {% for col in livetier.raw_flagged_columns(node) %}{% do select_list.append("false as " ~ col ~ "__in_file") %}{% endfor %}
             {% do select_list.append("cast(null as string) as _source_file") %}
             {% do parts.append("select " ~ select_list | join(', ') ~ " where 1 = 0") %}
         {% endif %}
@@ -298,4 +309,15 @@
         {% endif %}
     {% endfor %}
     {{ return(typed) }}
+{% endmacro %}
+
+{#- The columns of a raw source table declared `meta.flag_presence: true` (see above). -#}
+{% macro raw_flagged_columns(node) %}
+    {% set flagged = [] %}
+    {% for name, column in node.columns.items() %}
+        {% if livetier.raw_column_meta(column, 'flag_presence') %}
+            {% do flagged.append(name) %}
+        {% endif %}
+    {% endfor %}
+    {{ return(flagged) }}
 {% endmacro %}

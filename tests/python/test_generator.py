@@ -28,7 +28,7 @@ CONTRACT = {
     "orders": "order_id:str user_id:str ordered_at:ts paid_at:ts status:str amount:dec discount_amount:dec "
     "coupon_id:str stream_id:str currency:str",
     "users": "user_id:str registered_at:ts gender:str birth_year:int province:str city_tier:int "
-    "acquisition_channel:str phone:str nickname:str",
+    "acquisition_channel:str phone:str nickname:str marketing_consent:bool",
     "events": "event_id:str user_id:str event_type:str event_at:ts stream_id:str product_id:str value:dec text:str",
     "live_streams": "stream_id:str anchor_id:str category:str started_at:ts ended_at:ts",
     "products": "product_id:str category:str brand:str list_price:dec",

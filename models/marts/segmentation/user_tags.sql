@@ -29,6 +29,11 @@ predictions as (
     select * from {{ ref('int_user_predictions_available') }}
 ),
 
+-- content preference from purchases, else product clicks and carts, else watch time
+preferred_categories as (
+    select * from {{ ref('int_user_preferred_categories_chosen') }}
+),
+
 purchases_windowed as (
     select
         *,
@@ -115,7 +120,8 @@ tagged as (
             when tiers.spend_tier in ('mid', 'low') then 'ordinary'
             else 'low_value'
         end as value_tag,
-        users_aged.top_category_365d as preferred_category,
+        preferred_categories.preferred_category,
+        preferred_categories.preferred_category_signal,
         -- the predictive tags: from the model for a buyer with predictions, else the rule
         case
             when predictions.p_alive is not null
@@ -160,6 +166,8 @@ tagged as (
         on users_aged.user_id = carts_converted.user_id
     left join predictions
         on users_aged.user_id = predictions.user_id
+    left join preferred_categories
+        on users_aged.user_id = preferred_categories.user_id
 ),
 
 final as (
@@ -171,6 +179,7 @@ final as (
         cast(city_tier_label as string) as city_tier_label,
         cast(value_tag as string) as value_tag,
         cast(preferred_category as string) as preferred_category,
+        cast(preferred_category_signal as string) as preferred_category_signal,
         cast(coalesce(is_high_interactor, false) as boolean) as is_high_interactor,
         cast(coalesce(is_late_night_viewer, false) as boolean) as is_late_night_viewer,
         cast(coalesce(is_price_sensitive, false) as boolean) as is_price_sensitive,

@@ -13,6 +13,13 @@ final as (
         acquisition_channel,
         phone_hash,
         nickname_hash,
+        -- not_collected: the row's file has no marketing_consent column (no restriction)
+        case
+            when not has_marketing_consent_column then 'not_collected'
+            when marketing_consent then 'granted'
+            when not marketing_consent then 'refused'
+            else 'unknown'
+        end as marketing_consent_status,
         registered_at,
         cast({{ to_business_timestamp('registered_at') }} as date) as registered_date
     from base

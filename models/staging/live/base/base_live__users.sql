@@ -18,10 +18,13 @@ parsed as (
         registered_at as registered_at_text,
         birth_year as birth_year_text,
         city_tier as city_tier_text,
+        marketing_consent as marketing_consent_text,
+        marketing_consent__in_file as has_marketing_consent_column,
         _source_file,
         {{ parse_timestamp('registered_at') }} as registered_at,
         {{ parse_int('birth_year') }} as birth_year,
-        {{ parse_int('city_tier') }} as city_tier
+        {{ parse_int('city_tier') }} as city_tier,
+        {{ parse_bool('marketing_consent') }} as marketing_consent
     from source
 ),
 
@@ -35,6 +38,7 @@ checked as (
                 registered_at is null
                 or (birth_year_text is not null and birth_year is null)
                 or (city_tier_text is not null and city_tier is null)
+                or (marketing_consent_text is not null and marketing_consent is null)
                 then 'unparseable'
             when registered_at < {{ quality_bound('min_timestamp', 'timestamp') }} then 'out_of_range'
             when registered_at > {{ build_clock() }} + interval 1 day then 'future_timestamp'
@@ -46,7 +50,7 @@ final as (
     select
         *,
         {{ copy_rank(['user_id'], ['registered_at_text', 'gender', 'birth_year_text', 'province',
-            'city_tier_text', 'acquisition_channel', 'phone_hash', 'nickname_hash']) }} > 1
+            'city_tier_text', 'acquisition_channel', 'phone_hash', 'nickname_hash', 'marketing_consent_text']) }} > 1
         and reject_reason is null as is_duplicate
     from checked
 )

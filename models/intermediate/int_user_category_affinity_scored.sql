@@ -1,0 +1,166 @@
+{#-
+    Content preference as of D: one row per user and category with any of three signals, each
+    counted only from data dated by D (windows are business dates in (D-N, D]):
+    - purchase: items of purchases in 365 days, quantity x unit price (the rule of
+      user_facts.top_category_365d);
+    - product actions: product_click and add_to_cart events in affinity_product_action_window_days,
+      by the product's category, score = clicks x affinity_click_weight + carts x affinity_cart_weight;
+    - watch: watch time of sessions begun in affinity_watch_window_days (lengths as known on D),
+      by the category of the stream watched.
+    Items, events and sessions whose product or stream has no known category are left out.
+-#}
+with
+
+purchases as (
+    select * from {{ ref('int_purchases_netted') }}
+),
+
+order_items as (
+    select * from {{ ref('stg_live__order_items') }}
+),
+
+products as (
+    select * from {{ ref('stg_live__products') }}
+),
+
+events as (
+    select * from {{ ref('stg_live__events') }}
+),
+
+sessions as (
+    select * from {{ ref('int_stream_sessions_bounded') }}
+),
+
+live_streams as (
+    select * from {{ ref('stg_live__live_streams') }}
+),
+
+as_of as (
+    select * from {{ ref('int_as_of_date') }}
+),
+
+thresholds as (
+    select * from {{ ref('int_thresholds_current') }}
+),
+
+purchased_items as (
+    select
+        purchases.user_id,
+        products.category,
+        count(*) as purchased_items,
+        sum(order_items.quantity * order_items.unit_price) as purchase_amount
+    from purchases
+    inner join order_items
+        on purchases.order_id = order_items.order_id
+    inner join products
+        on order_items.product_id = products.product_id
+    where
+        purchases.days_before_as_of < {{ threshold('window_365d_days') }}
+        and products.category is not null
+    group by purchases.user_id, products.category
+),
+
+product_actions as (
+    select
+        events.user_id,
+        products.category,
+        count(*) filter (where events.event_type = 'product_click') as product_clicks,
+        count(*) filter (where events.event_type = 'add_to_cart') as add_to_carts
+    from events
+    cross join as_of
+    inner join products
+        on events.product_id = products.product_id
+    where
+        events.event_type in ('product_click', 'add_to_cart')
+        and events.event_date <= as_of.as_of_date
+        and {{ dbt.datediff('events.event_date', 'as_of.as_of_date', 'day') }}
+        < {{ threshold('affinity_product_action_window_days') }}
+        and products.category is not null
+    group by events.user_id, products.category
+),
+
+-- the sessions begun by D with their lengths as known on D
+watched as (
+    select
+        sessions.user_id,
+        live_streams.category,
+        sum(sessions.watch_microseconds) as watch_microseconds
+    from sessions
+    cross join as_of
+    inner join live_streams
+        on sessions.stream_id = live_streams.stream_id
+    where
+        sessions.session_date <= as_of.as_of_date
+        and {{ dbt.datediff('sessions.session_date', 'as_of.as_of_date', 'day') }}
+        < {{ threshold('affinity_watch_window_days') }}
+        and live_streams.category is not null
+    group by sessions.user_id, live_streams.category
+),
+
+signals as (
+    select
+        user_id,
+        category,
+        purchased_items,
+        purchase_amount,
+        0 as product_clicks,
+        0 as add_to_carts,
+        0 as watch_microseconds
+    from purchased_items
+    union all
+    select
+        user_id,
+        category,
+        0 as purchased_items,
+        0 as purchase_amount,
+        product_clicks,
+        add_to_carts,
+        0 as watch_microseconds
+    from product_actions
+    union all
+    select
+        user_id,
+        category,
+        0 as purchased_items,
+        0 as purchase_amount,
+        0 as product_clicks,
+        0 as add_to_carts,
+        watch_microseconds
+    from watched
+),
+
+summed as (
+    select
+        user_id,
+        category,
+        sum(purchased_items) as purchased_items,
+        sum(purchase_amount) as purchase_amount,
+        sum(product_clicks) as product_clicks,
+        sum(add_to_carts) as add_to_carts,
+        sum(watch_microseconds) as watch_microseconds
+    from signals
+    group by user_id, category
+),
+
+final as (
+    select
+        cast(summed.user_id as {{ dbt.type_string() }}) as user_id,
+        cast(summed.category as {{ dbt.type_string() }}) as category,
+        cast(summed.purchased_items as integer) as purchased_items_365d,
+        cast(summed.purchase_amount as decimal(18, 2)) as purchase_amount_365d,
+        cast(summed.product_clicks as integer) as product_clicks,
+        cast(summed.add_to_carts as integer) as add_to_carts,
+        cast(
+            summed.product_clicks * {{ threshold('affinity_click_weight') }}
+            + summed.add_to_carts * {{ threshold('affinity_cart_weight') }}
+            as decimal(18, 6)
+        ) as product_action_score,
+        cast(
+            cast(summed.watch_microseconds as decimal(38, 0)) * cast(0.000001 as decimal(18, 6)) as decimal(18, 6)
+        ) as watch_seconds,
+        cast(as_of.as_of_date as date) as as_of_date
+    from summed
+    cross join as_of
+)
+
+select * from final
