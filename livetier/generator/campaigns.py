@@ -31,6 +31,8 @@ from livetier.generator.world import World
 
 
 def build_campaigns(w: World, rng: np.random.Generator, n_camp: int, size: int) -> None:
+    """Campaigns evenly spread over the window: theme, channel, targeted users (weighted by type,
+    registered a day before), 20% held out, opens; the touches go into ``w.t_*``."""
     lo, hi = 2, w.days - 9
     camps: list[dict] = []
     parts = {k: [] for k in ("camp", "user", "sent", "control", "opened")}
@@ -99,6 +101,8 @@ def mark_organic_conversions(w: World, lo: int, hi: int, bo: BlockOrders) -> Non
 
 
 def campaign_pass(w: World, oid0: int) -> tuple[Orders | None, pa.Table, list[dict]]:
+    """Base-rate orders of touched users and the uplift orders of treated ones (so the true uplift
+    holds), the `campaign_touches` table and the truth rows."""
     rng = rng_for(w.seed, 2)
     truth: list[dict] = []
     if not w.campaigns:

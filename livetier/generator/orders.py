@@ -40,6 +40,8 @@ from livetier.generator.world import Cohort, World, active_days
 
 @dataclass
 class Orders:
+    """Orders as arrays (money in cents) and their items (``i_*``)."""
+
     user: np.ndarray  # global user index
     t: np.ndarray
     paid: np.ndarray  # -1 = null
@@ -67,6 +69,8 @@ def make_orders(
     status: np.ndarray,
     coupon_p: np.ndarray,
 ) -> Orders:
+    """Items (1-3 lines in the order's category, live-room price cuts), coupon and discount, amount
+    paid, payment time for paid and refunded orders."""
     n = len(user)
     # items: 1-3 lines in the order's category
     r = rng.random(n)
@@ -112,6 +116,7 @@ def make_orders(
 
 
 def orders_tables(w: World, o: Orders, oid0: int) -> tuple[pa.Table, pa.Table]:
+    """The `orders` and `order_items` tables; order ids start at ``oid0``."""
     n = len(o.user)
     oid = oid0 + np.arange(n)
     orders = build_table(
@@ -143,6 +148,7 @@ def orders_tables(w: World, o: Orders, oid0: int) -> tuple[pa.Table, pa.Table]:
 
 
 def refunds_table(w: World, rng: np.random.Generator, o: Orders, oid0: int, rid0: int) -> pa.Table:
+    """Refunds: most refunded orders in full, some in two parts; a few paid orders partly."""
     n = len(o.user)
     r = rng.random(n)
     refunded = o.status == ST_REFUNDED

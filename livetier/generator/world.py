@@ -47,6 +47,8 @@ from livetier.generator.vocabulary import (
 
 @dataclass
 class World:
+    """Everything drawn once for the whole run; blocks read it (and fill ``t_y0``)."""
+
     seed: int
     n_users: int
     days: int
@@ -101,6 +103,8 @@ class World:
 
 
 def calendar(end_date: dt.date, days: int) -> tuple:
+    """Window start, its first and past-the-end UTC seconds, day starts, and the activity factor
+    per day (weekends x1.15, festivals)."""
     start = end_date - dt.timedelta(days=days - 1)
     epoch_days = (start - dt.date(1970, 1, 1)).days
     t0 = epoch_days * DAY - UTC_OFFSET
@@ -116,6 +120,7 @@ def calendar(end_date: dt.date, days: int) -> tuple:
 
 
 def world_sizes(n_users: int) -> dict[str, int]:
+    """Anchors, products, campaigns and campaign size grow with the square root of the users."""
     root = (n_users / 20_000) ** 0.5
     return {
         "anchors": int(np.clip(round(20 * root), 5, 200)),
@@ -126,6 +131,8 @@ def world_sizes(n_users: int) -> dict[str, int]:
 
 
 def build_streams(w: World, rng: np.random.Generator, n_anchors: int) -> None:
+    """Anchors (category, favourite slot, how often they go live) and their streams; every
+    (day, slot) has at least one room. Streams are indexed by (day, slot) for the sessions."""
     days = w.days
     a_cat = rng.choice(len(CATEGORIES), n_anchors, p=CAT_W)
     a_slot = rng.choice(3, n_anchors, p=[0.18, 0.70, 0.12])
@@ -175,6 +182,8 @@ def build_streams(w: World, rng: np.random.Generator, n_anchors: int) -> None:
 
 
 def build_products(w: World, rng: np.random.Generator, n_products: int) -> None:
+    """The catalogue: category, log-normal price around the category median, brand (8% unknown),
+    Zipf popularity within the category."""
     k = len(CATEGORIES)
     cat = np.concatenate([np.arange(k), rng.choice(k, n_products - k, p=CAT_W)])
     cat = np.sort(cat, kind="stable")
@@ -195,6 +204,8 @@ def build_products(w: World, rng: np.random.Generator, n_products: int) -> None:
 
 
 def build_users(w: World, rng: np.random.Generator) -> None:
+    """Latent types by the mix, registration, active windows (churning: silent at the end,
+    returning: silent, then back), activity, preferred category, listed in `users` or not."""
     n, days = w.n_users, w.days
     counts = np.floor(w.mix * n).astype(np.int64)
     counts = np.append(counts, n - counts.sum())
@@ -237,6 +248,8 @@ def build_users(w: World, rng: np.random.Generator) -> None:
 
 
 def users_table(w: World, rng: np.random.Generator, lo: int, hi: int) -> pa.Table:
+    """The `users` rows of users ``lo .. hi - 1`` listed in `users` (demographics, personal data,
+    a few nulls, marketing consent from its own stream)."""
     n = hi - lo
     uid = np.arange(lo, hi)
     g = rng.random(n)
