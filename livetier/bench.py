@@ -211,7 +211,7 @@ def pandas_baseline(raw: Path, as_of: str | None = None) -> tuple[float, dict[st
 def ensure_data(scale: str, seed: int = 7) -> Path:
     raw = BENCH_DIR / "data" / scale / "raw"
     if not (raw / "orders.parquet").exists():
-        from livetier.generate import generate
+        from livetier.generator import generate
 
         generate(out=raw, scale=scale, seed=seed, fmt="parquet")
     # events as one file per business day, the landing zone an incremental daily load adds to

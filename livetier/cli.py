@@ -95,7 +95,7 @@ def _db_from_env() -> Path:
 def ensure_sample_data(raw: Path) -> None:
     """Generates the small sample preset into `raw` when it holds no orders yet."""
     if not (any(raw.glob("orders*")) if raw.is_dir() else False):
-        from livetier.generate import generate
+        from livetier.generator import generate
 
         print(f"No sample data yet: generating the small preset into {raw} ...")
         generate(out=raw, scale="small", seed=7)
@@ -173,7 +173,7 @@ def cmd_summary(ns: argparse.Namespace) -> int:
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv and argv[0] == "generate":
-        from livetier.generate import main as generate_main
+        from livetier.generator import main as generate_main
 
         return generate_main(argv[1:])
     if argv and argv[0] == "bench":

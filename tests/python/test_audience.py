@@ -18,7 +18,7 @@ from dbt_harness import STAGING_SELECT, build, query, write_table
 
 from livetier import PROJECT_ROOT
 from livetier.audience import main as audience_main
-from livetier.generate import generate
+from livetier.generator import generate
 
 END = "2025-06-30"
 CLOCK = "2025-07-01T00:00:00"  # the generated data ends on END: a later build clock

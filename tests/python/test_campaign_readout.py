@@ -22,7 +22,7 @@ import pyarrow.parquet as pq
 import pytest
 from dbt_harness import build, query
 
-from livetier.generate import generate
+from livetier.generator import generate
 
 END = "2025-06-30"
 CLOCK = "2025-07-05T00:00:00"

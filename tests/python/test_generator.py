@@ -1,4 +1,4 @@
-"""Tests for the sample-data generator (livetier.generate).
+"""Tests for the sample-data generator (livetier.generator).
 
 Tiny worlds (a few thousand users, 60 days) so the whole module runs in seconds. Every
 assertion compares against a threshold the generator could miss, so these can fail.
@@ -16,7 +16,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from livetier import generate as gen
+from livetier import generator as gen
 
 USERS, DAYS, END = 3000, 60, "2025-06-30"
 END_DATE = dt.date.fromisoformat(END)

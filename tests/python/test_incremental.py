@@ -29,7 +29,7 @@ import pytest
 from dbt_harness import build
 
 from livetier import PROJECT_ROOT
-from livetier.generate import generate
+from livetier.generator import generate
 from livetier.incremental import business_date_sql
 from livetier.publish import set_search_path
 

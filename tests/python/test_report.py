@@ -35,7 +35,7 @@ from png_pixels import read_png
 
 from livetier import PROJECT_ROOT
 from livetier.browser import chromium_path, page_height, rendered_dom, screenshot
-from livetier.generate import generate
+from livetier.generator import generate
 
 SKIP_ENV = "LIVETIER_SKIP_BROWSER"
 FIGURES = ("value_pyramid", "lifecycle_stages", "value_tier_transitions", "rfm_heatmap", "pareto_curve",
