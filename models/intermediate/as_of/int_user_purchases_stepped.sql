@@ -139,7 +139,9 @@ purchase_buckets as (
         on purchase_change_items.user_id = users_numbered.user_id
     cross join marker_bounds
     inner join marker_calendar
-        on greatest(purchase_change_items.timeline_date, marker_bounds.first_marker_date) = marker_calendar.calendar_date
+        on
+            greatest(purchase_change_items.timeline_date, marker_bounds.first_marker_date)
+            = marker_calendar.calendar_date
     where purchase_change_items.timeline_date <= marker_bounds.last_marker_date
     group by users_numbered.user_number, marker_calendar.marker_number
 ),
