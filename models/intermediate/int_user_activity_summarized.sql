@@ -1,3 +1,9 @@
+{#-
+    The activity facts that exist only at D (the as-of chain, int_user_facts_snapshotted, has
+    the 30- and 90-day watch days and interactions and the last active day at every as-of
+    date): 7-day windows, watch seconds (with the length known on D of sessions not settled
+    by then), the tag inputs and the latest comeback day, for every user active by D.
+-#}
 with
 
 activity_daily as (
@@ -82,8 +88,6 @@ activity as (
     select
         user_id,
         sum(case when is_in_7d and is_watch_day then 1 else 0 end) as watch_days_7d,
-        sum(case when is_in_30d and is_watch_day then 1 else 0 end) as watch_days_30d,
-        sum(case when is_in_90d and is_watch_day then 1 else 0 end) as watch_days_90d,
         sum(case when is_in_7d then watch_seconds else 0 end) as watch_seconds_7d,
         sum(case when is_in_30d then watch_seconds else 0 end) as watch_seconds_30d,
         sum(case when is_in_90d then watch_seconds else 0 end) as watch_seconds_90d,
@@ -91,8 +95,6 @@ activity as (
         sum(case when is_in_30d and late_night_watch_sessions > 0 then 1 else 0 end)
             as late_night_watch_days_30d,
         sum(case when is_in_7d then interactions else 0 end) as interactions_7d,
-        sum(case when is_in_30d then interactions else 0 end) as interactions_30d,
-        sum(case when is_in_90d then interactions else 0 end) as interactions_90d,
         sum(case when is_in_90d then share_events else 0 end) as shares_90d,
         sum(case when is_in_90d then gifts else 0 end) as gifts_90d,
         sum(case when is_in_30d then product_clicks + add_to_carts + favorites else 0 end)
@@ -142,28 +144,15 @@ active_days_flagged as (
 active_summary as (
     select
         user_id,
-        min(activity_date) as first_active_date,
-        max(activity_date) as last_active_date,
         max(case when is_comeback then activity_date end) as last_comeback_date
     from active_days_flagged
     group by user_id
 ),
 
-active_summary_dated as (
-    select
-        active_summary.*,
-        {{ dbt.datediff('active_summary.last_active_date', 'as_of.as_of_date', 'day') }}
-            as days_since_last_active
-    from active_summary
-    cross join as_of
-),
-
 final as (
     select
-        active_summary_dated.user_id,
+        active_summary.user_id,
         cast(coalesce(activity.watch_days_7d, 0) as integer) as watch_days_7d,
-        cast(coalesce(activity.watch_days_30d, 0) as integer) as watch_days_30d,
-        cast(coalesce(activity.watch_days_90d, 0) as integer) as watch_days_90d,
         cast(coalesce(activity.watch_seconds_7d, 0) + coalesce(corrections.watch_seconds_7d, 0) as bigint)
             as watch_seconds_7d,
         cast(coalesce(activity.watch_seconds_30d, 0) + coalesce(corrections.watch_seconds_30d, 0) as bigint)
@@ -176,23 +165,18 @@ final as (
         ) as late_night_watch_seconds_30d,
         cast(coalesce(activity.late_night_watch_days_30d, 0) as integer) as late_night_watch_days_30d,
         cast(coalesce(activity.interactions_7d, 0) as integer) as interactions_7d,
-        cast(coalesce(activity.interactions_30d, 0) as integer) as interactions_30d,
-        cast(coalesce(activity.interactions_90d, 0) as integer) as interactions_90d,
         cast(coalesce(activity.shares_90d, 0) as integer) as shares_90d,
         cast(coalesce(activity.gifts_90d, 0) as integer) as gifts_90d,
         cast(coalesce(activity.product_actions_30d, 0) as integer) as product_actions_30d,
         cast(coalesce(activity.coupon_claims_90d, 0) as integer) as coupon_claims_90d,
         cast(coalesce(activity.add_to_carts_in_cart_window, 0) as integer) as add_to_carts_in_cart_window,
         activity.last_add_to_cart_at,
-        active_summary_dated.first_active_date,
-        active_summary_dated.last_active_date,
-        cast(active_summary_dated.days_since_last_active as integer) as days_since_last_active,
-        active_summary_dated.last_comeback_date
-    from active_summary_dated
+        active_summary.last_comeback_date
+    from active_summary
     left join activity
-        on active_summary_dated.user_id = activity.user_id
+        on active_summary.user_id = activity.user_id
     left join corrections
-        on active_summary_dated.user_id = corrections.user_id
+        on active_summary.user_id = corrections.user_id
 )
 
 select * from final

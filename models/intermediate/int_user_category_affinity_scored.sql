@@ -11,12 +11,8 @@
 -#}
 with
 
-purchases as (
-    select * from {{ ref('int_purchases_netted') }}
-),
-
-order_items as (
-    select * from {{ ref('stg_live__order_items') }}
+category_purchases as (
+    select * from {{ ref('int_user_category_purchases_summarized') }}
 ),
 
 products as (
@@ -45,19 +41,11 @@ thresholds as (
 
 purchased_items as (
     select
-        purchases.user_id,
-        products.category,
-        count(*) as purchased_items,
-        sum(order_items.quantity * order_items.unit_price) as purchase_amount
-    from purchases
-    inner join order_items
-        on purchases.order_id = order_items.order_id
-    inner join products
-        on order_items.product_id = products.product_id
-    where
-        purchases.days_before_as_of < {{ threshold('window_365d_days') }}
-        and products.category is not null
-    group by purchases.user_id, products.category
+        user_id,
+        category,
+        purchased_items,
+        purchase_amount
+    from category_purchases
 ),
 
 product_actions as (

@@ -1,15 +1,17 @@
+{#-
+    The purchase facts that exist only at D (the as-of chain, int_user_facts_snapshotted, has
+    the 365-day, RFM and lifetime counts and the last purchase date at every as-of date): the
+    30- and 90-day windows, lifetime net GMV, discounted purchases, the top category over 365
+    days and the "buy till you die" summary.
+-#}
 with
 
 purchases as (
     select * from {{ ref('int_purchases_netted') }}
 ),
 
-order_items as (
-    select * from {{ ref('stg_live__order_items') }}
-),
-
-products as (
-    select * from {{ ref('stg_live__products') }}
+category_purchases as (
+    select * from {{ ref('int_user_category_purchases_summarized') }}
 ),
 
 thresholds as (
@@ -31,12 +33,9 @@ purchase_totals as (
         max(as_of_date) as as_of_date,
         sum(case when is_in_30d then 1 else 0 end) as purchases_30d,
         sum(case when is_in_90d then 1 else 0 end) as purchases_90d,
-        sum(case when is_in_365d then 1 else 0 end) as purchases_365d,
         sum(case when is_in_30d then net_amount else 0 end) as net_gmv_30d,
         sum(case when is_in_90d then net_amount else 0 end) as net_gmv_90d,
-        sum(case when is_in_365d then net_amount else 0 end) as net_gmv_365d,
         sum(case when is_in_365d and has_discount then 1 else 0 end) as discounted_purchases_365d,
-        count(*) as lifetime_purchases,
         sum(net_amount) as lifetime_net_gmv,
         min(paid_date) as first_purchase_date,
         max(paid_date) as last_purchase_date
@@ -67,38 +66,20 @@ purchase_dates_summarized as (
     group by purchase_dates.user_id
 ),
 
--- top category over 365 days: items weighed by quantity x unit price; items of unknown
--- products have no category and are left out
-category_weights as (
-    select
-        purchases_windowed.user_id,
-        products.category,
-        sum(order_items.quantity * order_items.unit_price) as category_amount
-    from purchases_windowed
-    inner join order_items
-        on purchases_windowed.order_id = order_items.order_id
-    inner join products
-        on order_items.product_id = products.product_id
-    where
-        purchases_windowed.is_in_365d
-        and products.category is not null
-    group by purchases_windowed.user_id, products.category
-),
-
-category_weights_ranked as (
+category_purchases_ranked as (
     select
         *,
-        max(category_amount) over (partition by user_id) as top_category_amount
-    from category_weights
+        max(purchase_amount) over (partition by user_id) as top_purchase_amount
+    from category_purchases
 ),
 
--- ties go to the alphabetically first category
+-- top category over 365 days: the largest purchase amount; ties go to the alphabetically first
 top_categories as (
     select
         user_id,
         min(category) as top_category_365d
-    from category_weights_ranked
-    where category_amount = top_category_amount
+    from category_purchases_ranked
+    where purchase_amount = top_purchase_amount
     group by user_id
 ),
 
@@ -107,29 +88,17 @@ final as (
         purchase_totals.user_id,
         cast(purchase_totals.purchases_30d as integer) as purchases_30d,
         cast(purchase_totals.purchases_90d as integer) as purchases_90d,
-        cast(purchase_totals.purchases_365d as integer) as purchases_365d,
         cast(purchase_totals.net_gmv_30d as decimal(18, 2)) as net_gmv_30d,
         cast(purchase_totals.net_gmv_90d as decimal(18, 2)) as net_gmv_90d,
-        cast(purchase_totals.net_gmv_365d as decimal(18, 2)) as net_gmv_365d,
         cast(purchase_totals.discounted_purchases_365d as integer) as discounted_purchases_365d,
-        cast(purchase_totals.lifetime_purchases as integer) as lifetime_purchases,
         cast(purchase_totals.lifetime_net_gmv as decimal(18, 2)) as lifetime_net_gmv,
         purchase_totals.first_purchase_date,
-        purchase_totals.last_purchase_date,
-        cast(
-            {{ dbt.datediff('purchase_totals.last_purchase_date', 'purchase_totals.as_of_date', 'day') }}
-            as integer
-        ) as recency_days,
         cast(
             {{ divide_exact(
                 dbt.datediff('purchase_totals.first_purchase_date', 'purchase_totals.last_purchase_date', 'day'),
                 'purchase_dates_summarized.purchase_dates - 1'
             ) }} as decimal(18, 6)
         ) as avg_days_between_purchases,
-        cast(
-            {{ divide_exact('purchase_totals.net_gmv_365d', 'purchase_totals.purchases_365d') }}
-            as decimal(18, 6)
-        ) as aov_365d,
         top_categories.top_category_365d,
         cast(purchase_dates_summarized.purchase_dates - 1 as integer) as frequency,
         cast(

@@ -1,4 +1,6 @@
--- The as-of chain at D (what user_tiers and user_rfm read) agrees with user_facts, computed on its own path.
+-- Every user of user_facts has a row of the as-of chain at D (user_facts takes its rule facts
+-- from that row), and the chain's comeback in the last silent_after_days days agrees with
+-- user_facts.last_comeback_date, the only fact still computed on both paths.
 with
 
 snapshot as (
@@ -26,17 +28,6 @@ compared as (
     select
         facts.user_id,
         snapshot_at_d.user_id is null as is_missing,
-        facts.days_since_first_seen is not distinct from snapshot_at_d.days_since_first_seen as same_first_seen,
-        facts.last_active_date is not distinct from snapshot_at_d.last_active_date as same_last_active,
-        facts.watch_days_30d is not distinct from snapshot_at_d.watch_days_30d
-        and facts.watch_days_90d is not distinct from snapshot_at_d.watch_days_90d as same_watch_days,
-        facts.interactions_30d is not distinct from snapshot_at_d.interactions_30d
-        and facts.interactions_90d is not distinct from snapshot_at_d.interactions_90d as same_interactions,
-        facts.purchases_365d is not distinct from snapshot_at_d.purchases_365d
-        and facts.net_gmv_365d is not distinct from snapshot_at_d.net_gmv_365d
-        and facts.lifetime_purchases is not distinct from snapshot_at_d.lifetime_purchases
-        and facts.last_purchase_date is not distinct from snapshot_at_d.last_purchase_date as same_purchases,
-        -- a comeback within the last silent_after_days days
         coalesce(
             {{ dbt.datediff('facts.last_comeback_date', 'facts.as_of_date', 'day') }} < {{ threshold('silent_after_days') }},
             false
@@ -50,5 +41,4 @@ select *
 from compared
 where
     is_missing
-    or not (same_first_seen and same_last_active and same_watch_days and same_interactions
-        and same_purchases and same_comeback)
+    or not same_comeback
