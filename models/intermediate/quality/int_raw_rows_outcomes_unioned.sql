@@ -5,62 +5,191 @@
     every CSV record that did not parse (file and line; read by the pre-pass, not by the reader).
     The base models' columns are read here only, so a rename there touches this model alone.
 -#}
-{%- set checked = [
-    {'raw_table': 'orders', 'model': 'base_live__orders', 'record_key': 'order_id', 'user_id': 'user_id'},
-    {'raw_table': 'users', 'model': 'base_live__users', 'record_key': 'user_id', 'user_id': 'user_id'},
-    {'raw_table': 'events', 'model': 'base_live__events', 'record_key': 'event_id', 'user_id': 'user_id'},
-    {'raw_table': 'live_streams', 'model': 'base_live__live_streams', 'record_key': 'stream_id', 'user_id': none},
-    {'raw_table': 'products', 'model': 'base_live__products', 'record_key': 'product_id', 'user_id': none},
-    {'raw_table': 'order_items', 'model': 'base_live__order_items',
-        'record_key': "order_id || '#' || coalesce(line_no_text, '')", 'user_id': none},
-    {'raw_table': 'refunds', 'model': 'base_live__refunds_allocated', 'record_key': 'refund_id', 'user_id': none},
-    {'raw_table': 'campaign_touches', 'model': 'base_live__campaign_touches', 'record_key': 'touch_id',
-        'user_id': 'user_id'},
-] -%}
-
 with
 
-{% for table in checked %}
-{{ table.raw_table }} as (
-    select * from {{ ref(table.model) }}
+orders as (
+    select * from {{ ref('base_live__orders') }}
 ),
 
-{% endfor %}
+users as (
+    select * from {{ ref('base_live__users') }}
+),
+
+events as (
+    select * from {{ ref('base_live__events') }}
+),
+
+live_streams as (
+    select * from {{ ref('base_live__live_streams') }}
+),
+
+products as (
+    select * from {{ ref('base_live__products') }}
+),
+
+order_items as (
+    select * from {{ ref('base_live__order_items') }}
+),
+
+refunds as (
+    select * from {{ ref('base_live__refunds_allocated') }}
+),
+
+campaign_touches as (
+    select * from {{ ref('base_live__campaign_touches') }}
+),
+
 rejects as (
     select * from {{ ref('stg_landing__rejects') }}
 ),
 
 -- rows that passed the checks: kept, or a further copy of a kept key
 passed_counts as (
-    {%- for table in checked %}
     select
-        '{{ table.raw_table }}' as raw_table,
+        'orders' as raw_table,
         _source_file as source_file,
         case when is_duplicate then 'duplicate' else 'kept' end as outcome,
         count(*) as row_count
-    from {{ table.raw_table }}
+    from orders
     where reject_reason is null
-    group by _source_file, case when is_duplicate then 'duplicate' else 'kept' end
-    {%- if not loop.last %}
+    group by _source_file, is_duplicate
     union all
-    {%- endif %}
-    {%- endfor %}
+    select
+        'users' as raw_table,
+        _source_file as source_file,
+        case when is_duplicate then 'duplicate' else 'kept' end as outcome,
+        count(*) as row_count
+    from users
+    where reject_reason is null
+    group by _source_file, is_duplicate
+    union all
+    select
+        'events' as raw_table,
+        _source_file as source_file,
+        case when is_duplicate then 'duplicate' else 'kept' end as outcome,
+        count(*) as row_count
+    from events
+    where reject_reason is null
+    group by _source_file, is_duplicate
+    union all
+    select
+        'live_streams' as raw_table,
+        _source_file as source_file,
+        case when is_duplicate then 'duplicate' else 'kept' end as outcome,
+        count(*) as row_count
+    from live_streams
+    where reject_reason is null
+    group by _source_file, is_duplicate
+    union all
+    select
+        'products' as raw_table,
+        _source_file as source_file,
+        case when is_duplicate then 'duplicate' else 'kept' end as outcome,
+        count(*) as row_count
+    from products
+    where reject_reason is null
+    group by _source_file, is_duplicate
+    union all
+    select
+        'order_items' as raw_table,
+        _source_file as source_file,
+        case when is_duplicate then 'duplicate' else 'kept' end as outcome,
+        count(*) as row_count
+    from order_items
+    where reject_reason is null
+    group by _source_file, is_duplicate
+    union all
+    select
+        'refunds' as raw_table,
+        _source_file as source_file,
+        case when is_duplicate then 'duplicate' else 'kept' end as outcome,
+        count(*) as row_count
+    from refunds
+    where reject_reason is null
+    group by _source_file, is_duplicate
+    union all
+    select
+        'campaign_touches' as raw_table,
+        _source_file as source_file,
+        case when is_duplicate then 'duplicate' else 'kept' end as outcome,
+        count(*) as row_count
+    from campaign_touches
+    where reject_reason is null
+    group by _source_file, is_duplicate
 ),
 
 set_aside_rows as (
-    {%- for table in checked %}
     select
-        '{{ table.raw_table }}' as raw_table,
+        'orders' as raw_table,
         _source_file as source_file,
         reject_reason as reason,
-        {{ table.record_key }} as record_key,
-        {{ table.user_id if table.user_id else 'cast(null as ' ~ dbt.type_string() ~ ')' }} as user_id
-    from {{ table.raw_table }}
+        order_id as record_key,
+        user_id
+    from orders
     where reject_reason is not null
-    {%- if not loop.last %}
     union all
-    {%- endif %}
-    {%- endfor %}
+    select
+        'users' as raw_table,
+        _source_file as source_file,
+        reject_reason as reason,
+        user_id as record_key,
+        user_id
+    from users
+    where reject_reason is not null
+    union all
+    select
+        'events' as raw_table,
+        _source_file as source_file,
+        reject_reason as reason,
+        event_id as record_key,
+        user_id
+    from events
+    where reject_reason is not null
+    union all
+    select
+        'live_streams' as raw_table,
+        _source_file as source_file,
+        reject_reason as reason,
+        stream_id as record_key,
+        cast(null as {{ dbt.type_string() }}) as user_id
+    from live_streams
+    where reject_reason is not null
+    union all
+    select
+        'products' as raw_table,
+        _source_file as source_file,
+        reject_reason as reason,
+        product_id as record_key,
+        cast(null as {{ dbt.type_string() }}) as user_id
+    from products
+    where reject_reason is not null
+    union all
+    select
+        'order_items' as raw_table,
+        _source_file as source_file,
+        reject_reason as reason,
+        order_id || '#' || coalesce(line_no_text, '') as record_key,
+        cast(null as {{ dbt.type_string() }}) as user_id
+    from order_items
+    where reject_reason is not null
+    union all
+    select
+        'refunds' as raw_table,
+        _source_file as source_file,
+        reject_reason as reason,
+        refund_id as record_key,
+        cast(null as {{ dbt.type_string() }}) as user_id
+    from refunds
+    where reject_reason is not null
+    union all
+    select
+        'campaign_touches' as raw_table,
+        _source_file as source_file,
+        reject_reason as reason,
+        touch_id as record_key,
+        user_id
+    from campaign_touches
+    where reject_reason is not null
 ),
 
 -- identical set-aside rows (same key, user, reason and file) are told apart by their number
