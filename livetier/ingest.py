@@ -9,9 +9,11 @@ decides whether the warehouse must be rebuilt in full.
   brackets) is ever interpreted by a reader;
 - `files.csv`: one row per raw file (table, original path, alias, format, bytes, mtime, sha256,
   independent record count, parse rejects, status `ok|empty|unreadable`, one-sentence message,
-  the header's column names); the register macro reads it, so no discovery logic lives in Jinja;
+  the header's column names and the Parquet columns' types), read back as `raw._files`;
 - `rejects.csv`: one row per CSV record DuckDB cannot parse (table, file, physical line number,
-  error type); never the line's text, which may hold personal data.
+  error type); never the line's text, which may hold personal data;
+- `plan.json`: the read plan (`livetier.rawcheck.read_plan`): per table, its readable files and
+  how each view column is read from each file; the register macro only turns it into views.
 
 After a successful run `record_loaded()` keeps the fingerprints in `loaded.json`; the next
 `prepare()` compares them and asks for a full refresh when a loaded file changed or went away,
@@ -31,7 +33,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from livetier import PROJECT_ROOT, pii
-from livetier.rawcheck import RAW_TABLES, RawDataError
+from livetier.rawcheck import RAW_TABLES, RawDataError, read_plan
 
 FORMATS = ("csv", "parquet")
 FILES_COLUMNS = ("raw_table", "source_file", "alias", "format", "bytes", "mtime", "sha256", "records",
@@ -139,26 +141,32 @@ def _fingerprint(item: RawFile) -> None:
     item.sha256 = digest.hexdigest()
 
 
-def _csv_header_and_count(path: Path) -> tuple[list[str] | None, int]:
-    """The header's names (None when the header is not UTF-8) and the number of records after it,
-    by Python's csv module (RFC 4180: a quoted field may hold commas and newlines; blank lines are
-    not records). Bytes are read as Latin-1, which maps every byte to one character, so record
-    boundaries are found whatever the encoding."""
+def _header_names(header: list[str] | None) -> list[str] | None:
+    """A CSV header's names as the view matches them (BOM removed, trimmed, lower case), [] for
+    no header, None when it is not UTF-8 (its fields were read as Latin-1, see below)."""
+    if header is None:
+        return []
+    try:
+        names = [name.encode("latin-1").decode("utf-8") for name in header]
+    except UnicodeDecodeError:
+        return None
+    if names:
+        names[0] = names[0].removeprefix("\ufeff")
+    return [name.strip().lower() for name in names]
+
+
+def _csv_header_and_count(path: Path, count: bool = True) -> tuple[list[str] | None, int]:
+    """The header's names (None when the header is not UTF-8) and the number of records after it
+    (0 without `count`), by Python's csv module (RFC 4180: a quoted field may hold commas and
+    newlines; blank lines are not records). Bytes are read as Latin-1, which maps every byte to
+    one character, so record boundaries are found whatever the encoding."""
     csv.field_size_limit(sys.maxsize)
     with path.open("rb") as handle:
         text = io.TextIOWrapper(handle, encoding="latin-1", newline="")
         reader = csv.reader(text)
         header = next(reader, None)
-        records = sum(1 for row in reader if row)
-    if header is None:
-        return [], 0
-    try:
-        names = [name.encode("latin-1").decode("utf-8") for name in header]
-    except UnicodeDecodeError:
-        return None, records
-    if names:
-        names[0] = names[0].removeprefix("\ufeff")
-    return [name.strip().lower() for name in names], records
+        records = sum(1 for row in reader if row) if count else 0
+    return _header_names(header), records
 
 
 def _sql_text(value: str) -> str:
@@ -274,6 +282,22 @@ def _inspect_parquet(item: RawFile) -> None:
         item.status, item.message = "empty", "it holds no records."
 
 
+def inspect_columns(item: RawFile) -> None:
+    """Only what the read plan needs, without the landing folder (`python -m livetier.rawcheck RAW`
+    without DB): the header of a CSV file or the schema of a Parquet file; unreadable when that
+    cannot be read, or when the format is unknown."""
+    if item.format == "csv":
+        names, _ = _csv_header_and_count(item.path, count=False)
+        if names is None:
+            item.status, item.message = "unreadable", "its header line is not valid UTF-8."
+        else:
+            item.columns = [[name, "text"] for name in names]
+    elif item.format == "parquet":
+        _inspect_parquet(item)
+    else:
+        item.status, item.message = "unreadable", "it has an unknown format (expected .csv or .parquet)."
+
+
 # ---------------------------------------------------------------- landing folder and manifests
 
 def _link(landing: Path, item: RawFile, raw: Path) -> None:
@@ -302,6 +326,12 @@ def _write_csv(path: Path, columns: tuple[str, ...], rows: list[dict]) -> None:
         writer = csv.DictWriter(handle, fieldnames=columns, extrasaction="ignore")
         writer.writeheader()
         writer.writerows(rows)
+    os.replace(tmp, path)
+
+
+def _write_text(path: Path, text: str) -> None:
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(text, encoding="utf-8")
     os.replace(tmp, path)
 
 
@@ -353,6 +383,7 @@ def prepare(raw: Path, db: Path, business_timezone: str | None = None,
         rows.append(row)
     _write_csv(landing / "files.csv", FILES_COLUMNS, rows)
     _write_csv(landing / "rejects.csv", REJECTS_COLUMNS, [asdict(r) for r in rejects])
+    _write_text(landing / "plan.json", json.dumps(read_plan(raw, files), ensure_ascii=False))
     state = _state(raw, files, business_timezone or project_timezone(environ), _key_id(db, environ))
     return Prepared(raw, db, landing, files, rejects, _reload_reason(landing, db, state), state)
 

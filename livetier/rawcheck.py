@@ -1,73 +1,167 @@
-"""The raw contract's tables and its one-sentence error; the file list for engines that cannot
-list files in SQL (Spark). Discovery itself lives in `livetier.ingest`."""
+"""The raw contract in one place, and how each raw file is read: the contract's tables and
+columns (`RAW_COLUMNS`), the reading rules of each column, and the read plan that the macro
+`register_raw_sources` turns into views, one body per engine. Which files belong to which table
+(`livetier.ingest.discover`) and what each file holds (its format, its columns and their Parquet
+types: `livetier.ingest`) are found in Python; the macros only translate the plan's rules to SQL.
+
+The read plan (`read_plan`): `{"raw_path": <the raw folder as given>, "tables": [{"name": <table>,
+"empty": <columns of a file-less view>, "files": [{"source_file", "alias", "path", "format",
+"width", "columns"}]}]}`, where `columns` lists the view's columns in order as
+`[name, rule, source]`: `source` is the file's column (`c<i>`, the i-th CSV field, or the Parquet
+column's name) and `rule` one of `READ_RULES`. DuckDB reads it from `<db>.landing/plan.json`
+(written by `livetier.ingest.prepare`), Spark from the dbt var `raw_files`
+(`python -m livetier.rawcheck RAW_DIR [DB]`).
+"""
 
 from __future__ import annotations
 
 import json
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-RAW_TABLES = (
-    "orders",
-    "users",
-    "events",
-    "live_streams",
-    "products",
-    "order_items",
-    "refunds",
-    "campaign_touches",
-)
+if TYPE_CHECKING:
+    from livetier.ingest import RawFile
+
+# The contract's tables (v1.1) and their columns, with the contract's types: str, int, dec
+# (money, two decimals), ts (timestamp), bool. The dbt sources (models/staging/live/_live__sources.yml)
+# and the generator describe exactly these; every value reaches staging as text.
+RAW_COLUMNS: dict[str, dict[str, str]] = {
+    "orders": {
+        "order_id": "str", "user_id": "str", "ordered_at": "ts", "paid_at": "ts", "status": "str",
+        "amount": "dec", "discount_amount": "dec", "coupon_id": "str", "stream_id": "str", "currency": "str",
+    },
+    "users": {
+        "user_id": "str", "registered_at": "ts", "gender": "str", "birth_year": "int", "province": "str",
+        "city_tier": "int", "acquisition_channel": "str", "phone": "str", "nickname": "str",
+        "marketing_consent": "bool",
+    },
+    "events": {
+        "event_id": "str", "user_id": "str", "event_type": "str", "event_at": "ts", "stream_id": "str",
+        "product_id": "str", "value": "dec", "text": "str",
+    },
+    "live_streams": {"stream_id": "str", "anchor_id": "str", "category": "str", "started_at": "ts", "ended_at": "ts"},
+    "products": {"product_id": "str", "category": "str", "brand": "str", "list_price": "dec"},
+    "order_items": {"order_id": "str", "line_no": "int", "product_id": "str", "quantity": "int", "unit_price": "dec"},
+    "refunds": {"refund_id": "str", "order_id": "str", "refunded_at": "ts", "amount": "dec"},
+    "campaign_touches": {
+        "touch_id": "str", "campaign_id": "str", "user_id": "str", "channel": "str", "sent_at": "ts",
+        "opened_at": "ts", "is_control": "bool",
+    },
+}
+RAW_TABLES = tuple(RAW_COLUMNS)
+REQUIRED_TABLES = ("orders",)
+# Columns that a Parquet file typing them as a timestamp or date passes typed, as `<column>__utc`
+# (the one high-volume timestamp: no text round trip on every event); their text is then null.
+PARQUET_TYPED_COLUMNS: dict[str, tuple[str, ...]] = {"events": ("event_at",)}
+# Optional columns whose absence means something: the view also has `<column>__in_file`, true
+# when the row's file has the column (an export without marketing_consent restricts no one).
+PRESENCE_FLAGGED_COLUMNS: dict[str, tuple[str, ...]] = {"users": ("marketing_consent",)}
+
+# How a view column is made from its file (each engine's body of register_raw_sources writes each):
+READ_RULES = {
+    "missing": "the file has no such column: null text",
+    "text": "the value as trimmed text, empty is null",
+    "zoned_timestamp": "a Parquet timestamp with a time zone, as text with its UTC offset",
+    "money_from_float": "a Parquet float in a dec column: two decimals only within 1e-9 of a two-decimal value",
+    "money_from_decimal": "a Parquet decimal in a dec column: two decimals when it has at most two",
+    "integer_from_number": "a Parquet float or decimal in an int column: integer text when integral",
+    "typed_timestamp": "a typed column read typed (naive timestamp or date): null text",
+    "typed_zoned_timestamp": "a typed column read typed (timestamp with a time zone): null text",
+    "utc_missing": "`<column>__utc` when the file does not type the column: null",
+    "utc_from_timestamp": "`<column>__utc` of a naive timestamp or date (UTC)",
+    "utc_from_zoned_timestamp": "`<column>__utc` of a timestamp with a time zone, in UTC",
+    "in_file": "`<column>__in_file`: the file has the column",
+    "not_in_file": "`<column>__in_file`: the file does not have the column",
+    "source_file": "`_source_file`: the file's original path",
+}
+_TYPED_KINDS = {"timestamp": "typed_timestamp", "date": "typed_timestamp", "timestamp_tz": "typed_zoned_timestamp"}
+_UTC_RULES = {"typed_timestamp": "utc_from_timestamp", "typed_zoned_timestamp": "utc_from_zoned_timestamp"}
 
 
 class RawDataError(Exception):
     """The raw directory cannot be built from; the message is one sentence for the user."""
 
 
-def check_raw_dir(raw: Path) -> dict[str, str | None]:
-    """Returns the form of every contract table (None when absent) or raises RawDataError."""
-    from livetier.ingest import discover
+def _column_rule(contract_type: str, kind: str, typed: bool) -> str:
+    """The rule of a contract column the file has, its file type being `kind` (livetier.ingest)."""
+    if typed and kind in _TYPED_KINDS:
+        return _TYPED_KINDS[kind]
+    if kind == "float" and contract_type == "dec":
+        return "money_from_float"
+    if kind == "decimal" and contract_type == "dec":
+        return "money_from_decimal"
+    if kind in ("float", "decimal") and contract_type == "int":
+        return "integer_from_number"
+    if kind == "timestamp_tz":
+        return "zoned_timestamp"
+    return "text"
 
-    found: dict[str, str | None] = dict.fromkeys(RAW_TABLES)
-    for item in discover(raw):
-        relative = item.path.relative_to(raw).as_posix()
-        found[item.raw_table] = f"{item.raw_table}/" if "/" in relative else relative
-    return found
+
+def view_columns(table: str, file_format: str | None = None,
+                 file_columns: list[list[str]] | None = None) -> list[list[str | None]]:
+    """The columns of the view `raw.<table>` over one file, as `[name, rule, source]`: the
+    contract's columns (matched to the file's by lower-cased name, the first of a repeated name
+    winning), then `<column>__utc`, `<column>__in_file` and `_source_file`. Without a file: the
+    columns of an empty view."""
+    present: dict[str, tuple[str, str]] = {}
+    for position, (name, kind) in enumerate(file_columns or []):
+        if name.lower() not in present:
+            present[name.lower()] = (f"c{position}", "text") if file_format == "csv" else (name, kind)
+    typed_columns = PARQUET_TYPED_COLUMNS.get(table, ())
+    columns: list[list[str | None]] = []
+    companions: list[list[str | None]] = []
+    for column, contract_type in RAW_COLUMNS[table].items():
+        found = present.get(column)
+        rule = "missing" if found is None else _column_rule(contract_type, found[1], column in typed_columns)
+        columns.append([column, rule, found and found[0]])
+        if column in typed_columns:
+            utc_rule = _UTC_RULES.get(rule, "utc_missing")
+            companions.append([f"{column}__utc", utc_rule, found[0] if found and utc_rule != "utc_missing" else None])
+    for column in PRESENCE_FLAGGED_COLUMNS.get(table, ()):
+        companions.append([f"{column}__in_file", "in_file" if column in present else "not_in_file", None])
+    return [*columns, *companions, ["_source_file", "source_file" if file_format else "missing", None]]
 
 
-def raw_files(raw: Path, db: Path | None = None) -> dict[str, list[str]]:
-    """The readable files of every contract table ([] when absent), spelled `<raw>/<name>` as
-    `_source_file` records them. With `db`, the landing folder is prepared and files found
-    unreadable are left out; without, every .csv/.parquet file found is listed."""
-    from livetier.ingest import discover, prepare
-
-    files: dict[str, list[str]] = {table: [] for table in RAW_TABLES}
-    if db is None:
-        for item in discover(raw):
-            if item.format:
-                files[item.raw_table].append(item.source_file)
-    else:
-        for item in prepare(raw, db).files:
-            if item.status != "unreadable":
-                files[item.raw_table].append(item.source_file)
-    return files
+def read_plan(raw: Path, files: list[RawFile]) -> dict:
+    """The read plan of the files found (module docstring): every readable file that has columns,
+    by table, each column with its rule."""
+    tables = []
+    for table in RAW_TABLES:
+        planned = []
+        for item in files:
+            if item.raw_table != table or item.status == "unreadable" or not item.format or not item.columns:
+                continue
+            planned.append({
+                "source_file": item.source_file,
+                "alias": item.alias,
+                "path": os.path.abspath(item.source_file),
+                "format": item.format,
+                "width": len(item.columns),
+                "columns": view_columns(table, item.format, item.columns),
+            })
+        tables.append({"name": table, "empty": view_columns(table), "files": planned})
+    return {"raw_path": str(raw).rstrip("/"), "tables": tables}
 
 
 def raw_files_var(raw: Path, db: Path | None = None) -> str:
-    """`raw_files` (and, with `db`, `raw_manifest_dir`) as the JSON text of a dbt `--vars` value.
+    """The dbt `--vars` value for Spark: `raw_files` (the read plan) and, with `db`,
+    `raw_manifest_dir` (the landing folder `livetier.ingest.prepare` wrote, whose manifests become
+    `raw._files` and `raw._rejects`). With `db` the files are fully checked (unreadable ones left
+    out); without, only their headers or Parquet footers are read. Spark reads each file's
+    absolute `path` (it would resolve a relative one against its warehouse) and records
+    `source_file` as `_source_file`, as DuckDB does."""
+    from livetier.ingest import discover, inspect_columns, landing_dir, prepare
 
-    `{"raw_files": {table: [{"name": <as listed>, "path": <absolute>}]}}`: Spark reads `path`
-    (it would resolve a relative one against its warehouse, not the working directory) and
-    records `name` as `_source_file`, as DuckDB does.
-    """
-    listed = raw_files(raw, db)
-    value: dict = {"raw_files": {
-        table: [{"name": name, "path": os.path.abspath(name)} for name in names] for table, names in listed.items()
-    }}
-    if db is not None:
-        from livetier.ingest import landing_dir
-
-        value["raw_manifest_dir"] = str(landing_dir(db).resolve())
-    return json.dumps(value)
+    if db is None:
+        files = discover(raw)
+        for item in files:
+            inspect_columns(item)
+        value: dict = {"raw_files": read_plan(raw, files)}
+    else:
+        value = {"raw_files": read_plan(raw, prepare(raw, db).files),
+                 "raw_manifest_dir": str(landing_dir(db).resolve())}
+    return json.dumps(value, ensure_ascii=False)
 
 
 if __name__ == "__main__":

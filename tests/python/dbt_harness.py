@@ -18,7 +18,7 @@ EXAMPLES = PROJECT_ROOT / "tests" / "fixtures" / "examples"
 EXAMPLES_RAW = EXAMPLES / "raw"
 PINNED_CLOCK = "2025-04-20T00:00:00"
 # the seed quality_bounds is read by the base models (lower bound on timestamps)
-STAGING_SELECT = "quality_bounds staging marts.quality"
+STAGING_SELECT = "quality_bounds staging intermediate.quality marts.quality"
 
 
 def build(raw: Path, db: Path, as_of: str | None = None, select: str | None = None,

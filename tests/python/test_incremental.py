@@ -221,7 +221,7 @@ def test_a_future_event_is_kept_once_the_clock_reaches_it(tmp_path: Path) -> Non
         "f2,u2,like,2025-07-01T00:00:00Z\n"
         "f3,u3,bogus,2025-07-10T00:00:00Z\n"  # unknown type comes first, whatever the clock
     )
-    select = "quality_bounds staging marts.quality"
+    select = "quality_bounds staging intermediate.quality marts.quality"
     incremental, full = tmp_path / "inc.duckdb", tmp_path / "full.duckdb"
     first = build(raw, incremental, as_of="2025-07-01", select=select, clock="2025-07-05T00:00:00", env_extra=KEY)
     assert first.returncode == 0, first.stdout[-4000:]

@@ -20,29 +20,8 @@ alerts as (
     select * from {{ ref('user_alerts') }}
 ),
 
-campaign_touches as (
-    select * from {{ ref('stg_live__campaign_touches') }}
-),
-
-thresholds as (
-    select * from {{ ref('int_thresholds_current') }}
-),
-
--- real touches (control rows are held out, not sent) in the last touch_cap_window_days days,
--- counted as user_alerts counts them
 recent_touches as (
-    select
-        campaign_touches.user_id,
-        count(*) as touch_count
-    from campaign_touches
-    inner join tiers
-        on campaign_touches.user_id = tiers.user_id
-    where
-        not campaign_touches.is_control
-        and campaign_touches.sent_date <= tiers.as_of_date
-        and {{ dbt.datediff('campaign_touches.sent_date', 'tiers.as_of_date', 'day') }}
-        < {{ threshold('touch_cap_window_days') }}
-    group by campaign_touches.user_id
+    select * from {{ ref('int_user_touches_recent_counted') }}
 ),
 
 alerts_sent as (

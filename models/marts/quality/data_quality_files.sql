@@ -4,66 +4,21 @@ with files as (
     select * from {{ ref('stg_landing__files') }}
 ),
 
-rejects as (
-    select * from {{ ref('stg_landing__rejects') }}
-),
-
-orders as (
-    select * from {{ ref('base_live__orders') }}
-),
-
-users as (
-    select * from {{ ref('base_live__users') }}
-),
-
-events as (
-    select * from {{ ref('base_live__events') }}
-),
-
-live_streams as (
-    select * from {{ ref('base_live__live_streams') }}
-),
-
-products as (
-    select * from {{ ref('base_live__products') }}
-),
-
-order_items as (
-    select * from {{ ref('base_live__order_items') }}
-),
-
-refunds as (
-    select * from {{ ref('base_live__refunds_allocated') }}
-),
-
-campaign_touches as (
-    select * from {{ ref('base_live__campaign_touches') }}
-),
-
 outcomes as (
-    {{ file_outcome_counts('orders', 'orders') }}
-    union all
-    {{ file_outcome_counts('users', 'users') }}
-    union all
-    {{ file_outcome_counts('events', 'events') }}
-    union all
-    {{ file_outcome_counts('live_streams', 'live_streams') }}
-    union all
-    {{ file_outcome_counts('products', 'products') }}
-    union all
-    {{ file_outcome_counts('order_items', 'order_items') }}
-    union all
-    {{ file_outcome_counts('refunds', 'refunds') }}
-    union all
-    {{ file_outcome_counts('campaign_touches', 'campaign_touches') }}
+    select * from {{ ref('int_raw_rows_outcomes_unioned') }}
 ),
 
-rejects_per_file as (
+-- per file: rows the reader returned and what became of them; CSV records that did not parse
+outcomes_per_file as (
     select
         raw_table,
         source_file,
-        count(*) as reject_count
-    from rejects
+        sum(case when is_read then row_count else 0 end) as read_count,
+        sum(case when outcome = 'kept' then row_count else 0 end) as kept_count,
+        sum(case when outcome = 'set_aside' then row_count else 0 end) as set_aside_count,
+        sum(case when outcome = 'duplicate' then row_count else 0 end) as duplicate_count,
+        sum(case when is_read then 0 else row_count end) as unparseable_count
+    from outcomes
     group by raw_table, source_file
 ),
 
@@ -78,16 +33,14 @@ counted as (
         files.record_count,
         files.file_status,
         files.status_message,
-        coalesce(outcomes.read_count, 0) as read_count,
-        coalesce(outcomes.kept_count, 0) as kept_count,
-        coalesce(outcomes.set_aside_count, 0) + coalesce(rejects_per_file.reject_count, 0) as set_aside_count,
-        coalesce(outcomes.duplicate_count, 0) as duplicate_count,
-        coalesce(rejects_per_file.reject_count, 0) as unparseable_count
+        coalesce(outcomes_per_file.read_count, 0) as read_count,
+        coalesce(outcomes_per_file.kept_count, 0) as kept_count,
+        coalesce(outcomes_per_file.set_aside_count, 0) as set_aside_count,
+        coalesce(outcomes_per_file.duplicate_count, 0) as duplicate_count,
+        coalesce(outcomes_per_file.unparseable_count, 0) as unparseable_count
     from files
-    left join outcomes
-        on files.raw_table = outcomes.raw_table and files.source_file = outcomes.source_file
-    left join rejects_per_file
-        on files.raw_table = rejects_per_file.raw_table and files.source_file = rejects_per_file.source_file
+    left join outcomes_per_file
+        on files.raw_table = outcomes_per_file.raw_table and files.source_file = outcomes_per_file.source_file
 ),
 
 -- unreadable and empty come from the pre-pass; the two error states from comparing the counts

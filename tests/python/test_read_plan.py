@@ -1,0 +1,80 @@
+"""The read plan (livetier.rawcheck): which rule reads each view column from each file, decided in
+Python so that the register macro of each engine only writes the rule in its SQL."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import yaml
+
+from livetier import PROJECT_ROOT
+from livetier.rawcheck import RAW_COLUMNS, READ_RULES, read_plan, view_columns
+
+
+def _rules(columns: list[list]) -> dict[str, tuple]:
+    return {name: (rule, source) for name, rule, source in columns}
+
+
+def test_sources_yaml_declares_the_contract_columns() -> None:
+    sources = yaml.safe_load((PROJECT_ROOT / "models/staging/live/_live__sources.yml").read_text())
+    live = next(s for s in sources["sources"] if s["name"] == "live")
+    declared = {t["name"]: [c["name"] for c in t["columns"]] for t in live["tables"]}
+    assert declared == {table: list(columns) for table, columns in RAW_COLUMNS.items()}
+
+
+def test_parquet_events_columns_take_their_rules() -> None:
+    # a zoned event_at is read typed; value is a float in a dec column; the second `Value` is ignored
+    columns = view_columns("events", "parquet", [
+        ["event_id", "text"], ["event_at", "timestamp_tz"], ["Value", "float"], ["value", "decimal"],
+        ["user_id", "text"],
+    ])
+    rules = _rules(columns)
+    assert rules["event_at"] == ("typed_zoned_timestamp", "event_at")
+    assert rules["event_at__utc"] == ("utc_from_zoned_timestamp", "event_at")
+    assert rules["value"] == ("money_from_float", "Value")
+    assert rules["user_id"] == ("text", "user_id")
+    assert rules["text"] == ("missing", None)
+    assert rules["_source_file"] == ("source_file", None)
+    # contract columns in contract order, then the companion, then _source_file
+    assert [c[0] for c in columns] == [*RAW_COLUMNS["events"], "event_at__utc", "_source_file"]
+
+
+def test_csv_columns_are_read_by_position_and_presence_is_flagged() -> None:
+    rules = _rules(view_columns("users", "csv", [["user_id", "text"], ["marketing_consent", "text"],
+                                                 ["user_id", "text"]]))
+    assert rules["user_id"] == ("text", "c0")  # the first of a repeated name
+    assert rules["marketing_consent"] == ("text", "c1")
+    assert rules["marketing_consent__in_file"] == ("in_file", None)
+    rules = _rules(view_columns("users", "parquet", [["user_id", "text"], ["birth_year", "float"],
+                                                     ["registered_at", "timestamp_tz"]]))
+    assert rules["birth_year"] == ("integer_from_number", "birth_year")
+    assert rules["registered_at"] == ("zoned_timestamp", "registered_at")  # not a typed column
+    assert rules["marketing_consent__in_file"] == ("not_in_file", None)
+
+
+def test_plan_lists_readable_files_only(tmp_path: Path) -> None:
+    from livetier.ingest import discover, inspect_columns
+
+    raw = tmp_path / "raw"
+    (raw / "events").mkdir(parents=True)
+    (raw / "orders.csv").write_text("order_id,user_id\no1,u1\n", encoding="utf-8")
+    pq.write_table(pa.table({"event_id": ["e1"], "event_at": pa.array([0], pa.timestamp("us"))}),
+                   raw / "events" / "a.parquet")
+    (raw / "events" / "b.json").write_text("{}", encoding="utf-8")
+    (raw / "events" / "c.csv").write_bytes(b"")  # no header: cannot hold a record
+    files = discover(raw)
+    for item in files:
+        inspect_columns(item)
+    plan = read_plan(raw, files)
+    by_table = {t["name"]: t for t in plan["tables"]}
+    assert [f["source_file"].rsplit("/", 1)[1] for f in by_table["events"]["files"]] == ["a.parquet"]
+    events = _rules(by_table["events"]["files"][0]["columns"])
+    assert events["event_at"] == ("typed_timestamp", "event_at")
+    assert events["event_at__utc"] == ("utc_from_timestamp", "event_at")
+    assert by_table["orders"]["files"][0]["width"] == 2
+    assert by_table["refunds"]["files"] == []
+    assert _rules(by_table["refunds"]["empty"])["amount"] == ("missing", None)
+    every_rule = {rule for t in plan["tables"] for f in t["files"] for _, rule, _ in f["columns"]}
+    assert every_rule <= set(READ_RULES)
