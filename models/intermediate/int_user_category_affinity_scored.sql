@@ -19,8 +19,8 @@ products as (
     select * from {{ ref('stg_live__products') }}
 ),
 
-events as (
-    select * from {{ ref('stg_live__events') }}
+product_actions_daily as (
+    select * from {{ ref('int_user_product_actions_daily') }}
 ),
 
 sessions as (
@@ -48,23 +48,23 @@ purchased_items as (
     from category_purchases
 ),
 
+-- clicks and carts from the per-user-day counts, by the product's category
 product_actions as (
     select
-        events.user_id,
+        product_actions_daily.user_id,
         products.category,
-        count(*) filter (where events.event_type = 'product_click') as product_clicks,
-        count(*) filter (where events.event_type = 'add_to_cart') as add_to_carts
-    from events
+        cast(sum(product_actions_daily.product_clicks) as bigint) as product_clicks,
+        cast(sum(product_actions_daily.add_to_carts) as bigint) as add_to_carts
+    from product_actions_daily
     cross join as_of
     inner join products
-        on events.product_id = products.product_id
+        on product_actions_daily.product_id = products.product_id
     where
-        events.event_type in ('product_click', 'add_to_cart')
-        and events.event_date <= as_of.as_of_date
-        and {{ dbt.datediff('events.event_date', 'as_of.as_of_date', 'day') }}
+        product_actions_daily.activity_date <= as_of.as_of_date
+        and {{ dbt.datediff('product_actions_daily.activity_date', 'as_of.as_of_date', 'day') }}
         < {{ threshold('affinity_product_action_window_days') }}
         and products.category is not null
-    group by events.user_id, products.category
+    group by product_actions_daily.user_id, products.category
 ),
 
 -- the sessions begun by D with their lengths as known on D

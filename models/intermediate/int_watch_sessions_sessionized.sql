@@ -156,21 +156,11 @@ room_events_ordered as (
     from room_events
 ),
 
--- for every room event: the user's next enter_room (any stream) and next leave_room of the
--- same stream; min() over the following rows is the first of them in time
-room_events_with_next as (
+-- for every room event: the user's next leave_room of the same stream; min() over the following
+-- rows is the first of them in time
+room_events_with_next_leave as (
     select
         *,
-        min(case when event_type = 'enter_room' then event_at end) over (
-            partition by user_id
-            order by event_at, event_type_order, event_id
-            rows between 1 following and unbounded following
-        ) as next_enter_at,
-        min(case when event_type = 'enter_room' then event_date end) over (
-            partition by user_id
-            order by event_at, event_type_order, event_id
-            rows between 1 following and unbounded following
-        ) as next_enter_date,
         min(case when event_type = 'leave_room' then event_at end) over (
             partition by user_id, stream_id
             order by event_at, event_type_order, event_id
@@ -184,14 +174,31 @@ room_events_with_next as (
     from room_events_ordered
 ),
 
+-- for every enter_room: the user's next enter_room of any stream, the next row among the
+-- user's enter_rooms alone in the same order (a sort of the enter_rooms only, not of every
+-- room event)
+enters_with_next as (
+    select
+        *,
+        lead(event_at) over (
+            partition by user_id
+            order by event_at, event_id
+        ) as next_enter_at,
+        lead(event_date) over (
+            partition by user_id
+            order by event_at, event_id
+        ) as next_enter_date
+    from room_events_with_next_leave
+    where event_type = 'enter_room'
+),
+
 -- a session starts at each enter_room; its own leave_room is the next one of that stream
 -- unless the next enter_room comes first
 sessions_led as (
     select
         *,
         next_leave_at is not null and (next_enter_at is null or next_leave_at <= next_enter_at) as has_own_leave
-    from room_events_with_next
-    where event_type = 'enter_room'
+    from enters_with_next
 ),
 
 -- the next enter_room is kept only for a session without its own leave_room: after its own

@@ -1,3 +1,5 @@
+-- a view: a projection of the sessions, read by three models that each keep only their own rows
+{{ config(materialized='view') }}
 {#-
     One row per watch session dated <= D (any stream, null or unknown ones included), with the
     instant it ends as of D: the stream review's session written out. The sessions are those of

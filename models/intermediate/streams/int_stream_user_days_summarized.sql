@@ -14,8 +14,8 @@ sessions as (
     select * from {{ ref('int_stream_sessions_bounded') }}
 ),
 
-events as (
-    select * from {{ ref('stg_live__events') }}
+stream_event_days as (
+    select * from {{ ref('int_stream_user_event_days_counted') }}
 ),
 
 purchases as (
@@ -35,22 +35,21 @@ stream_sessions as (
     group by sessions.stream_id, sessions.user_id, sessions.session_date
 ),
 
+-- the event counts of the stream's days dated <= D (counted per stream, user and date upstream)
 stream_events as (
     select
-        events.stream_id,
-        events.user_id,
-        events.event_date as activity_date,
-        count(*) filter (where events.event_type in ('like', 'comment', 'share', 'follow', 'gift'))
-            as interactions,
-        count(*) filter (where events.event_type = 'follow') as follows,
-        count(*) filter (where events.event_type = 'product_impression') as product_impressions,
-        count(*) filter (where events.event_type = 'product_click') as product_clicks,
-        count(*) filter (where events.event_type = 'add_to_cart') as add_to_carts
-    from events
+        stream_event_days.stream_id,
+        stream_event_days.user_id,
+        stream_event_days.activity_date,
+        stream_event_days.interactions,
+        stream_event_days.follows,
+        stream_event_days.product_impressions,
+        stream_event_days.product_clicks,
+        stream_event_days.add_to_carts
+    from stream_event_days
     inner join streams
-        on events.stream_id = streams.stream_id
-    where events.event_date <= streams.as_of_date
-    group by events.stream_id, events.user_id, events.event_date
+        on stream_event_days.stream_id = streams.stream_id
+    where stream_event_days.activity_date <= streams.as_of_date
 ),
 
 stream_purchases as (
