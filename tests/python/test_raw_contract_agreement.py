@@ -3,11 +3,12 @@
 Views of the contract, each `table -> columns` (None: that view names tables only):
 - `generator`: the tables and columns `livetier.generator` writes (`contract.SCHEMAS`);
 - `sources`: the dbt sources `models/staging/live/_live__sources.yml` (what staging reads);
-- `rawcheck`: the checker's `RAW_TABLES` (and `RAW_COLUMNS` once it exposes one);
+- `rawcheck`: the checker's `RAW_COLUMNS` (the contract the read plan is made from);
 - `readme`: the contract table of README.md ("The raw contract").
 
-The sources YAML is the reference: a column marked `meta.flag_presence: true` there is optional
-(an export may leave it out, e.g. `users.marketing_consent`); every other column is required.
+The sources YAML is the reference for names. The checker owns the reading rules: a column of
+`rawcheck.PRESENCE_FLAGGED_COLUMNS` is optional (an export may leave it out, e.g.
+`users.marketing_consent`); every other column is required.
 Every view must name the same tables, hold every required column and no column the sources do
 not declare. A new statement of the contract is one more entry in `VIEWS`.
 """
@@ -40,10 +41,8 @@ def sources_tables(path: Path = SOURCES_YML) -> dict[str, list[dict]]:
 
 
 def optional_columns(tables: dict[str, list[dict]]) -> dict[str, set[str]]:
-    return {
-        name: {c["name"] for c in cols if (c.get("meta") or {}).get("flag_presence") is True}
-        for name, cols in tables.items()
-    }
+    """The columns an export may leave out: those the checker flags by presence."""
+    return {name: set(rawcheck.PRESENCE_FLAGGED_COLUMNS.get(name, ())) for name in tables}
 
 
 def generator_view() -> Contract:
@@ -184,18 +183,18 @@ def test_required_table_and_keys_agree_with_the_readme():
         assert set(meta[name]["key"]) <= set(contract.SCHEMAS[name].names), name
 
 
-def test_generator_types_match_the_sources_contract_types():
-    # `contract_type` (dec, int) and `parquet_typed: timestamp` in the sources, both directions
-    # for money and integers: a money column the generator writes is declared money, and so on
+def test_generator_types_match_the_checkers_contract_types():
+    # the checker's contract types (dec, int) and its typed Parquet timestamps, both directions
+    # for money and integers: a money column the generator writes is read as money, and so on
     arrow_kind = {contract.DEC: "dec", contract.INT: "int"}
-    for name, cols in sources_tables().items():
+    for name, columns in rawcheck.RAW_COLUMNS.items():
         schema = contract.SCHEMAS[name]
-        for c in cols:
-            meta = c.get("meta") or {}
-            typ = schema.field(c["name"]).type
-            assert meta.get("contract_type") == arrow_kind.get(typ), (name, c["name"], typ)
-            if meta.get("parquet_typed") == "timestamp":
-                assert pa.types.is_timestamp(typ), (name, c["name"])
+        for column, contract_type in columns.items():
+            typ = schema.field(column).type
+            assert (contract_type if contract_type in ("dec", "int") else None) == arrow_kind.get(typ), (
+                name, column, typ)
+        for column in rawcheck.PARQUET_TYPED_COLUMNS.get(name, ()):
+            assert pa.types.is_timestamp(schema.field(column).type), (name, column)
 
 
 # ---- the check itself can fail ------------------------------------------------------------
