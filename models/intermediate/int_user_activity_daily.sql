@@ -94,7 +94,7 @@ event_days as (
         user_id,
         event_date as activity_date,
         count(*) as events,
-        count(*) filter (where event_type in ('like', 'comment', 'share', 'follow', 'gift'))
+        count(*) filter (where event_type in ({{ interaction_event_types() }}))
             as interactions,
         count(*) filter (where event_type = 'like') as like_batches,
         count(*) filter (where event_type = 'comment') as comment_events,

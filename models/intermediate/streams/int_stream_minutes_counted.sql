@@ -225,7 +225,7 @@ minute_events as (
         stream_id,
         minute_index,
         count(*) filter (where event_type = 'enter_room') as entries,
-        count(*) filter (where event_type in ('like', 'comment', 'share', 'follow', 'gift')) as interactions,
+        count(*) filter (where event_type in ({{ interaction_event_types() }})) as interactions,
         count(*) filter (where event_type = 'add_to_cart') as add_to_carts
     from events_placed
     group by stream_id, minute_index

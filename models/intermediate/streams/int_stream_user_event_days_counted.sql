@@ -72,7 +72,7 @@ stream_event_days as (
         user_id,
         event_date as activity_date,
         count(*) as events,
-        count(*) filter (where event_type in ('like', 'comment', 'share', 'follow', 'gift')) as interactions,
+        count(*) filter (where event_type in ({{ interaction_event_types() }})) as interactions,
         count(*) filter (where event_type = 'follow') as follows,
         count(*) filter (where event_type = 'product_impression') as product_impressions,
         count(*) filter (where event_type = 'product_click') as product_clicks,
