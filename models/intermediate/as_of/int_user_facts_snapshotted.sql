@@ -1,3 +1,12 @@
+{{
+    config(
+        materialized=('table' if target.type == 'spark' else 'incremental'),
+        incremental_strategy='append',
+        pre_hook="{{ delete_recomputed_dates(as_of_recompute_from()) }}",
+        on_schema_change='fail',
+    )
+}}
+-- depends_on: {{ ref('int_as_of_inputs_fingerprinted') }}
 {#-
     The facts the tier rules read, for every known user at every as-of date P of
     int_as_of_dates, each exactly as a build with as_of_date = P computes it: the read at the
@@ -13,11 +22,16 @@
     every marker up to that next bucket. Cost grows with daily rows plus users x dates, not
     with events x dates. Users are numbered once (int_as_of_users_numbered), so the sorts and
     joins on the large inputs compare integers, not strings.
+
+    Incremental by as-of date (macro as_of_recompute_from): a run recomputes D and the dates
+    from the earliest one touched by new or late input on; the stored dates before it stay.
 -#}
+{%- set from_date = as_of_recompute_from() %}
 with
 
 as_of_dates as (
     select * from {{ ref('int_as_of_dates') }}
+    {{- recomputed_dates_only(from_date) }}
 ),
 
 users_numbered as (
@@ -26,14 +40,17 @@ users_numbered as (
 
 activity_snapshots as (
     select * from {{ ref('int_user_activity_snapshotted') }}
+    {{- recomputed_dates_only(from_date) }}
 ),
 
 purchase_snapshots as (
     select * from {{ ref('int_user_purchases_snapshotted') }}
+    {{- recomputed_dates_only(from_date) }}
 ),
 
 irregular_by_date as (
     select * from {{ ref('int_user_irregular_purchases_snapshotted') }}
+    {{- recomputed_dates_only(from_date) }}
 ),
 
 thresholds as (
@@ -144,7 +161,8 @@ final as (
                 > rule_numbers.churn_after_days,
                 false
             ) as boolean
-        ) as has_comeback_in_window
+        ) as has_comeback_in_window,
+        cast('{{ run_started_at.strftime("%Y-%m-%d %H:%M:%S.%f") }}' as timestamp) as _loaded_at
     from combined_dated
     cross join rule_numbers
 )

@@ -1,12 +1,25 @@
+{{
+    config(
+        materialized=('table' if target.type == 'spark' else 'incremental'),
+        incremental_strategy='append',
+        pre_hook="{{ delete_recomputed_dates(recompute_from_upstream(ref('int_user_facts_snapshotted'))) }}",
+        on_schema_change='fail',
+    )
+}}
 {#-
     RFM over the buyers of each as-of date P (spec "RFM"): every count, total and score is
     taken within P, with the threshold rows valid on P, so the rows of one date are exactly what
     a build with as_of_date = P gives. user_rfm is the slice at D.
+
+    Incremental by as-of date: a run recomputes the dates int_user_facts_snapshotted rewrote
+    since this model's last run (macro recompute_from_upstream).
 -#}
+{%- set from_date = recompute_from_upstream(ref('int_user_facts_snapshotted')) %}
 with
 
 facts as (
     select * from {{ ref('int_user_facts_snapshotted') }}
+    {{- recomputed_dates_only(from_date) }}
 ),
 
 thresholds as (
@@ -115,7 +128,8 @@ final as (
         cast({{ divide_exact('m_cume_count', 'buyer_count') }} as decimal(18, 6)) as m_cume_dist,
         cast(is_r_high as boolean) as is_r_high,
         cast(is_f_high as boolean) as is_f_high,
-        cast(is_m_high as boolean) as is_m_high
+        cast(is_m_high as boolean) as is_m_high,
+        cast('{{ run_started_at.strftime("%Y-%m-%d %H:%M:%S.%f") }}' as timestamp) as _loaded_at
     from buyers_segmented
 )
 

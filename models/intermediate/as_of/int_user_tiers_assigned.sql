@@ -1,18 +1,32 @@
+{{
+    config(
+        materialized=('table' if target.type == 'spark' else 'incremental'),
+        incremental_strategy='append',
+        pre_hook="{{ delete_recomputed_dates(recompute_from_upstream(ref('int_user_facts_snapshotted'))) }}",
+        on_schema_change='fail',
+    )
+}}
 {#-
     The four tier families (spec "Tier families") of every known user at every as-of date P,
     rules top-down, first match wins, with the threshold rows valid on P (or, with var
     restate_history, those valid at D). user_tiers is the slice at D, user_tier_history the
     slices at the period ends, campaign_tier_readout reads the campaign eves, user_tier_reasons
     explains the slice at D with the same rows.
+
+    Incremental by as-of date: a run recomputes the dates int_user_facts_snapshotted rewrote
+    since this model's last run (macro recompute_from_upstream).
 -#}
+{%- set from_date = recompute_from_upstream(ref('int_user_facts_snapshotted')) %}
 with
 
 facts as (
     select * from {{ ref('int_user_facts_snapshotted') }}
+    {{- recomputed_dates_only(from_date) }}
 ),
 
 rfm as (
     select * from {{ ref('int_user_rfm_scored') }}
+    {{- recomputed_dates_only(from_date) }}
 ),
 
 thresholds as (
@@ -143,7 +157,8 @@ final as (
         cast(has_comeback_in_window as boolean) as has_comeback_in_window,
         cast(first_seen_date as date) as first_seen_date,
         cast(last_active_date as date) as last_active_date,
-        cast(last_purchase_date as date) as last_purchase_date
+        cast(last_purchase_date as date) as last_purchase_date,
+        cast('{{ run_started_at.strftime("%Y-%m-%d %H:%M:%S.%f") }}' as timestamp) as _loaded_at
     from tiers
 )
 

@@ -1,0 +1,106 @@
+{#-
+    Incremental by as-of date (the as-of chain and the history marts on DuckDB; Spark rebuilds
+    them). A run recomputes the as-of dates from a date X on and keeps the stored rows before
+    X, which is what a full refresh would give them: a row at P depends only on inputs dated on
+    or before P (spec "History and transitions": the row at P is the build at P).
+
+    as_of_recompute_from() is X for int_user_facts_snapshotted, the first model of the chain:
+    the earliest of D, every as-of date not stored yet (a new period end, a late campaign's
+    eve) and the earliest input date whose fingerprint changed since this model's last run
+    (int_as_of_inputs_fingerprinted: late events, orders, refunds, users, threshold rows).
+    recompute_from_upstream(upstream) is X for a model downstream: the earliest date its
+    upstream rewrote since this model's last run. Both are read at run time, so the compiled
+    filter is a literal date that DuckDB pushes into every scan. none means everything: a full
+    refresh, an empty table, or var restate_history (today's rules restated over the history
+    change every date whenever D crosses a rule's valid_from).
+-#}
+{% macro as_of_recompute_from() -%}
+    {%- if not execute or this is none or not is_incremental() or restate_history() -%}
+        {{ return(none) }}
+    {%- endif -%}
+    {%- set query -%}
+        with
+
+        watermark as (
+            select max(_loaded_at) as loaded_at
+            from {{ this }}
+        ),
+
+        changed as (
+            select min(fingerprints.input_date) as from_date
+            from {{ ref('int_as_of_inputs_fingerprinted') }} as fingerprints
+            cross join watermark
+            where watermark.loaded_at is null or fingerprints._changed_at > watermark.loaded_at
+        ),
+
+        stored as (
+            select distinct as_of_date
+            from {{ this }}
+        ),
+
+        added as (
+            select min(as_of_dates.as_of_date) as from_date
+            from {{ ref('int_as_of_dates') }} as as_of_dates
+            left join stored
+                on as_of_dates.as_of_date = stored.as_of_date
+            where stored.as_of_date is null or as_of_dates.is_as_of_date
+        )
+
+        select cast(least(changed.from_date, added.from_date) as {{ dbt.type_string() }}) as from_date
+        from changed
+        cross join added
+    {%- endset -%}
+    {{ return(_recompute_date(query)) }}
+{%- endmacro %}
+
+{% macro recompute_from_upstream(upstream, date_column='as_of_date') -%}
+    {%- if not execute or this is none or not is_incremental() or restate_history() -%}
+        {{ return(none) }}
+    {%- endif -%}
+    {%- set query -%}
+        with
+
+        watermark as (
+            select max(_loaded_at) as loaded_at
+            from {{ this }}
+        )
+
+        select cast(min(upstream.as_of_date) as {{ dbt.type_string() }}) as from_date
+        from {{ upstream }} as upstream
+        cross join watermark
+        where watermark.loaded_at is null or upstream._loaded_at > watermark.loaded_at
+    {%- endset -%}
+    {%- set from_date = _recompute_date(query) -%}
+    {#- nothing rewritten upstream: recompute nothing (a date after every date) -#}
+    {{ return(from_date if from_date is not none else '9999-12-31') }}
+{%- endmacro %}
+
+{% macro _recompute_date(query) -%}
+    {%- set values = run_query(query).columns[0].values() -%}
+    {{ return(values[0] if values and values[0] is not none else none) }}
+{%- endmacro %}
+
+{#- `where <column> >= X` for an import CTE, or nothing when everything is recomputed -#}
+{% macro recomputed_dates_only(from_date, column='as_of_date') -%}
+    {%- if from_date is not none %}
+    where {{ column }} >= cast('{{ from_date }}' as date)
+    {%- endif -%}
+{%- endmacro %}
+
+{#-
+    The pre-hook of a model incremental by as-of date (strategy append): deletes the dates from
+    X on and the dates that are no longer as-of dates (yesterday's D), before the recomputed
+    rows are appended. Nothing on a full build.
+-#}
+{% macro delete_recomputed_dates(from_date, column='as_of_date') -%}
+    {%- if execute and this is not none and is_incremental() -%}
+        delete from {{ this }}
+        where
+            {%- if from_date is not none %}
+            {{ column }} >= cast('{{ from_date }}' as date) or
+            {%- else %}
+            true or
+            {%- endif %}
+            {{ column }} not in (select as_of_date from {{ ref('int_as_of_dates') }})
+    {%- endif -%}
+{%- endmacro %}
