@@ -89,10 +89,11 @@
 
 {#-
     The pre-hook of a model incremental by as-of date (strategy append): deletes the dates from
-    X on and the dates that are no longer as-of dates (yesterday's D), before the recomputed
-    rows are appended. Nothing on a full build.
+    X on and the dates that are no longer in `dates` (a relation the model refs: the chain's
+    dates, or its upstream; yesterday's D leaves them), before the recomputed rows are
+    appended. Nothing on a full build.
 -#}
-{% macro delete_recomputed_dates(from_date, column='as_of_date') -%}
+{% macro delete_recomputed_dates(from_date, dates, column='as_of_date') -%}
     {%- if execute and this is not none and is_incremental() -%}
         delete from {{ this }}
         where
@@ -101,6 +102,6 @@
             {%- else %}
             true or
             {%- endif %}
-            {{ column }} not in (select as_of_date from {{ ref('int_as_of_dates') }})
+            {{ column }} not in (select as_of_date from {{ dates }})
     {%- endif -%}
 {%- endmacro %}

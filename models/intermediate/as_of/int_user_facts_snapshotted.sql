@@ -2,7 +2,7 @@
     config(
         materialized=('table' if target.type == 'spark' else 'incremental'),
         incremental_strategy='append',
-        pre_hook="{{ delete_recomputed_dates(as_of_recompute_from()) }}",
+        pre_hook="{{ delete_recomputed_dates(as_of_recompute_from(), ref('int_as_of_dates')) }}",
         on_schema_change='fail',
     )
 }}

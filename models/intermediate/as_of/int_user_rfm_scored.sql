@@ -2,7 +2,10 @@
     config(
         materialized=('table' if target.type == 'spark' else 'incremental'),
         incremental_strategy='append',
-        pre_hook="{{ delete_recomputed_dates(recompute_from_upstream(ref('int_user_facts_snapshotted'))) }}",
+        pre_hook=(
+            "{{ delete_recomputed_dates("
+            "recompute_from_upstream(ref('int_user_facts_snapshotted')), ref('int_user_facts_snapshotted')) }}"
+        ),
         on_schema_change='fail',
     )
 }}
