@@ -1,7 +1,11 @@
-"""Incremental event models end to end: daily loads built incrementally equal a full refresh.
+"""Incremental models end to end: daily loads built incrementally equal a full refresh, late data
+included, across a period end.
 
-Generated data (1,500 users, 40 days) is split into daily event files: the days before the
-loads arrive first, then five daily loads, each one file holding its day plus
+Generated data (1,500 users, 40 days, ending Monday 2025-06-30) arrives as it would in
+production: the days before the loads first (the initial build, D = 2025-06-25), then five daily
+loads (D = 2025-06-26 .. 2025-06-30; load 4 is Sunday 2025-06-29, a weekly period end).
+
+Events: one file per day, each load one file holding its day plus
 
 - late events: a tenth of the events of day t-2, held back from their own day's file;
 - very late events: events of a day older than the lookback (lookback_days = 3);
@@ -9,16 +13,35 @@ loads arrive first, then five daily loads, each one file holding its day plus
 - a changed copy: events of an earlier day delivered again with an earlier event_at (the new
   copy's raw text sorts first, so it becomes the kept copy and the old one a duplicate).
 
+orders, order_items, refunds, users and campaign_touches are snapshots that grow with the loads:
+each load rewrites the file with every row dated (business date of ordered_at, refunded_at,
+registered_at, sent_at) up to its day, except held-back rows that arrive late:
+
+- late orders (with their order_items): a quarter of the orders of 2025-06-21 and 06-22 (the
+  Saturday and the Sunday before the initial build) arrive in load 2, a quarter of the orders of
+  06-27 .. 06-29 (on or before the Sunday) in load 5, the load after the Sunday's;
+- late refunds: every refund of the same days arrives in the same loads (a refund never comes
+  before its order), among them refunds on orders paid well before (2025-06-15, 06-20), so the
+  net GMV of stored period ends changes; an order's status is the export's snapshot: a
+  `refunded` order reads `paid` until one of its refund rows is delivered;
+- a late registration: the users registered on 2025-06-24 are first delivered in load 3;
+- a late campaign: the touches of the last campaign sent before the initial build (sent on the
+  Sunday 2025-06-22) arrive in load 2: a new campaign eve (06-21) in the past.
+
 live_streams is a daily snapshot: a stream still live at the end of the load day has no
-ended_at yet (so sessions measured earlier change when the end arrives). After every load an
-incremental `dbt run` (as_of_date = the load day) updates one database; after the second and
-the last load a full refresh on the same raw data is built in a fresh database, and every
-public mart and the three event tables must agree row for row (EXCEPT ALL both ways; the
-`_loaded_at` bookkeeping column aside). Finally a run with no new data changes no public mart.
+ended_at yet (so sessions measured earlier change when the end arrives). products is copied
+whole. After every load an incremental `dbt run` (as_of_date = the load day) updates one
+database; after load 2 and the last load (the period-end crossing) a full refresh on the same
+raw data is built in a fresh database, and every public mart, the incremental event tables and
+the as-of chain tables must agree row for row (EXCEPT ALL both ways; the `_loaded_at`
+bookkeeping column aside). The late data must have changed a stored period end of the
+incremental database (the facts at 2025-06-22 across load 2, at 2025-06-29 across load 5) and
+reached the base models. Finally a run with no new data changes no public mart.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import shutil
 from pathlib import Path
@@ -36,9 +59,16 @@ from livetier.publish import set_search_path
 END = "2025-06-30"
 CLOCK = "2025-07-05T00:00:00"
 LOADS = 5
-EVENT_TABLES = ["base_live__events", "int_watch_sessions_sessionized", "int_user_activity_daily"]
+EVENT_TABLES = ["base_live__events", "int_watch_sessions_sessionized", "int_user_activity_daily",
+                "int_user_product_actions_daily", "int_stream_user_event_days_counted"]
+CHAIN_TABLES = ["int_user_facts_snapshotted", "int_user_rfm_scored", "int_user_tiers_assigned"]
 PUBLIC_MARTS = sorted(p.stem for p in (PROJECT_ROOT / "models" / "marts").rglob("*.sql"))
 SEED_AND_MODELS = ["--resource-type", "seed", "--resource-type", "model"]
+# late orders and refunds: (first, last day as offsets from the first load's day, arriving load)
+LATE_WINDOWS = [(-5, -4, 2), (1, 3, LOADS)]
+LATE_USERS = (-2, 3)  # the users registered on this day (offset) arrive in this load
+LATE_CAMPAIGN_LOAD = 2  # the last campaign sent before the initial build arrives in this load
+SNAPSHOT_TABLES = ["orders", "order_items", "refunds", "users", "campaign_touches"]
 
 
 def _sample(column: str, percent: int, salt: str) -> str:
@@ -52,9 +82,7 @@ class Landing:
     def __init__(self, source: Path, raw: Path) -> None:
         self.raw = raw
         raw.mkdir(parents=True)
-        for path in source.glob("*.parquet"):
-            if path.name not in ("events.parquet", "live_streams.parquet"):
-                shutil.copy2(path, raw / path.name)
+        shutil.copy2(source / "products.parquet", raw / "products.parquet")
         (raw / "events").mkdir()
         self.con = duckdb.connect()
         self.con.execute("set TimeZone = 'UTC'")
@@ -64,11 +92,112 @@ class Landing:
         days = [d for (d,) in self.con.execute("select distinct day from events order by 1").fetchall()]
         self.first_load = len(days) - LOADS
         self.days = days
+        # the snapshots' arrival rule counts loads in calendar days from the initial build's day
+        assert days[-1] - days[self.first_load - 6] == dt.timedelta(days=LOADS + 5)
         self.columns = [r[0] for r in self.con.execute(
             f"describe select * from read_parquet('{source / 'events.parquet'}')").fetchall()]
+        self._stage_snapshots(source)
 
     def day(self, index: int) -> str:
         return self.days[index].isoformat()
+
+    # ------------------------------------------------------------------ snapshot tables
+
+    def _natural(self, column: str) -> str:
+        """The load a row dated by `column` arrives in when on time (0: the initial build)."""
+        return f"greatest(0, date_diff('day', date '{self.day(self.first_load - 1)}', {business_date_sql(column)}))"
+
+    def _late(self, column: str, sample: str | None) -> str:
+        """`case` branches giving the late loads of the rows of the late windows."""
+        branches = []
+        for first, last, load in LATE_WINDOWS:
+            within = (f"{business_date_sql(column)} between date '{self.day(self.first_load + first)}' "
+                      f"and date '{self.day(self.first_load + last)}'")
+            branches.append(f"when {within}{' and ' + sample if sample else ''} then {load}")
+        return " ".join(branches)
+
+    def _stage_snapshots(self, source: Path) -> None:
+        """Loads the snapshot tables with `_arrival`: the load whose snapshot first holds the row."""
+        def read(table: str) -> str:
+            return f"read_parquet('{source / f'{table}.parquet'}')"
+
+        self.con.execute(f"""
+            create table orders as
+            select *, case {self._late('ordered_at', _sample('order_id', 25, 'late-order'))}
+                else {self._natural('ordered_at')} end as _arrival
+            from {read('orders')}
+        """)
+        self.con.execute(f"""
+            create table order_items as
+            select items.*, coalesce(orders._arrival, 0) as _arrival
+            from {read('order_items')} as items
+            left join orders on items.order_id = orders.order_id
+        """)
+        # every refund of a late window is late; none arrives before its order
+        self.con.execute(f"""
+            create table refunds as
+            select refunds.*, greatest(
+                case {self._late('refunds.refunded_at', None)} else {self._natural('refunds.refunded_at')} end,
+                coalesce(orders._arrival, 0)
+            ) as _arrival
+            from {read('refunds')} as refunds
+            left join orders on refunds.order_id = orders.order_id
+        """)
+        late_day, late_load = LATE_USERS
+        self.con.execute(f"""
+            create table users as
+            select *, case when {business_date_sql('registered_at')} = date '{self.day(self.first_load + late_day)}'
+                then {late_load} else {self._natural('registered_at')} end as _arrival
+            from {read('users')}
+        """)
+        initial = self.day(self.first_load - 1)
+        self.con.execute(f"""
+            create table campaign_touches as
+            with late as (
+                select max({business_date_sql('sent_at')}) as sent_date
+                from {read('campaign_touches')}
+                where {business_date_sql('sent_at')} <= date '{initial}'
+            )
+            select touches.*, case when {business_date_sql('touches.sent_at')} = late.sent_date
+                then {LATE_CAMPAIGN_LOAD} else {self._natural('touches.sent_at')} end as _arrival
+            from {read('campaign_touches')} as touches
+            cross join late
+        """)
+
+    def late_rows(self, table: str, key: str) -> list[str]:
+        """The keys of `table` delivered after the load of their own date."""
+        column = {"orders": "ordered_at", "refunds": "refunded_at", "users": "registered_at",
+                  "campaign_touches": "sent_at"}[table]
+        return [k for (k,) in self.con.execute(
+            f"select {key} from {table} where _arrival > {self._natural(column)} order by 1").fetchall()]
+
+    def write_snapshots(self, load: int) -> None:
+        """The snapshot files as delivered with load `load` (0: before the initial build)."""
+        for table in SNAPSHOT_TABLES:
+            columns = "*"
+            if table == "orders":
+                # the export's status: refunded once a refund row of the order is delivered
+                columns = f"""* replace (
+                    case
+                        when status = 'refunded'
+                            and exists (select 1 from refunds where refunds.order_id = orders.order_id)
+                            and not exists (
+                                select 1 from refunds
+                                where refunds.order_id = orders.order_id and refunds._arrival <= {load}
+                            )
+                            then 'paid'
+                        else status
+                    end as status
+                )"""
+            self.con.execute(f"""
+                copy (
+                    select {columns.replace('*', '* exclude (_arrival)', 1)}
+                    from {table}
+                    where _arrival <= {load}
+                ) to '{self.raw / f'{table}.parquet'}' (format parquet)
+            """)
+
+    # ------------------------------------------------------------------ events and streams
 
     def _select(self, where: str, event_at: str = "event_ts") -> str:
         cols = ", ".join(f"{event_at} as event_at" if c == "event_at" else c for c in self.columns)
@@ -88,9 +217,11 @@ class Landing:
                      f"day = date '{self.day(index)}' and not {self._very_late()}")
             self._copy(self._select(where), f"day-{self.day(index)}.parquet")
         self.write_streams(self.first_load - 1)
+        self.write_snapshots(0)
 
     def write_load(self, load: int) -> str:
-        """Load `load` (1..LOADS): its day, late, repeated and changed events, one file."""
+        """Load `load` (1..LOADS): its day, late, repeated and changed events in one file, and the
+        snapshot tables as delivered that day."""
         index = self.first_load + load - 1
         parts = [self._select(f"day = date '{self.day(index)}' and not {self._held(index)}"),
                  self._select(self._held(index - 2)),
@@ -105,6 +236,7 @@ class Landing:
                 event_at="event_ts - interval 1 minute"))
         self._copy(" union all ".join(f"({p})" for p in parts), f"load-{load}.parquet")
         self.write_streams(index)
+        self.write_snapshots(load)
         return self.day(index)
 
     def write_streams(self, index: int) -> None:
@@ -173,19 +305,60 @@ def source(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return out
 
 
+def _rows(db: Path, sql: str, params: list | None = None) -> list[tuple]:
+    con = duckdb.connect(str(db), read_only=True)
+    set_search_path(con)
+    try:
+        return con.execute(sql, params or []).fetchall()
+    finally:
+        con.close()
+
+
+FACTS_AT = "select * from int_user_facts_snapshotted where as_of_date = cast(? as date) order by user_id"
+NET_GMV_AT = "select user_id, net_gmv_365d from int_user_facts_snapshotted where as_of_date = cast(? as date)"
+
+
 def test_daily_loads_equal_full_refresh_and_rerun_changes_nothing(source: Path, tmp_path: Path) -> None:
     landing = Landing(source, tmp_path / "raw")
+    # load 4 is the Sunday, a weekly period end; load 2 comes after the Sunday before the initial build
+    sunday = landing.day(landing.first_load + 3)
+    assert dt.date.fromisoformat(sunday).isoweekday() == 7
+    # a stored period end each late delivery must change: load -> period end
+    stored_period_ends = {2: landing.day(landing.first_load - 4), LOADS: sunday}
+    assert dt.date.fromisoformat(stored_period_ends[2]).isoweekday() == 7
+    late = {table: landing.late_rows(table, key) for table, key in
+            [("orders", "order_id"), ("refunds", "refund_id"), ("users", "user_id"), ("campaign_touches", "touch_id")]}
+    assert all(late.values()), late
+    # a late refund on an order paid before the initial build: the net GMV of a stored period end changes
+    old_order_refunds = landing.con.execute(f"""
+        select refunds.refund_id, orders.user_id
+        from refunds inner join orders on refunds.order_id = orders.order_id
+        where refunds._arrival = {LOADS} and orders._arrival = 0 and orders.status <> 'cancelled'
+            and {business_date_sql('orders.paid_at')} < date '{stored_period_ends[2]}'
+            and {business_date_sql('refunds.refunded_at')} <= date '{sunday}'
+    """).fetchall()
+    assert old_order_refunds
     landing.write_initial()
     incremental_db = tmp_path / "incremental.duckdb"
     _run(landing.raw, incremental_db, landing.day(landing.first_load - 1), "build", SEED_AND_MODELS)
     compared = 0
     for load in range(1, LOADS + 1):
         as_of = landing.write_load(load)
+        period_end = stored_period_ends.get(load)
+        before = _rows(incremental_db, FACTS_AT, [period_end]) if period_end else []
+        gmv_before = _rows(incremental_db, NET_GMV_AT, [period_end]) if period_end else []
         _run(landing.raw, incremental_db, as_of, "run", [])
+        if period_end:
+            # the late data changed a stored period end (the full refresh below must agree)
+            after = _rows(incremental_db, FACTS_AT, [period_end])
+            assert before and after != before, f"load {load}: the facts at {period_end} did not change"
+            if load == LOADS:
+                changed = set(gmv_before) ^ set(_rows(incremental_db, NET_GMV_AT, [period_end]))
+                assert {user for _, user in old_order_refunds} & {user for user, _ in changed}, changed
         if load in (2, LOADS):
             full_db = tmp_path / f"full_{load}.duckdb"
             _run(landing.raw, full_db, as_of, "build", SEED_AND_MODELS + ["--full-refresh"])
-            diffs = {t: _differences(incremental_db, full_db, t) for t in PUBLIC_MARTS + EVENT_TABLES}
+            diffs = {t: _differences(incremental_db, full_db, t) for t in PUBLIC_MARTS + EVENT_TABLES + CHAIN_TABLES}
             bad = {t: d for t, d in diffs.items() if d != (0, 0)}
             assert not bad, f"load {load}: incremental differs from a full refresh (only inc, only full): {bad}"
             compared += 1
@@ -198,10 +371,18 @@ def test_daily_loads_equal_full_refresh_and_rerun_changes_nothing(source: Path, 
         files = con.execute("select count(distinct _source_file) from base_live__events").fetchall()[0][0]
         # partitions were rewritten selectively, not the whole table each run
         runs = {t: con.execute(f"select count(distinct _loaded_at) from {t}").fetchall()[0][0] for t in EVENT_TABLES}
+        # every late row reached the base models, kept
+        missing = {}
+        for table, key in [("orders", "order_id"), ("refunds", "refund_id"), ("users", "user_id"),
+                           ("campaign_touches", "touch_id")]:
+            kept = {k for (k,) in con.execute(f"select {key} from base_live__{table} "
+                                              "where reject_reason is null and not is_duplicate").fetchall()}
+            missing[table] = sorted(set(late[table]) - kept)
     finally:
         con.close()
     assert duplicates > 0 and files == landing.first_load + LOADS
     assert all(n > 2 for n in runs.values()), runs
+    assert not any(missing.values()), missing
     before = _checksums(incremental_db)
     _run(landing.raw, incremental_db, landing.day(landing.first_load + LOADS - 1), "run", [])
     assert _checksums(incremental_db) == before
