@@ -370,7 +370,14 @@ def test_daily_loads_equal_full_refresh_and_rerun_changes_nothing(source: Path, 
         duplicates = con.execute("select count(*) from base_live__events where is_duplicate").fetchall()[0][0]
         files = con.execute("select count(distinct _source_file) from base_live__events").fetchall()[0][0]
         # partitions were rewritten selectively, not the whole table each run
-        runs = {t: con.execute(f"select count(distinct _loaded_at) from {t}").fetchall()[0][0] for t in EVENT_TABLES}
+        runs = {t: con.execute(f"select count(distinct _loaded_at) from {t}").fetchall()[0][0]
+                for t in EVENT_TABLES + CHAIN_TABLES}
+        # the chain kept its stored dates before the earliest late input: the first as-of date
+        # still holds the rows of the first build, and no run rewrote every date
+        chain_first = {t: con.execute(f"select min(_loaded_at) = (select min(_loaded_at) from {t}), count(*) = 1 "
+                                      f"from (select distinct _loaded_at from {t} where as_of_date = "
+                                      f"(select min(as_of_date) from {t}))").fetchall()[0]
+                       for t in CHAIN_TABLES}
         # every late row reached the base models, kept
         missing = {}
         for table, key in [("orders", "order_id"), ("refunds", "refund_id"), ("users", "user_id"),
@@ -382,6 +389,7 @@ def test_daily_loads_equal_full_refresh_and_rerun_changes_nothing(source: Path, 
         con.close()
     assert duplicates > 0 and files == landing.first_load + LOADS
     assert all(n > 2 for n in runs.values()), runs
+    assert all(first == (True, True) for first in chain_first.values()), chain_first
     assert not any(missing.values()), missing
     before = _checksums(incremental_db)
     _run(landing.raw, incremental_db, landing.day(landing.first_load + LOADS - 1), "run", [])
