@@ -305,6 +305,8 @@ def run(scale: str, history: bool | None = None, history_users: int | None = Non
     }
     for key in ("overhead_s", "full_build_models_s", "full_build_s", "floor_s", "pandas_s"):
         result[key] = round(result[key], 3)
+    if result["incremental_day_s"] is not None:
+        result["incremental_day_s"] = round(result["incremental_day_s"], 3)
     add_scaling(result)
     if HISTORY_DEFAULT[scale] if history is None else history:
         add_history(result, measure_history(scale, result["overhead_s"], users=history_users))
