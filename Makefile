@@ -45,8 +45,10 @@ fixtures: $(STAMP)
 pytest: $(STAMP) $(VENV)/.installed-spark browser
 	$(BIN)/python -m pytest -q
 
+# make bench SCALE=medium also measures an incremental day with 6 and 12 months of history (on at medium
+# and large); BENCH_ARGS passes more flags, e.g. BENCH_ARGS=--history-only or "--history --history-users 300"
 bench: $(STAMP)
-	$(BIN)/python -m livetier bench --scale $(or $(SCALE),small)
+	$(BIN)/python -m livetier bench --scale $(or $(SCALE),small) $(BENCH_ARGS)
 
 # the static dbt docs site (one self-contained HTML file, works offline), with the catalog of the
 # working warehouse of DUCKDB_PATH (build it first with make run for column types and row counts)

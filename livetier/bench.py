@@ -4,8 +4,12 @@ Measures, on generated data in Parquet: a full dbt build (models only, and with 
 fixed overhead (the same build on the tiny worked-example data), the floor (one DuckDB query that
 reads events and orders once and aggregates per user), a pandas notebook-style baseline computing
 the same user facts, RFM scores and value tiers, one incremental daily load after a full build,
-and peak resident memory. Writes `bench/results/<scale>.json` and `<scale>.md` and prints them.
-Numbers are reported against the targets, met or not; nothing here is a pass/fail test.
+and peak resident memory. At `medium` and `large` (or with `--history`) it also measures how an
+incremental day's cost grows with history: the same users and seed generated with 6 and with 12
+months of events ending on the same date, each fully built, then one incremental day each.
+Writes `bench/results/<scale>.json` and `<scale>.md` and prints them (`--history-only`:
+`<scale>-history.json` and `.md`). Numbers are reported against the targets, met or not; nothing
+here is a pass/fail test.
 """
 
 from __future__ import annotations
@@ -33,7 +37,16 @@ TARGETS = {
     "incremental_share_max": 0.10,
     "peak_rss_mb_max": 4096,
     "large_medium_time_vs_data_max": 1.2,
+    "history_12m_vs_6m_max": 1.2,
 }
+# the history measurement: users per scale (a fraction of the scale's users so that two full
+# builds and the incremental days fit in about 10 minutes at medium on 2 cores), days of history
+# of the two data sets, and the incremental day's repeats (the fastest counts: the machine is shared)
+HISTORY_USERS = {"small": 10_000, "medium": 100_000, "large": 200_000}
+HISTORY_DAYS = {"6m": 183, "12m": 365}
+HISTORY_END_DATE = "2025-06-30"
+HISTORY_REPEATS = {"small": 1, "medium": 2, "large": 2}
+HISTORY_DEFAULT = {"small": False, "medium": True, "large": True}
 
 
 def _dbt(args: list[str], raw: Path, db: Path, env_extra: dict[str, str] | None = None) -> tuple[float, int]:
@@ -68,7 +81,7 @@ def _dbt(args: list[str], raw: Path, db: Path, env_extra: dict[str, str] | None 
 # the stream marts of the operators' review and the intermediate models only they read
 STREAM_MODELS = ("stream_kpis", "stream_minute_kpis", "anchor_fans", "int_stream_minutes_counted",
                  "int_stream_sessions_bounded", "int_stream_user_days_summarized",
-                 "int_stream_viewers_merged", "int_streams_started")
+                 "int_stream_user_event_days_counted", "int_stream_viewers_merged", "int_streams_started")
 
 
 def model_seconds(names: tuple[str, ...] | None = None) -> dict[str, float]:
@@ -208,12 +221,15 @@ def pandas_baseline(raw: Path, as_of: str | None = None) -> tuple[float, dict[st
     return time.perf_counter() - started, {k: int(v) for k, v in sizes.items()}
 
 
-def ensure_data(scale: str, seed: int = 7) -> Path:
-    raw = BENCH_DIR / "data" / scale / "raw"
+def ensure_data(scale: str, seed: int = 7, users: int | None = None, days: int | None = None,
+                end_date: str | None = None, raw: Path | None = None) -> Path:
+    """Generates the scale's data set once (cached under bench/data/), events split by day."""
+    raw = raw or BENCH_DIR / "data" / scale / "raw"
     if not (raw / "orders.parquet").exists():
         from livetier.generator import generate
 
-        generate(out=raw, scale=scale, seed=seed, fmt="parquet")
+        extra = {"end_date": end_date} if end_date else {}
+        generate(out=raw, scale=scale, seed=seed, users=users, days=days, fmt="parquet", **extra)
     # events as one file per business day, the landing zone an incremental daily load adds to
     from livetier.incremental import split_events_by_day
 
@@ -221,21 +237,29 @@ def ensure_data(scale: str, seed: int = 7) -> Path:
     return raw
 
 
-def run(scale: str) -> dict:
+MODELS_ONLY = ["build", "--exclude-resource-type", "test", "--exclude-resource-type", "unit_test"]
+
+
+def measure_overhead(work: Path, raw: Path) -> float:
+    """dbt's fixed overhead: the models-only build of the tiny worked examples (after a warm-up
+    parse, so that partial parsing does not favour later runs)."""
+    tiny_db = work / "tiny.duckdb"
+    tiny_db.unlink(missing_ok=True)
+    _dbt(["parse"], raw, work / "bench.duckdb")
+    seconds, _ = _dbt(MODELS_ONLY, EXAMPLES_RAW, tiny_db, {"AS_OF_DATE": "2025-03-31"})
+    return seconds
+
+
+def run(scale: str, history: bool | None = None, history_users: int | None = None) -> dict:
     raw = ensure_data(scale)
     work = BENCH_DIR / "data" / scale
     db = work / "bench.duckdb"
-    tiny_db = work / "tiny.duckdb"
     result: dict = {"scale": scale, "rows": raw_row_counts(raw)}
     result["events_rows"] = result["rows"].get("events", 0)
-    for path in (db, tiny_db):
-        path.unlink(missing_ok=True)
-    # warm-up: parse once so partial parsing does not favour later runs
-    _dbt(["parse"], raw, db)
-    models_only = ["build", "--exclude-resource-type", "test", "--exclude-resource-type", "unit_test"]
-    result["overhead_s"], _ = _dbt(models_only, EXAMPLES_RAW, tiny_db, {"AS_OF_DATE": "2025-03-31"})
     db.unlink(missing_ok=True)
-    result["full_build_models_s"], rss_models = _dbt([*models_only, "--full-refresh"], raw, db)
+    result["overhead_s"] = measure_overhead(work, raw)
+    db.unlink(missing_ok=True)
+    result["full_build_models_s"], rss_models = _dbt([*MODELS_ONLY, "--full-refresh"], raw, db)
     # where the time goes: every model's seconds (the README's profile reads this)
     result["profile_full_s"] = model_seconds()
     stream_full = model_seconds(STREAM_MODELS)
@@ -281,8 +305,128 @@ def run(scale: str) -> dict:
     }
     for key in ("overhead_s", "full_build_models_s", "full_build_s", "floor_s", "pandas_s"):
         result[key] = round(result[key], 3)
+    if result["incremental_day_s"] is not None:
+        result["incremental_day_s"] = round(result["incremental_day_s"], 3)
     add_scaling(result)
+    if HISTORY_DEFAULT[scale] if history is None else history:
+        add_history(result, measure_history(scale, result["overhead_s"], users=history_users))
     return result
+
+
+def run_history_only(scale: str, history_users: int | None = None) -> dict:
+    """Only dbt's fixed overhead and the history measurement (`--history-only`)."""
+    work = BENCH_DIR / "data" / "history"
+    work.mkdir(parents=True, exist_ok=True)
+    overhead = round(measure_overhead(work, EXAMPLES_RAW), 3)
+    result: dict = {"scale": scale, "overhead_s": overhead, "targets": TARGETS, "met": {}}
+    add_history(result, measure_history(scale, overhead, users=history_users))
+    return result
+
+
+def measure_history(scale: str, overhead_s: float, users: int | None = None, seed: int = 7,
+                    repeats: int | None = None) -> dict:
+    """One incremental day's cost with 6 and with 12 months of history at the same users.
+
+    Two data sets of the same seed and users end on the same date, one with HISTORY_DAYS["6m"]
+    days of events and one with HISTORY_DAYS["12m"]; each is fully built (models only), then one
+    incremental daily load runs on a copy of each (`bench_incremental_day`), alternating between
+    the two and repeated `repeats` times; the fastest run of each counts, with its per-model times.
+    """
+    from livetier.incremental import bench_incremental_day
+
+    users = int(users or HISTORY_USERS[scale])
+    repeats = int(repeats or HISTORY_REPEATS[scale])
+    history: dict = {"users": users, "users_note": "", "seed": seed, "end_date": HISTORY_END_DATE,
+                     "repeats": repeats, "overhead_s": overhead_s}
+    if users != HISTORY_USERS[scale]:
+        history["users_note"] = f"override (the {scale} default is {HISTORY_USERS[scale]:,})"
+    dbs: dict[str, Path] = {}
+    raws: dict[str, Path] = {}
+    for label, days in HISTORY_DAYS.items():
+        work = BENCH_DIR / "data" / "history" / f"{scale}-{users}u-{days}d-s{seed}"
+        raws[label] = ensure_data(scale, seed=seed, users=users, days=days, end_date=HISTORY_END_DATE,
+                                  raw=work / "raw")
+        history[f"days_{label}"] = days
+        history[f"events_rows_{label}"] = raw_row_counts(raws[label]).get("events", 0)
+        dbs[label] = work / "bench.duckdb"
+        dbs[label].unlink(missing_ok=True)
+        history[f"full_build_models_{label}_s"] = round(_dbt([*MODELS_ONLY, "--full-refresh"], raws[label],
+                                                             dbs[label])[0], 3)
+        history[f"profile_full_{label}"] = model_seconds()
+    runs: dict[str, list[float]] = {label: [] for label in HISTORY_DAYS}
+    for _ in range(repeats):
+        for label in HISTORY_DAYS:
+            seconds = bench_incremental_day(raws[label], dbs[label], _dbt)
+            runs[label].append(round(seconds, 3))
+            if seconds <= min(runs[label]):
+                history[f"profile_{label}"] = model_seconds()
+    for label in HISTORY_DAYS:
+        history[f"incremental_day_{label}_runs_s"] = runs[label]
+        history[f"incremental_day_{label}_s"] = min(runs[label])
+        history[f"incremental_day_variable_{label}_s"] = round(min(runs[label]) - overhead_s, 3)
+    history.update(history_ratios(history))
+    return history
+
+
+def history_ratios(history: dict) -> dict:
+    """The 12-month day against the 6-month day: on the variable part (the target; dbt's fixed
+    overhead does not depend on history and would dilute the ratio) and on the total seconds."""
+    var6, var12 = history["incremental_day_variable_6m_s"], history["incremental_day_variable_12m_s"]
+    total6, total12 = history["incremental_day_6m_s"], history["incremental_day_12m_s"]
+    return {
+        "ratio_12m_vs_6m": round(var12 / var6, 3) if var6 > 0 else None,
+        "ratio_12m_vs_6m_total": round(total12 / total6, 3) if total6 > 0 else None,
+    }
+
+
+def add_history(result: dict, history: dict) -> None:
+    """Puts the history measurement into a result: its key, the target and whether it is met."""
+    result["history"] = history
+    result["targets"] = TARGETS
+    ratio = history.get("ratio_12m_vs_6m")
+    result.setdefault("met", {})["history_12m_vs_6m"] = (
+        ratio is not None and ratio <= TARGETS["history_12m_vs_6m_max"])
+
+
+def profile_growth(history: dict, top: int = 15) -> list[tuple[str, float, float, float]]:
+    """The models whose incremental-day seconds grew most from 6 to 12 months of history:
+    (model, 6-month s, 12-month s, growth s), largest growth first."""
+    six, twelve = history.get("profile_6m") or {}, history.get("profile_12m") or {}
+    rows = [(name, six.get(name, 0.0), twelve.get(name, 0.0), round(twelve.get(name, 0.0) - six.get(name, 0.0), 3))
+            for name in set(six) | set(twelve)]
+    return sorted(rows, key=lambda row: (-row[3], row[0]))[:top]
+
+
+def history_rows(result: dict) -> list[tuple[str, object]]:
+    """The history measurement's rows of the markdown table."""
+    h = result["history"]
+    note = f"; {h['users_note']}" if h.get("users_note") else ""
+    ratio = h["ratio_12m_vs_6m"]
+    met = "met" if result["met"].get("history_12m_vs_6m") else "not met"
+    return [
+        ("history: users (same seed, both data sets end " + h["end_date"] + ")", f"{h['users']:,}{note}"),
+        (f"history: incremental day, {h['days_6m']} days (s; variable part)",
+         f"{h['incremental_day_6m_s']} ({h['incremental_day_variable_6m_s']}; "
+         f"{h['events_rows_6m']:,} events, full build {h['full_build_models_6m_s']} s)"),
+        (f"history: incremental day, {h['days_12m']} days (s; variable part)",
+         f"{h['incremental_day_12m_s']} ({h['incremental_day_variable_12m_s']}; "
+         f"{h['events_rows_12m']:,} events, full build {h['full_build_models_12m_s']} s)"),
+        (f"history: 12 / 6 months, variable part (target <= {TARGETS['history_12m_vs_6m_max']:g})",
+         f"{ratio} ({met}; total seconds {h['ratio_12m_vs_6m_total']}; fastest of {h['repeats']})"),
+    ]
+
+
+def history_markdown(result: dict, top: int = 15) -> list[str]:
+    """The models whose incremental-day time grew most between 6 and 12 months of history."""
+    h = result.get("history")
+    rows = profile_growth(h, top) if h else []
+    if not rows:
+        return []
+    lines = ["", f"Incremental day, 6 vs 12 months of history ({h['users']:,} users): the {len(rows)} models "
+             "whose time grew most:", "", "| model | 6 months (s) | 12 months (s) | growth (s) |",
+             "|---|---|---|---|"]
+    lines += [f"| {name} | {six:.1f} | {twelve:.1f} | {growth:+.1f} |" for name, six, twelve, growth in rows]
+    return lines
 
 
 def incremental_day(raw: Path, db: Path) -> float | None:
@@ -311,6 +455,11 @@ def add_scaling(result: dict) -> None:
 
 
 def to_markdown(result: dict) -> str:
+    if "full_build_models_s" not in result:  # --history-only
+        lines = [f"## Benchmark: {result['scale']}, history only", "", "| measure | value |", "|---|---|",
+                 f"| dbt fixed overhead (s) | {result['overhead_s']} |"]
+        lines += [f"| {k} | {v} |" for k, v in history_rows(result)]
+        return "\n".join(lines + history_markdown(result)) + "\n"
     rows = [
         ("events rows", f"{result['events_rows']:,}"),
         ("full build, models only (s)", result["full_build_models_s"]),
@@ -341,10 +490,13 @@ def to_markdown(result: dict) -> str:
         rows.append((f"large/medium time vs data (target <= {TARGETS['large_medium_time_vs_data_max']:g})",
                      f"{s['time_vs_data']} (data x{s['data_ratio']}, time x{s['time_ratio']}; "
                      f"{'met' if s['met'] else 'not met'})"))
+    if "history" in result:
+        rows += history_rows(result)
     lines = [f"## Benchmark: {result['scale']}", "", "| measure | value |", "|---|---|"]
     lines += [f"| {k} | {v} |" for k, v in rows]
     lines += ["", "Raw rows: " + ", ".join(f"{t} {n:,}" for t, n in result["rows"].items())]
     lines += profile_markdown(result)
+    lines += history_markdown(result)
     return "\n".join(lines) + "\n"
 
 
@@ -366,12 +518,22 @@ def profile_markdown(result: dict, top: int = 15) -> list[str]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="livetier bench")
     parser.add_argument("--scale", default="small", choices=["small", "medium", "large"])
+    parser.add_argument("--history", action=argparse.BooleanOptionalAction, default=None,
+                        help="measure an incremental day with 6 and 12 months of history "
+                             "(default: on at medium and large, off at small)")
+    parser.add_argument("--history-only", action="store_true",
+                        help="only dbt's fixed overhead and the history measurement (<scale>-history.json)")
+    parser.add_argument("--history-users", type=int, default=None,
+                        help=f"users of the history data sets (default per scale: {HISTORY_USERS})")
     ns = parser.parse_args(argv)
-    result = run(ns.scale)
+    if ns.history_only:
+        result, name = run_history_only(ns.scale, ns.history_users), f"{ns.scale}-history"
+    else:
+        result, name = run(ns.scale, ns.history, ns.history_users), ns.scale
     out = BENCH_DIR / "results"
     out.mkdir(parents=True, exist_ok=True)
-    (out / f"{ns.scale}.json").write_text(json.dumps(result, indent=2, sort_keys=True) + "\n")
+    (out / f"{name}.json").write_text(json.dumps(result, indent=2, sort_keys=True) + "\n")
     md = to_markdown(result)
-    (out / f"{ns.scale}.md").write_text(md)
+    (out / f"{name}.md").write_text(md)
     print(md)
     return 0

@@ -1,0 +1,146 @@
+"""The benchmark's history measurement (an incremental day with 6 and 12 months of history):
+its arithmetic, the shape of its JSON and markdown, with dbt and the generator replaced by fakes
+(no timing assertions, no builds)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+import livetier.incremental
+from livetier import PROJECT_ROOT, bench
+
+
+def _history(var6: float = 10.0, var12: float = 11.0, overhead: float = 20.0) -> dict:
+    history = {
+        "users": 1_000, "users_note": "", "seed": 7, "end_date": "2025-06-30", "repeats": 1,
+        "overhead_s": overhead, "days_6m": 183, "days_12m": 365,
+        "events_rows_6m": 1_000, "events_rows_12m": 2_000,
+        "full_build_models_6m_s": 30.0, "full_build_models_12m_s": 40.0,
+        "incremental_day_6m_s": overhead + var6, "incremental_day_12m_s": overhead + var12,
+        "incremental_day_variable_6m_s": var6, "incremental_day_variable_12m_s": var12,
+        "profile_6m": {"a": 1.0, "b": 5.0, "c": 2.0}, "profile_12m": {"a": 4.0, "b": 5.5, "d": 0.5},
+    }
+    history.update(bench.history_ratios(history))
+    return history
+
+
+def test_ratio_is_on_the_variable_part_and_the_total_is_beside_it():
+    history = _history(var6=10.0, var12=11.0, overhead=20.0)
+    assert history["ratio_12m_vs_6m"] == 1.1  # 11 / 10
+    assert history["ratio_12m_vs_6m_total"] == round(31 / 30, 3)
+
+
+def test_met_at_the_target_and_not_above_it():
+    for var12, met in ((12.0, True), (12.5, False)):
+        result: dict = {"met": {}}
+        bench.add_history(result, _history(var6=10.0, var12=var12))
+        assert result["met"]["history_12m_vs_6m"] is met
+        assert result["targets"]["history_12m_vs_6m_max"] == 1.2
+
+
+def test_no_variable_part_is_not_met():
+    result: dict = {}
+    bench.add_history(result, _history(var6=0.0, var12=1.0))
+    assert result["history"]["ratio_12m_vs_6m"] is None
+    assert result["met"]["history_12m_vs_6m"] is False
+
+
+def test_growth_lists_the_models_that_grew_most_first():
+    rows = bench.profile_growth(_history(), top=3)
+    # a: 1 -> 4 (+3), b: 5 -> 5.5 (+0.5), d: only at 12 months (+0.5), c: only at 6 months (-2)
+    assert rows == [("a", 1.0, 4.0, 3.0), ("b", 5.0, 5.5, 0.5), ("d", 0.0, 0.5, 0.5)]
+
+
+def test_markdown_of_a_full_result_has_the_history_rows_and_growth_table():
+    result = {
+        "scale": "medium", "events_rows": 10, "rows": {"events": 10}, "full_build_models_s": 50.0,
+        "full_build_s": 60.0, "overhead_s": 20.0, "variable_build_s": 30.0, "floor_s": 1.0, "pandas_s": 5.0,
+        "incremental_day_s": 25.0, "peak_rss_mb": 100,
+        "ratios": {"variable_vs_floor": 30.0, "pandas_vs_full": 0.1, "incremental_share": 0.167},
+        "met": {"variable_vs_floor": False, "pandas_vs_full": False, "incremental_share": False, "peak_rss": True},
+    }
+    bench.add_history(result, _history(var6=10.0, var12=13.0))
+    md = bench.to_markdown(result)
+    assert "| history: incremental day, 183 days (s; variable part) | 30.0 (10.0;" in md
+    assert "| history: incremental day, 365 days (s; variable part) | 33.0 (13.0;" in md
+    assert "| history: 12 / 6 months, variable part (target <= 1.2) | 1.3 (not met;" in md
+    assert "| a | 1.0 | 4.0 | +3.0 |" in md
+    assert md.index("| a |") < md.index("| b |")
+
+
+def test_markdown_of_a_history_only_result():
+    result = {"scale": "small", "overhead_s": 20.0}
+    bench.add_history(result, _history(var6=10.0, var12=11.0))
+    md = bench.to_markdown(result)
+    assert md.startswith("## Benchmark: small, history only")
+    assert "| history: 12 / 6 months, variable part (target <= 1.2) | 1.1 (met;" in md
+
+
+def test_measure_history_keeps_the_fastest_day_and_its_profile(monkeypatch, tmp_path):
+    """Two data sets of the same users, seed and end date; repeats alternate and the fastest counts."""
+    generated = []
+
+    def fake_ensure_data(scale, seed, users, days, end_date, raw):
+        generated.append((scale, seed, users, days, end_date))
+        return raw
+
+    # the incremental day of each data set, in the order the runs happen: 6m, 12m, 6m, 12m
+    days_s = {"6m": [32.0, 30.0], "12m": [34.0, 35.0]}
+    last = {}
+
+    def fake_day(raw, db, runner):
+        label = "12m" if "365d" in str(raw) else "6m"
+        last["profile"] = {"m": days_s[label][0] + 0.5}
+        return days_s[label].pop(0)
+
+    monkeypatch.setattr(bench, "BENCH_DIR", tmp_path)
+    monkeypatch.setattr(bench, "ensure_data", fake_ensure_data)
+    monkeypatch.setattr(bench, "raw_row_counts", lambda raw: {"events": 5})
+    monkeypatch.setattr(bench, "_dbt", lambda args, raw, db, env=None: (7.0, 1))
+    monkeypatch.setattr(bench, "model_seconds", lambda names=None: dict(last.get("profile", {"full": 1.0})))
+    monkeypatch.setattr(livetier.incremental, "bench_incremental_day", fake_day)
+    history = bench.measure_history("medium", overhead_s=20.0, users=500, repeats=2)
+
+    assert generated == [("medium", 7, 500, 183, "2025-06-30"), ("medium", 7, 500, 365, "2025-06-30")]
+    assert history["incremental_day_6m_runs_s"] == [32.0, 30.0]
+    assert history["incremental_day_6m_s"] == 30.0
+    assert history["incremental_day_12m_s"] == 34.0
+    assert history["incremental_day_variable_6m_s"] == 10.0
+    assert history["incremental_day_variable_12m_s"] == 14.0
+    assert history["ratio_12m_vs_6m"] == 1.4
+    assert history["profile_6m"] == {"m": 30.5} and history["profile_12m"] == {"m": 34.5}
+    assert history["users"] == 500 and "override" in history["users_note"]
+    for key in ("days_6m", "days_12m", "full_build_models_6m_s", "full_build_models_12m_s"):
+        assert key in history
+
+
+def test_history_only_writes_its_own_result_files(monkeypatch, tmp_path):
+    monkeypatch.setattr(bench, "BENCH_DIR", tmp_path)
+
+    def fake_history_only(scale, users):
+        result = {"scale": scale, "overhead_s": 20.0}
+        bench.add_history(result, _history())
+        return result
+
+    monkeypatch.setattr(bench, "run_history_only", fake_history_only)
+    assert bench.main(["--scale", "medium", "--history-only", "--history-users", "300"]) == 0
+    saved = json.loads((tmp_path / "results" / "medium-history.json").read_text())
+    assert saved["history"]["ratio_12m_vs_6m"] == 1.1
+    assert (tmp_path / "results" / "medium-history.md").read_text().startswith("## Benchmark: medium, history only")
+
+
+@pytest.mark.parametrize("name", bench.STREAM_MODELS)
+def test_stream_models_exist(name):
+    assert list(Path(PROJECT_ROOT, "models").rglob(f"{name}.sql")), name
+
+
+def test_stream_models_include_the_event_days_aggregate():
+    assert "int_stream_user_event_days_counted" in bench.STREAM_MODELS
+
+
+def test_history_is_on_by_default_at_medium_and_large_only():
+    assert bench.HISTORY_DEFAULT == {"small": False, "medium": True, "large": True}
+    assert bench.HISTORY_DAYS == {"6m": 183, "12m": 365}
