@@ -41,28 +41,18 @@ event_partitions as (
 ),
 
 watermark as (
-    select
-        max(_loaded_at) as loaded_at,
-        max(session_date) as last_session_date
-    from {{ this }} as previous_sessions
+    {{ incremental_watermark('session_date') }}
 ),
 
+changed_dates as (
+    {{ changed_dates_since_watermark() }}
+),
+
+-- m: the start of the lookback, or the earliest events partition written since the last run
 recompute_from as (
-    select
-        -- an empty table recomputes everything
-        coalesce(
-            least(
-                cast({{ dbt.dateadd('day', 1 - var('lookback_days', 3), 'watermark.last_session_date') }} as date),
-                min(event_partitions.partition_date)
-            ),
-            cast('1900-01-01' as date)
-        ) as start_date
+    select least(watermark.lookback_start_date, earliest_change.changed_date) as start_date
     from watermark
-    left join event_partitions
-        on
-            event_partitions.loaded_at > watermark.loaded_at
-            and event_partitions.partition_date > cast('1900-01-01' as date)
-    group by watermark.last_session_date
+    cross join (select min(changed_dates.changed_date) as changed_date from changed_dates) as earliest_change
 ),
 
 -- sessions before m still open at m (their closing event, if any, is dated m or later) of

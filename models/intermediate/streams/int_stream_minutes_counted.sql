@@ -57,22 +57,19 @@ stored_streams as (
 ),
 
 watermark as (
-    select
-        max(_loaded_at) as loaded_at,
-        coalesce(
-            cast({{ dbt.dateadd('day', 1 - var('lookback_days', 3), 'max(started_date)') }} as date),
-            cast('1900-01-01' as date)
-        ) as lookback_start_date
-    from {{ this }}
+    {{ incremental_watermark('started_date') }}
+),
+
+-- the events partitions written since the last run
+changed_dates as (
+    {{ changed_dates_since_watermark() }}
 ),
 
 new_event_streams as (
     select distinct all_events.stream_id
     from all_events
-    inner join event_partitions
-        on all_events.event_date = event_partitions.partition_date
-    cross join watermark
-    where event_partitions.loaded_at > watermark.loaded_at
+    inner join changed_dates
+        on all_events.event_date = changed_dates.changed_date
 ),
 
 -- the date from which every session of the stream has its final length (settled_date: a leave_room

@@ -30,32 +30,16 @@ event_partitions as (
 ),
 
 watermark as (
-    select
-        max(_loaded_at) as loaded_at,
-        -- an empty table recounts everything
-        coalesce(
-            cast({{ dbt.dateadd('day', 1 - var('lookback_days', 3), 'max(activity_date)') }} as date),
-            cast('1900-01-01' as date)
-        ) as lookback_start_date
-    from {{ this }}
+    {{ incremental_watermark('activity_date') }}
 ),
 
+-- the dates to recount besides the lookback: the events partitions written since the last run
 changed_dates as (
-    select event_partitions.partition_date as activity_date
-    from event_partitions
-    cross join watermark
-    where
-        event_partitions.loaded_at > watermark.loaded_at
-        and event_partitions.partition_date > cast('1900-01-01' as date)
+    {{ changed_dates_since_watermark() }}
 ),
 
 events as (
-    select all_events.*
-    from all_events
-    cross join watermark
-    where
-        all_events.event_date >= watermark.lookback_start_date
-        or all_events.event_date in (select changed_dates.activity_date from changed_dates)
+    {{ rows_to_recount('all_events', 'event_date') }}
 ),
 
 {% else %}
