@@ -27,27 +27,27 @@ all_watch_sessions as (
 {% if is_incremental() %}
 
 -- the incremental manifest: when each events partition was last written
-event_partitions as (
-    select * from {{ ref('stg_live__event_partitions') }}
-),
+    event_partitions as (
+        select * from {{ ref('stg_live__event_partitions') }}
+    ),
 
-watermark as (
-    {{ incremental_watermark('activity_date') }}
-),
+    watermark as (
+        {{ incremental_watermark('activity_date') }}
+    ),
 
--- the dates to recount besides the lookback: the events partitions written since the last run
--- and the session dates int_watch_sessions_sessionized rewrote since then
-changed_dates as (
-    {{ changed_dates_since_watermark(also_rewritten='all_watch_sessions', rewritten_date_column='session_date') }}
-),
+    -- the dates to recount besides the lookback: the events partitions written since the last run
+    -- and the session dates int_watch_sessions_sessionized rewrote since then
+    changed_dates as (
+        {{ changed_dates_since_watermark(also_rewritten='all_watch_sessions', rewritten_date_column='session_date') }}
+    ),
 
-events as (
-    {{ rows_to_recount('all_events', 'event_date') }}
-),
+    events as (
+        {{ rows_to_recount('all_events', 'event_date') }}
+    ),
 
-watch_sessions as (
-    {{ rows_to_recount('all_watch_sessions', 'session_date') }}
-),
+    watch_sessions as (
+        {{ rows_to_recount('all_watch_sessions', 'session_date') }}
+    ),
 
 {% else %}
 

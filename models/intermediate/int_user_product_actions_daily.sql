@@ -25,22 +25,22 @@ all_events as (
 {% if is_incremental() %}
 
 -- the incremental manifest: when each events partition was last written
-event_partitions as (
-    select * from {{ ref('stg_live__event_partitions') }}
-),
+    event_partitions as (
+        select * from {{ ref('stg_live__event_partitions') }}
+    ),
 
-watermark as (
-    {{ incremental_watermark('activity_date') }}
-),
+    watermark as (
+        {{ incremental_watermark('activity_date') }}
+    ),
 
--- the dates to recount besides the lookback: the events partitions written since the last run
-changed_dates as (
-    {{ changed_dates_since_watermark() }}
-),
+    -- the dates to recount besides the lookback: the events partitions written since the last run
+    changed_dates as (
+        {{ changed_dates_since_watermark() }}
+    ),
 
-events as (
-    {{ rows_to_recount('all_events', 'event_date') }}
-),
+    events as (
+        {{ rows_to_recount('all_events', 'event_date') }}
+    ),
 
 {% else %}
 
