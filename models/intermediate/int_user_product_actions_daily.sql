@@ -24,7 +24,7 @@ all_events as (
 
 {% if is_incremental() %}
 
--- the incremental manifest: when each events partition was last written
+    -- the incremental manifest: when each events partition was last written
     event_partitions as (
         select * from {{ ref('stg_live__event_partitions') }}
     ),

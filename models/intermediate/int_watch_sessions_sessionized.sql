@@ -34,8 +34,8 @@ thresholds as (
 
 {% if is_incremental() %}
 
--- the incremental manifest: when each events partition was last written (the stored sessions
--- are read from the table itself each time: a CTE read several times would be materialised)
+    -- the incremental manifest: when each events partition was last written (the stored sessions
+    -- are read from the table itself each time: a CTE read several times would be materialised)
     event_partitions as (
         select * from {{ ref('stg_live__event_partitions') }}
     ),
@@ -308,7 +308,7 @@ sessions_recomputed as (
 
 {% if is_incremental() %}
 
--- an older session redone but unchanged is left alone, so its partition is not rewritten
+    -- an older session redone but unchanged is left alone, so its partition is not rewritten
     changed_older_sessions as (
         select sessions_recomputed.*
         from sessions_recomputed
