@@ -26,54 +26,28 @@ all_watch_sessions as (
 
 {% if is_incremental() %}
 
--- the incremental manifest: when each events partition was last written
-event_partitions as (
-    select * from {{ ref('stg_live__event_partitions') }}
-),
+    -- the incremental manifest: when each events partition was last written
+    event_partitions as (
+        select * from {{ ref('stg_live__event_partitions') }}
+    ),
 
-watermark as (
-    select
-        max(_loaded_at) as loaded_at,
-        -- an empty table recomputes everything
-        coalesce(
-            cast({{ dbt.dateadd('day', 1 - var('lookback_days', 3), 'max(activity_date)') }} as date),
-            cast('1900-01-01' as date)
-        ) as lookback_start_date
-    from {{ this }}
-),
+    watermark as (
+        {{ incremental_watermark('activity_date') }}
+    ),
 
--- the dates to recompute: the lookback, and what the events and sessions rewrote since the last run
-changed_dates as (
-    select event_partitions.partition_date as activity_date
-    from event_partitions
-    cross join watermark
-    where
-        event_partitions.loaded_at > watermark.loaded_at
-        and event_partitions.partition_date > cast('1900-01-01' as date)
-    union
-    select all_watch_sessions.session_date as activity_date
-    from all_watch_sessions
-    cross join watermark
-    where all_watch_sessions._loaded_at > watermark.loaded_at
-),
+    -- the dates to recount besides the lookback: the events partitions written since the last run
+    -- and the session dates int_watch_sessions_sessionized rewrote since then
+    changed_dates as (
+        {{ changed_dates_since_watermark(also_rewritten='all_watch_sessions', rewritten_date_column='session_date') }}
+    ),
 
-events as (
-    select all_events.*
-    from all_events
-    cross join watermark
-    where
-        all_events.event_date >= watermark.lookback_start_date
-        or all_events.event_date in (select changed_dates.activity_date from changed_dates)
-),
+    events as (
+        {{ rows_to_recount('all_events', 'event_date') }}
+    ),
 
-watch_sessions as (
-    select all_watch_sessions.*
-    from all_watch_sessions
-    cross join watermark
-    where
-        all_watch_sessions.session_date >= watermark.lookback_start_date
-        or all_watch_sessions.session_date in (select changed_dates.activity_date from changed_dates)
-),
+    watch_sessions as (
+        {{ rows_to_recount('all_watch_sessions', 'session_date') }}
+    ),
 
 {% else %}
 

@@ -24,39 +24,23 @@ all_events as (
 
 {% if is_incremental() %}
 
--- the incremental manifest: when each events partition was last written
-event_partitions as (
-    select * from {{ ref('stg_live__event_partitions') }}
-),
+    -- the incremental manifest: when each events partition was last written
+    event_partitions as (
+        select * from {{ ref('stg_live__event_partitions') }}
+    ),
 
-watermark as (
-    select
-        max(_loaded_at) as loaded_at,
-        -- an empty table recounts everything
-        coalesce(
-            cast({{ dbt.dateadd('day', 1 - var('lookback_days', 3), 'max(activity_date)') }} as date),
-            cast('1900-01-01' as date)
-        ) as lookback_start_date
-    from {{ this }}
-),
+    watermark as (
+        {{ incremental_watermark('activity_date') }}
+    ),
 
-changed_dates as (
-    select event_partitions.partition_date as activity_date
-    from event_partitions
-    cross join watermark
-    where
-        event_partitions.loaded_at > watermark.loaded_at
-        and event_partitions.partition_date > cast('1900-01-01' as date)
-),
+    -- the dates to recount besides the lookback: the events partitions written since the last run
+    changed_dates as (
+        {{ changed_dates_since_watermark() }}
+    ),
 
-events as (
-    select all_events.*
-    from all_events
-    cross join watermark
-    where
-        all_events.event_date >= watermark.lookback_start_date
-        or all_events.event_date in (select changed_dates.activity_date from changed_dates)
-),
+    events as (
+        {{ rows_to_recount('all_events', 'event_date') }}
+    ),
 
 {% else %}
 

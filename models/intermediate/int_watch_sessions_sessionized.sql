@@ -34,102 +34,96 @@ thresholds as (
 
 {% if is_incremental() %}
 
--- the incremental manifest: when each events partition was last written (the stored sessions
--- are read from the table itself each time: a CTE read several times would be materialised)
-event_partitions as (
-    select * from {{ ref('stg_live__event_partitions') }}
-),
+    -- the incremental manifest: when each events partition was last written (the stored sessions
+    -- are read from the table itself each time: a CTE read several times would be materialised)
+    event_partitions as (
+        select * from {{ ref('stg_live__event_partitions') }}
+    ),
 
-watermark as (
-    select
-        max(_loaded_at) as loaded_at,
-        max(session_date) as last_session_date
-    from {{ this }} as previous_sessions
-),
+    watermark as (
+        {{ incremental_watermark('session_date') }}
+    ),
 
-recompute_from as (
-    select
-        -- an empty table recomputes everything
-        coalesce(
+    changed_dates as (
+        {{ changed_dates_since_watermark() }}
+    ),
+
+    -- m: the start of the lookback, or the earliest events partition written since the last run
+    recompute_from as (
+        select
             least(
-                cast({{ dbt.dateadd('day', 1 - var('lookback_days', 3), 'watermark.last_session_date') }} as date),
-                min(event_partitions.partition_date)
-            ),
-            cast('1900-01-01' as date)
-        ) as start_date
-    from watermark
-    left join event_partitions
-        on
-            event_partitions.loaded_at > watermark.loaded_at
-            and event_partitions.partition_date > cast('1900-01-01' as date)
-    group by watermark.last_session_date
-),
+                watermark.lookback_start_date,
+                (select min(changed_dates.changed_date) from changed_dates)
+            ) as start_date
+        from watermark
+    ),
 
--- sessions before m still open at m (their closing event, if any, is dated m or later) of
--- users with room events from m on: nobody else's session can change
-users_from_start as (
-    select distinct events.user_id
-    from events
-    cross join recompute_from
-    where
-        events.event_type in ('enter_room', 'leave_room')
-        and events.event_date >= recompute_from.start_date
-),
+    -- sessions before m still open at m (their closing event, if any, is dated m or later) of
+    -- users with room events from m on: nobody else's session can change
+    users_from_start as (
+        select distinct events.user_id
+        from events
+        cross join recompute_from
+        where
+            events.event_type in ('enter_room', 'leave_room')
+            and events.event_date >= recompute_from.start_date
+    ),
 
-open_sessions as (
-    select previous_sessions.*
-    from {{ this }} as previous_sessions
-    cross join recompute_from
-    inner join users_from_start
-        on previous_sessions.user_id = users_from_start.user_id
-    where
-        previous_sessions.session_date < recompute_from.start_date
-        and (
-            coalesce(previous_sessions.leave_date, previous_sessions.next_enter_date) is null
-            or coalesce(previous_sessions.leave_date, previous_sessions.next_enter_date) >= recompute_from.start_date
-        )
-),
+    open_sessions as (
+        select previous_sessions.*
+        from {{ this }} as previous_sessions
+        cross join recompute_from
+        inner join users_from_start
+            on previous_sessions.user_id = users_from_start.user_id
+        where
+            previous_sessions.session_date < recompute_from.start_date
+            and (
+                coalesce(previous_sessions.leave_date, previous_sessions.next_enter_date) is null
+                or coalesce(previous_sessions.leave_date, previous_sessions.next_enter_date)
+                >= recompute_from.start_date
+            )
+    ),
 
--- sessions before m whose stream end is no longer the one they were measured with
-restreamed_sessions as (
-    select previous_sessions.*
-    from {{ this }} as previous_sessions
-    cross join recompute_from
-    left join live_streams
-        on previous_sessions.stream_id = live_streams.stream_id
-    left join open_sessions
-        on previous_sessions.session_id = open_sessions.session_id
-    where
-        previous_sessions.session_date < recompute_from.start_date
-        and open_sessions.session_id is null
-        and not (previous_sessions.stream_ended_at is not distinct from live_streams.ended_at)
-),
+    -- sessions before m whose stream end is no longer the one they were measured with
+    restreamed_sessions as (
+        select previous_sessions.*
+        from {{ this }} as previous_sessions
+        cross join recompute_from
+        left join live_streams
+            on previous_sessions.stream_id = live_streams.stream_id
+        left join open_sessions
+            on previous_sessions.session_id = open_sessions.session_id
+        where
+            previous_sessions.session_date < recompute_from.start_date
+            and open_sessions.session_id is null
+            and not (previous_sessions.stream_ended_at is not distinct from live_streams.ended_at)
+    ),
 
-room_events as (
-    select
-        events.event_id,
-        events.user_id,
-        events.stream_id,
-        events.event_type,
-        events.event_at,
-        events.event_date,
-        events.event_hour
-    from events
-    cross join recompute_from
-    where
-        events.event_type in ('enter_room', 'leave_room')
-        and events.event_date >= recompute_from.start_date
-    union all
-    select
-        session_id as event_id,
-        user_id,
-        stream_id,
-        'enter_room' as event_type,
-        session_started_at as event_at,
-        session_date as event_date,
-        session_start_hour as event_hour
-    from open_sessions
-),
+    room_events as (
+        select
+            events.event_id,
+            events.user_id,
+            events.stream_id,
+            events.event_type,
+            events.event_at,
+            events.event_date,
+            events.event_hour
+        from events
+        cross join recompute_from
+        where
+            events.event_type in ('enter_room', 'leave_room')
+            and events.event_date >= recompute_from.start_date
+        union all
+        select
+            session_id as event_id,
+            user_id,
+            stream_id,
+            'enter_room' as event_type,
+            session_started_at as event_at,
+            session_date as event_date,
+            session_start_hour as event_hour
+        from open_sessions
+    ),
 
 {% else %}
 
@@ -222,19 +216,19 @@ sessions_found as (
 sessions as (
     select * from sessions_found
     {%- if is_incremental() %}
-    union all
-    select
-        session_id,
-        user_id,
-        stream_id,
-        session_started_at,
-        session_date,
-        session_start_hour,
-        next_enter_at,
-        next_enter_date,
-        leave_at,
-        leave_date
-    from restreamed_sessions
+        union all
+        select
+            session_id,
+            user_id,
+            stream_id,
+            session_started_at,
+            session_date,
+            session_start_hour,
+            next_enter_at,
+            next_enter_date,
+            leave_at,
+            leave_date
+        from restreamed_sessions
     {%- endif %}
 ),
 
@@ -314,50 +308,52 @@ sessions_recomputed as (
 
 {% if is_incremental() %}
 
--- an older session redone but unchanged is left alone, so its partition is not rewritten
-changed_older_sessions as (
-    select sessions_recomputed.*
-    from sessions_recomputed
-    inner join {{ this }} as previous_sessions
-        on sessions_recomputed.session_id = previous_sessions.session_id
-    cross join recompute_from
-    where
-        sessions_recomputed.session_date < recompute_from.start_date
-        and not (
-            sessions_recomputed.watch_seconds is not distinct from previous_sessions.watch_seconds
-            and sessions_recomputed.seconds_to_leave is not distinct from previous_sessions.seconds_to_leave
-            and sessions_recomputed.seconds_to_next_enter is not distinct from previous_sessions.seconds_to_next_enter
-            and sessions_recomputed.seconds_to_stream_end is not distinct from previous_sessions.seconds_to_stream_end
-            and sessions_recomputed.end_reason is not distinct from previous_sessions.end_reason
-            and sessions_recomputed.leave_at is not distinct from previous_sessions.leave_at
-            and sessions_recomputed.next_enter_at is not distinct from previous_sessions.next_enter_at
-            and sessions_recomputed.stream_ended_at is not distinct from previous_sessions.stream_ended_at
-            and sessions_recomputed.leave_date is not distinct from previous_sessions.leave_date
-            and sessions_recomputed.next_enter_date is not distinct from previous_sessions.next_enter_date
-            and sessions_recomputed.stream_ended_date is not distinct from previous_sessions.stream_ended_date
-            and sessions_recomputed.settled_date is not distinct from previous_sessions.settled_date
-        )
-),
+    -- an older session redone but unchanged is left alone, so its partition is not rewritten
+    changed_older_sessions as (
+        select sessions_recomputed.*
+        from sessions_recomputed
+        inner join {{ this }} as previous_sessions
+            on sessions_recomputed.session_id = previous_sessions.session_id
+        cross join recompute_from
+        where
+            sessions_recomputed.session_date < recompute_from.start_date
+            and not (
+                sessions_recomputed.watch_seconds is not distinct from previous_sessions.watch_seconds
+                and sessions_recomputed.seconds_to_leave is not distinct from previous_sessions.seconds_to_leave
+                and sessions_recomputed.seconds_to_next_enter
+                is not distinct from previous_sessions.seconds_to_next_enter
+                and sessions_recomputed.seconds_to_stream_end
+                is not distinct from previous_sessions.seconds_to_stream_end
+                and sessions_recomputed.end_reason is not distinct from previous_sessions.end_reason
+                and sessions_recomputed.leave_at is not distinct from previous_sessions.leave_at
+                and sessions_recomputed.next_enter_at is not distinct from previous_sessions.next_enter_at
+                and sessions_recomputed.stream_ended_at is not distinct from previous_sessions.stream_ended_at
+                and sessions_recomputed.leave_date is not distinct from previous_sessions.leave_date
+                and sessions_recomputed.next_enter_date is not distinct from previous_sessions.next_enter_date
+                and sessions_recomputed.stream_ended_date is not distinct from previous_sessions.stream_ended_date
+                and sessions_recomputed.settled_date is not distinct from previous_sessions.settled_date
+            )
+    ),
 
-recomputed as (
-    select sessions_recomputed.*
-    from sessions_recomputed
-    cross join recompute_from
-    where sessions_recomputed.session_date >= recompute_from.start_date
-    union all
-    select * from changed_older_sessions
-),
+    recomputed as (
+        select sessions_recomputed.*
+        from sessions_recomputed
+        cross join recompute_from
+        where sessions_recomputed.session_date >= recompute_from.start_date
+        union all
+        select * from changed_older_sessions
+    ),
 
--- the older partitions with a changed session keep their other sessions as they were
-carried_sessions as (
-    select previous_sessions.*
-    from {{ this }} as previous_sessions
-    inner join (select distinct session_date from changed_older_sessions) as partly_redone_dates
-        on previous_sessions.session_date = partly_redone_dates.session_date
-    left join changed_older_sessions
-        on previous_sessions.session_id = changed_older_sessions.session_id
-    where changed_older_sessions.session_id is null
-),
+    -- the older partitions with a changed session keep their other sessions as they were
+    carried_sessions as (
+        select previous_sessions.*
+        from {{ this }} as previous_sessions
+        inner join (select distinct session_date from changed_older_sessions) as partly_redone_dates
+            on previous_sessions.session_date = partly_redone_dates.session_date
+        left join changed_older_sessions
+            on previous_sessions.session_id = changed_older_sessions.session_id
+        where changed_older_sessions.session_id is null
+    ),
 
 {% else %}
 
@@ -373,30 +369,30 @@ final as (
         cast('{{ run_started_at.strftime("%Y-%m-%d %H:%M:%S.%f") }}' as timestamp) as _loaded_at
     from recomputed
     {%- if is_incremental() %}
-    union all
-    select
-        session_id,
-        user_id,
-        stream_id,
-        watch_seconds,
-        seconds_to_leave,
-        seconds_to_next_enter,
-        seconds_to_stream_end,
-        max_session_seconds,
-        end_reason,
-        is_late_night,
-        session_start_hour,
-        session_started_at,
-        leave_at,
-        next_enter_at,
-        stream_ended_at,
-        session_date,
-        leave_date,
-        next_enter_date,
-        stream_ended_date,
-        settled_date,
-        cast('{{ run_started_at.strftime("%Y-%m-%d %H:%M:%S.%f") }}' as timestamp) as _loaded_at
-    from carried_sessions
+        union all
+        select
+            session_id,
+            user_id,
+            stream_id,
+            watch_seconds,
+            seconds_to_leave,
+            seconds_to_next_enter,
+            seconds_to_stream_end,
+            max_session_seconds,
+            end_reason,
+            is_late_night,
+            session_start_hour,
+            session_started_at,
+            leave_at,
+            next_enter_at,
+            stream_ended_at,
+            session_date,
+            leave_date,
+            next_enter_date,
+            stream_ended_date,
+            settled_date,
+            cast('{{ run_started_at.strftime("%Y-%m-%d %H:%M:%S.%f") }}' as timestamp) as _loaded_at
+        from carried_sessions
     {%- endif %}
 )
 

@@ -39,95 +39,95 @@ all_events as (
 
 {% if is_incremental() %}
 
-watch_sessions as (
-    select * from {{ ref('int_watch_sessions_sessionized') }}
-),
+    watch_sessions as (
+        select * from {{ ref('int_watch_sessions_sessionized') }}
+    ),
 
-event_partitions as (
-    select * from {{ ref('stg_live__event_partitions') }}
-),
+    event_partitions as (
+        select * from {{ ref('stg_live__event_partitions') }}
+    ),
 
--- each stored stream's grid end and the D it was counted as of (a stream's rows are written together)
-stored_streams as (
-    select distinct
-        stream_id,
-        grid_ended_at,
-        as_of_date
-    from {{ this }}
-),
+    -- each stored stream's grid end and the D it was counted as of (a stream's rows are written together)
+    stored_streams as (
+        select distinct
+            stream_id,
+            grid_ended_at,
+            as_of_date
+        from {{ this }}
+    ),
 
-watermark as (
-    select
-        max(_loaded_at) as loaded_at,
-        coalesce(
-            cast({{ dbt.dateadd('day', 1 - var('lookback_days', 3), 'max(started_date)') }} as date),
-            cast('1900-01-01' as date)
-        ) as lookback_start_date
-    from {{ this }}
-),
+    watermark as (
+        {{ incremental_watermark('started_date') }}
+    ),
 
-new_event_streams as (
-    select distinct all_events.stream_id
-    from all_events
-    inner join event_partitions
-        on all_events.event_date = event_partitions.partition_date
-    cross join watermark
-    where event_partitions.loaded_at > watermark.loaded_at
-),
+    -- the events partitions written since the last run
+    changed_dates as (
+        {{ changed_dates_since_watermark() }}
+    ),
 
--- the date from which every session of the stream has its final length (settled_date: a leave_room
--- can close a session days later)
-stream_sessions_settled as (
-    select
-        stream_id,
-        max(settled_date) as sessions_settled_date
-    from watch_sessions
-    group by stream_id
-),
+    new_event_streams as (
+        select distinct all_events.stream_id
+        from all_events
+        inner join changed_dates
+            on all_events.event_date = changed_dates.changed_date
+    ),
 
-rewritten_session_streams as (
-    select distinct watch_sessions.stream_id
-    from watch_sessions
-    cross join watermark
-    where watch_sessions._loaded_at > watermark.loaded_at
-),
+    -- the date from which every session of the stream has its final length (settled_date: a leave_room
+    -- can close a session days later)
+    stream_sessions_settled as (
+        select
+            stream_id,
+            max(settled_date) as sessions_settled_date
+        from watch_sessions
+        group by stream_id
+    ),
 
-recount_dates as (
-    select distinct streams.started_date
-    from streams
-    cross join watermark
-    left join stored_streams
-        on streams.stream_id = stored_streams.stream_id
-    left join new_event_streams
-        on streams.stream_id = new_event_streams.stream_id
-    left join rewritten_session_streams
-        on streams.stream_id = rewritten_session_streams.stream_id
-    left join stream_sessions_settled
-        on streams.stream_id = stream_sessions_settled.stream_id
-    where
-        watermark.loaded_at is null
-        or streams.started_date >= watermark.lookback_start_date
-        or new_event_streams.stream_id is not null
-        or rewritten_session_streams.stream_id is not null
-        or (streams.grid_minutes > 0 and not (stored_streams.grid_ended_at is not distinct from streams.grid_ended_at))
-        or (
-            stored_streams.as_of_date <> streams.as_of_date
-            and not coalesce(
-                cast({{ to_business_timestamp('streams.ended_at') }} as date)
-                < least(stored_streams.as_of_date, streams.as_of_date)
-                and coalesce(stream_sessions_settled.sessions_settled_date, cast('1900-01-01' as date))
-                <= least(stored_streams.as_of_date, streams.as_of_date),
-                false
+    rewritten_session_streams as (
+        select distinct watch_sessions.stream_id
+        from watch_sessions
+        cross join watermark
+        where watch_sessions._loaded_at > watermark.loaded_at
+    ),
+
+    recount_dates as (
+        select distinct streams.started_date
+        from streams
+        cross join watermark
+        left join stored_streams
+            on streams.stream_id = stored_streams.stream_id
+        left join new_event_streams
+            on streams.stream_id = new_event_streams.stream_id
+        left join rewritten_session_streams
+            on streams.stream_id = rewritten_session_streams.stream_id
+        left join stream_sessions_settled
+            on streams.stream_id = stream_sessions_settled.stream_id
+        where
+            watermark.loaded_at is null
+            or streams.started_date >= watermark.lookback_start_date
+            or new_event_streams.stream_id is not null
+            or rewritten_session_streams.stream_id is not null
+            or (
+                streams.grid_minutes > 0
+                and not (stored_streams.grid_ended_at is not distinct from streams.grid_ended_at)
             )
-        )
-),
+            or (
+                stored_streams.as_of_date <> streams.as_of_date
+                and not coalesce(
+                    cast({{ to_business_timestamp('streams.ended_at') }} as date)
+                    < least(stored_streams.as_of_date, streams.as_of_date)
+                    and coalesce(stream_sessions_settled.sessions_settled_date, cast('1900-01-01' as date))
+                    <= least(stored_streams.as_of_date, streams.as_of_date),
+                    false
+                )
+            )
+    ),
 
-counted_streams as (
-    select streams.*
-    from streams
-    inner join recount_dates
-        on streams.started_date = recount_dates.started_date
-),
+    counted_streams as (
+        select streams.*
+        from streams
+        inner join recount_dates
+            on streams.started_date = recount_dates.started_date
+    ),
 
 {% else %}
 
