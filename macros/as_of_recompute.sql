@@ -15,16 +15,13 @@
     change every date whenever D crosses a rule's valid_from).
 -#}
 {% macro as_of_recompute_from() -%}
-    {%- if not execute or this is none or not is_incremental() or restate_history() -%}
+    {%- if _recomputes_everything() -%}
         {{ return(none) }}
     {%- endif -%}
     {%- set query -%}
         with
 
-        watermark as (
-            select max(_loaded_at) as loaded_at
-            from {{ this }}
-        ),
+        {{ _watermark_of_this() }},
 
         changed as (
             select min(fingerprints.input_date) as from_date
@@ -53,17 +50,14 @@
     {{ return(_recompute_date(query)) }}
 {%- endmacro %}
 
-{% macro recompute_from_upstream(upstream, date_column='as_of_date') -%}
-    {%- if not execute or this is none or not is_incremental() or restate_history() -%}
+{% macro recompute_from_upstream(upstream) -%}
+    {%- if _recomputes_everything() -%}
         {{ return(none) }}
     {%- endif -%}
     {%- set query -%}
         with
 
-        watermark as (
-            select max(_loaded_at) as loaded_at
-            from {{ this }}
-        )
+        {{ _watermark_of_this() }}
 
         select cast(min(upstream.as_of_date) as {{ dbt.type_string() }}) as from_date
         from {{ upstream }} as upstream
@@ -73,6 +67,19 @@
     {%- set from_date = _recompute_date(query) -%}
     {#- nothing rewritten upstream: recompute nothing (a date after every date) -#}
     {{ return(from_date if from_date is not none else '9999-12-31') }}
+{%- endmacro %}
+
+{#- a full build (or a unit test, or restated history): every date -#}
+{% macro _recomputes_everything() -%}
+    {{ return(not execute or this is none or not is_incremental() or restate_history()) }}
+{%- endmacro %}
+
+{#- the run that last wrote this model -#}
+{% macro _watermark_of_this() -%}
+    watermark as (
+            select max(_loaded_at) as loaded_at
+            from {{ this }}
+        )
 {%- endmacro %}
 
 {% macro _recompute_date(query) -%}
