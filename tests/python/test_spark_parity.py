@@ -6,7 +6,8 @@ then staging, intermediate and seeds (so a difference is found where it starts).
 integers must be equal (money to the cent), floats within 1e-6, dates, timestamps, text and
 booleans exactly; column names (in any order) and type families (text, integer, decimal,
 float, date, timestamp, boolean) must agree; run-start columns (`_loaded_at`, `loaded_at`,
-`_changed_at`) and the engine's own hash sums (`fingerprint`) are left out. Data and unit tests that pass on DuckDB must pass on Spark.
+`_changed_at`) and the engine's own hash sums (`fingerprint`) are left out. Data and unit
+tests that pass on DuckDB must pass on Spark.
 
 A second, smaller build runs staging and the quality marts on a raw directory of awkward
 values (every bad-input class of test_bad_input, offsets, fractions, rounding, overflow,
