@@ -356,8 +356,8 @@ def measure_history(scale: str, overhead_s: float, users: int | None = None, see
     runs: dict[str, list[float]] = {label: [] for label in HISTORY_DAYS}
     for _ in range(repeats):
         for label in HISTORY_DAYS:
-            seconds = bench_incremental_day(raws[label], dbs[label], _dbt)
-            runs[label].append(round(seconds, 3))
+            seconds = round(bench_incremental_day(raws[label], dbs[label], _dbt), 3)
+            runs[label].append(seconds)
             if seconds <= min(runs[label]):
                 history[f"profile_{label}"] = model_seconds()
     for label in HISTORY_DAYS:
