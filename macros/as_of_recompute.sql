@@ -9,7 +9,9 @@
     eve) and the earliest input date whose fingerprint changed since this model's last run
     (int_as_of_inputs_fingerprinted: late events, orders, refunds, users, threshold rows).
     recompute_from_upstream(upstream) is X for a model downstream: the earliest date its
-    upstream rewrote since this model's last run. Both are read at run time, so the compiled
+    upstream rewrote since this model's last run, or the valid_from of a threshold row changed
+    since the fingerprints were taken (a run of only this model and its children after a seed
+    edit). Both are read at run time, so the compiled
     filter is a literal date that DuckDB pushes into every scan. none means everything: a full
     refresh, an empty table, or var restate_history (today's rules restated over the history
     change every date whenever D crosses a rule's valid_from).
@@ -57,12 +59,48 @@
     {%- set query -%}
         with
 
-        {{ _watermark_of_this() }}
+        {{ _watermark_of_this() }},
 
-        select cast(min(upstream.as_of_date) as {{ dbt.type_string() }}) as from_date
-        from {{ upstream }} as upstream
-        cross join watermark
-        where watermark.loaded_at is null or upstream._loaded_at > watermark.loaded_at
+        rewritten as (
+            select min(upstream.as_of_date) as from_date
+            from {{ upstream }} as upstream
+            cross join watermark
+            where watermark.loaded_at is null or upstream._loaded_at > watermark.loaded_at
+        ),
+
+        rules_now as (
+            select
+                valid_from as input_date,
+                count(*) as row_count,
+                sum({{ row_hash(['threshold_name', 'threshold_value', 'valid_from']) }}) as fingerprint
+            from {{ ref('seg_thresholds') }}
+            group by valid_from
+        ),
+
+        rules_stored as (
+            select
+                input_date,
+                row_count,
+                fingerprint
+            from {{ ref('int_as_of_inputs_fingerprinted') }}
+            where input_name = 'thresholds'
+        ),
+
+        -- a threshold row changed since the fingerprints were taken (a run of this model and its
+        -- children only, after a seed edit): recompute from the changed row's valid_from
+        rules_changed as (
+            select min(coalesce(rules_now.input_date, rules_stored.input_date)) as from_date
+            from rules_now
+            full outer join rules_stored
+                on rules_now.input_date = rules_stored.input_date
+            where
+                coalesce(rules_now.row_count, 0) <> coalesce(rules_stored.row_count, 0)
+                or coalesce(rules_now.fingerprint, 0) <> coalesce(rules_stored.fingerprint, 0)
+        )
+
+        select cast(least(rewritten.from_date, rules_changed.from_date) as {{ dbt.type_string() }}) as from_date
+        from rewritten
+        cross join rules_changed
     {%- endset -%}
     {%- set from_date = _recompute_date(query) -%}
     {#- nothing rewritten upstream: recompute nothing (a date after every date) -#}

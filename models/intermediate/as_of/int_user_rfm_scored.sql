@@ -9,6 +9,7 @@
         on_schema_change='fail',
     )
 }}
+-- depends_on: {{ ref('int_as_of_inputs_fingerprinted') }}
 {#-
     RFM over the buyers of each as-of date P (spec "RFM"): every count, total and score is
     taken within P, with the threshold rows valid on P, so the rows of one date are exactly what

@@ -9,6 +9,7 @@
         on_schema_change='fail',
     )
 }}
+-- depends_on: {{ ref('int_as_of_inputs_fingerprinted') }}
 {#-
     The four tier families (spec "Tier families") of every known user at every as-of date P,
     rules top-down, first match wins, with the threshold rows valid on P (or, with var
