@@ -411,12 +411,23 @@ def project_timezone(environ: dict[str, str] | None = None) -> str:
     return env.get("BUSINESS_TIMEZONE", "").strip() or "Asia/Shanghai"
 
 
-def seeds_hash() -> str:
+def _files_hash(*names: str) -> str:
     digest = hashlib.sha256()
-    for path in sorted((PROJECT_ROOT / "seeds").rglob("*")):
-        if path.is_file():
-            digest.update(path.relative_to(PROJECT_ROOT).as_posix().encode() + b"\0" + path.read_bytes())
+    for name in names:
+        root = PROJECT_ROOT / name
+        for path in sorted([root] if root.is_file() else root.rglob("*")):
+            if path.is_file() and "__pycache__" not in path.parts:
+                digest.update(path.relative_to(PROJECT_ROOT).as_posix().encode() + b"\0" + path.read_bytes())
     return digest.hexdigest()
+
+
+def seeds_hash() -> str:
+    return _files_hash("seeds")
+
+
+def code_hash() -> str:
+    """The project's transforms: a stored incremental table was computed by the code of its run."""
+    return _files_hash("models", "macros", "dbt_project.yml")
 
 
 def _key_id(db: Path, environ: dict[str, str] | None) -> str:
@@ -434,6 +445,7 @@ def _state(raw: Path, files: list[RawFile], business_timezone: str, key_id: str)
         "pii_key_id": key_id,
         "business_timezone": business_timezone,
         "seeds": seeds_hash(),
+        "code": code_hash(),
         # only the tables read incrementally (by file): every other table is read whole on each run
         "files": {f.source_file: {"bytes": f.bytes, "mtime": f.mtime, "sha256": f.sha256}
                   for f in files if f.status != "unreadable" and f.raw_table in INCREMENTAL_TABLES},
@@ -458,6 +470,9 @@ def _reload_reason(landing: Path, db: Path, state: dict) -> str | None:
         return "the personal-data key changed, so every personal value is hashed again."
     if loaded.get("seeds") != state["seeds"]:
         return "a seed changed since the last load."
+    if loaded.get("code") != state["code"]:
+        return ("the project's models or macros changed since the last load (another livetier version "
+                "or a local edit), so every incremental table is computed again with them.")
     for name, print_ in sorted(loaded.get("files", {}).items()):
         now = state["files"].get(name)
         if now is None:

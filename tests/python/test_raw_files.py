@@ -270,3 +270,24 @@ def test_changed_files_reload_what_they_must(tmp_path: Path, change: str) -> Non
     # a third run with nothing changed is incremental again
     third = build(raw, db, as_of="2025-03-31", select=STAGING_SELECT, env_extra=key)
     assert third.returncode == 0 and "Rebuilding" not in third.stdout
+
+
+def test_a_warehouse_built_by_other_code_is_rebuilt_in_full(tmp_path: Path) -> None:
+    """The incremental tables (events, the as-of chain) hold what the code of their run computed:
+    after an upgrade or a local edit of models or macros the next run is a full refresh, and a
+    record from before this check (no code fingerprint) counts as other code."""
+    import json
+
+    from livetier import ingest
+
+    db = tmp_path / "w.duckdb"
+    db.write_bytes(b"")
+    landing = tmp_path / "landing"
+    landing.mkdir()
+    state = {"raw_path": "/raw", "pii_key_id": "k", "business_timezone": "Asia/Shanghai",
+             "seeds": ingest.seeds_hash(), "code": ingest.code_hash(), "files": {}}
+    (landing / "loaded.json").write_text(json.dumps(state), encoding="utf-8")
+    assert ingest._reload_reason(landing, db, state) is None
+    for recorded in ({**state, "code": "0" * 64}, {k: v for k, v in state.items() if k != "code"}):
+        (landing / "loaded.json").write_text(json.dumps(recorded), encoding="utf-8")
+        assert "models or macros changed" in (ingest._reload_reason(landing, db, state) or "")
