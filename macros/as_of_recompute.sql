@@ -1,5 +1,5 @@
 {#-
-    Incremental by as-of date (the as-of chain and the history marts on DuckDB; Spark rebuilds
+    Incremental by as-of date (the as-of chain's facts, RFM and tiers on DuckDB; Spark rebuilds
     them). A run recomputes the as-of dates from a date X on and keeps the stored rows before
     X, which is what a full refresh would give them: a row at P depends only on inputs dated on
     or before P (spec "History and transitions": the row at P is the build at P).
@@ -23,7 +23,7 @@
     {%- set query -%}
         with
 
-        {{ _watermark_of_this() }},
+        watermark as ({{ incremental_watermark('as_of_date') }}),
 
         changed as (
             select min(fingerprints.input_date) as from_date
@@ -59,7 +59,7 @@
     {%- set query -%}
         with
 
-        {{ _watermark_of_this() }},
+        watermark as ({{ incremental_watermark('as_of_date') }}),
 
         rewritten as (
             select min(upstream.as_of_date) as from_date
@@ -72,7 +72,7 @@
             select
                 valid_from as input_date,
                 count(*) as row_count,
-                sum({{ row_hash(['threshold_name', 'threshold_value', 'valid_from']) }}) as fingerprint
+                sum({{ threshold_row_hash() }}) as fingerprint
             from {{ ref('seg_thresholds') }}
             group by valid_from
         ),
@@ -110,14 +110,6 @@
 {#- a full build (or a unit test, or restated history): every date -#}
 {% macro _recomputes_everything() -%}
     {{ return(not execute or this is none or not is_incremental() or restate_history()) }}
-{%- endmacro %}
-
-{#- the run that last wrote this model -#}
-{% macro _watermark_of_this() -%}
-    watermark as (
-            select max(_loaded_at) as loaded_at
-            from {{ this }}
-        )
 {%- endmacro %}
 
 {% macro _recompute_date(query) -%}

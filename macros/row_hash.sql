@@ -12,6 +12,15 @@
 {%- endmacro %}
 
 {#-
+    The hash of a seg_thresholds row: the fingerprints (int_as_of_inputs_fingerprinted) and the
+    chain's check for a seed edited since they were taken (recompute_from_upstream) must hash
+    the same columns, or every run would see a changed rule.
+-#}
+{% macro threshold_row_hash() -%}
+    {{ row_hash(['threshold_name', 'threshold_value', 'valid_from']) }}
+{%- endmacro %}
+
+{#-
     The columns of a built relation except the named ones, optionally prefixed with a table
     alias, read from the warehouse at run time (an empty list while dbt only parses).
 -#}

@@ -80,7 +80,7 @@ input_rows as (
     select
         'thresholds' as input_name,
         valid_from as input_date,
-        {{ row_hash(['threshold_name', 'threshold_value', 'valid_from']) }} as row_hash
+        {{ threshold_row_hash() }} as row_hash
     from thresholds
 ),
 
