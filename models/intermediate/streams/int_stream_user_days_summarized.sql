@@ -1,8 +1,30 @@
-{#-
+{{
+    config(
+        materialized=('table' if target.type == 'spark' else 'incremental'),
+        incremental_strategy='delete+insert',
+        unique_key='stream_id',
+        on_schema_change='fail',
+    )
+}}
+-- depends_on: {{ ref('stg_live__event_partitions') }}
+-- depends_on: {{ ref('int_watch_sessions_sessionized') }}
+-- depends_on: {{ ref('int_as_of_date') }}
+{#
     One row per stream started by D, user and business date with any of: a watch session of the
     stream begun that date, an event of the stream dated that date, a purchase as of D of the
     stream paid that date. Attribution is by each row's own stream_id (an event belongs to the
     stream it names, not to the session it falls in). Everything is as of D.
+
+    Besides, one stream row per stream (user_id and activity_date null, counts 0) holding the
+    fingerprints of the stream's row and of its purchases as of D: readers skip it. Incremental
+    by stream on DuckDB (a table on Spark): a run rewrites every row of the streams whose inputs
+    changed since the last run that wrote rows (its start and its D are the watermark):
+    - streams started by D that are new, or whose stream row or purchases fingerprint differs;
+    - stored streams no longer started by D (only their stream row is written, fingerprints null);
+    - streams with a session or a stream event day written since the watermark (upstream tables
+      rewrite whole dates, so also the stored rows' streams on an events partition written since);
+    - when D differs from the last run's D: streams with a session or an event day dated between
+      the two, or a session whose length is not final by the earlier of the two (settled_date).
 -#}
 with
 
@@ -22,6 +44,182 @@ purchases as (
     select * from {{ ref('int_purchases_netted') }}
 ),
 
+stream_fingerprints as (
+    select
+        streams.stream_id,
+        streams.as_of_date,
+        {{ fingerprint_sum(['streams.anchor_id', 'streams.category', 'streams.started_at', 'streams.ended_at',
+            'streams.started_date']) }} as stream_fingerprint
+    from streams
+    group by streams.stream_id, streams.as_of_date
+),
+
+purchase_fingerprints as (
+    select
+        stream_id,
+        {{ fingerprint_sum(['order_id', 'user_id', 'paid_date', 'net_amount']) }} as purchases_fingerprint
+    from purchases
+    group by stream_id
+),
+
+streams_fingerprinted as (
+    select
+        stream_fingerprints.stream_id,
+        stream_fingerprints.as_of_date,
+        stream_fingerprints.stream_fingerprint,
+        purchase_fingerprints.purchases_fingerprint
+    from stream_fingerprints
+    left join purchase_fingerprints
+        on stream_fingerprints.stream_id = purchase_fingerprints.stream_id
+),
+
+{% if is_incremental() %}
+
+watch_sessions as (
+    select * from {{ ref('int_watch_sessions_sessionized') }}
+),
+
+event_partitions as (
+    select * from {{ ref('stg_live__event_partitions') }}
+),
+
+as_of as (
+    select * from {{ ref('int_as_of_date') }}
+),
+
+stored_streams as (
+    select
+        stream_id,
+        stream_fingerprint,
+        purchases_fingerprint,
+        as_of_date,
+        _loaded_at
+    from {{ this }}
+    where user_id is null
+),
+
+-- the last run that wrote rows: every row is as of its D, or unchanged since
+watermark as (
+    select
+        last_run.loaded_at,
+        least(max(stored_streams.as_of_date), max(as_of.as_of_date)) as from_date,
+        greatest(max(stored_streams.as_of_date), max(as_of.as_of_date)) as to_date
+    from (select max(_loaded_at) as loaded_at from stored_streams) as last_run
+    cross join as_of
+    left join stored_streams
+        on last_run.loaded_at = stored_streams._loaded_at
+    group by last_run.loaded_at
+),
+
+fingerprint_changed_streams as (
+    select streams_fingerprinted.stream_id
+    from streams_fingerprinted
+    left join stored_streams
+        on streams_fingerprinted.stream_id = stored_streams.stream_id
+    where
+        stored_streams.stream_id is null
+        or not (stored_streams.stream_fingerprint is not distinct from streams_fingerprinted.stream_fingerprint)
+        or not (stored_streams.purchases_fingerprint is not distinct from streams_fingerprinted.purchases_fingerprint)
+    union all
+    select stored_streams.stream_id
+    from stored_streams
+    left join streams_fingerprinted
+        on stored_streams.stream_id = streams_fingerprinted.stream_id
+    where
+        streams_fingerprinted.stream_id is null
+        and stored_streams.stream_fingerprint is not null
+),
+
+session_changed_streams as (
+    select distinct watch_sessions.stream_id
+    from watch_sessions
+    cross join watermark
+    where
+        watermark.loaded_at is null
+        or watch_sessions._loaded_at > watermark.loaded_at
+        or (
+            watch_sessions.session_date <= watermark.to_date
+            and (
+                watch_sessions.session_date > watermark.from_date
+                or (watch_sessions.settled_date > watermark.from_date and watermark.from_date < watermark.to_date)
+            )
+        )
+),
+
+event_day_changed_streams as (
+    select distinct stream_event_days.stream_id
+    from stream_event_days
+    cross join watermark
+    where
+        watermark.loaded_at is null
+        or stream_event_days._loaded_at > watermark.loaded_at
+        or (stream_event_days.activity_date > watermark.from_date and stream_event_days.activity_date <= watermark.to_date)
+),
+
+-- stored rows on event dates rewritten since: their events or sessions may be gone
+rewritten_date_streams as (
+    select distinct previous_days.stream_id
+    from {{ this }} as previous_days
+    inner join event_partitions
+        on previous_days.activity_date = event_partitions.partition_date
+    cross join watermark
+    where event_partitions.loaded_at > watermark.loaded_at
+),
+
+changed_streams as (
+    select stream_id from fingerprint_changed_streams
+    union
+    select stream_id from session_changed_streams
+    union
+    select stream_id from event_day_changed_streams
+    union
+    select stream_id from rewritten_date_streams
+),
+
+counted_streams as (
+    select streams.*
+    from streams
+    inner join changed_streams
+        on streams.stream_id = changed_streams.stream_id
+),
+
+-- stored streams no longer started by D: their stream row replaces their rows
+dropped_streams as (
+    select
+        stored_streams.stream_id,
+        as_of.as_of_date,
+        cast(null as decimal(38, 0)) as stream_fingerprint,
+        cast(null as decimal(38, 0)) as purchases_fingerprint
+    from stored_streams
+    cross join as_of
+    inner join changed_streams
+        on stored_streams.stream_id = changed_streams.stream_id
+    left join streams
+        on stored_streams.stream_id = streams.stream_id
+    where streams.stream_id is null
+),
+
+stream_rows as (
+    select streams_fingerprinted.*
+    from streams_fingerprinted
+    inner join changed_streams
+        on streams_fingerprinted.stream_id = changed_streams.stream_id
+    union all
+    select * from dropped_streams
+),
+
+{% else %}
+
+    counted_streams as (
+        select * from streams
+    ),
+
+    stream_rows as (
+        select * from streams_fingerprinted
+    ),
+
+{% endif %}
+
 stream_sessions as (
     select
         sessions.stream_id,
@@ -30,8 +228,8 @@ stream_sessions as (
         count(*) as room_enters,
         sum(sessions.watch_microseconds) as watch_microseconds
     from sessions
-    inner join streams
-        on sessions.stream_id = streams.stream_id
+    inner join counted_streams
+        on sessions.stream_id = counted_streams.stream_id
     group by sessions.stream_id, sessions.user_id, sessions.session_date
 ),
 
@@ -47,9 +245,9 @@ stream_events as (
         stream_event_days.product_clicks,
         stream_event_days.add_to_carts
     from stream_event_days
-    inner join streams
-        on stream_event_days.stream_id = streams.stream_id
-    where stream_event_days.activity_date <= streams.as_of_date
+    inner join counted_streams
+        on stream_event_days.stream_id = counted_streams.stream_id
+    where stream_event_days.activity_date <= counted_streams.as_of_date
 ),
 
 stream_purchases as (
@@ -60,8 +258,8 @@ stream_purchases as (
         count(*) as orders,
         sum(purchases.net_amount) as net_amount
     from purchases
-    inner join streams
-        on purchases.stream_id = streams.stream_id
+    inner join counted_streams
+        on purchases.stream_id = counted_streams.stream_id
     group by purchases.stream_id, purchases.user_id, purchases.paid_date
 ),
 
@@ -112,22 +310,84 @@ stream_user_days as (
     from stream_purchases
 ),
 
-final as (
+user_days_summed as (
+    select
+        stream_user_days.stream_id,
+        stream_user_days.user_id,
+        stream_user_days.activity_date,
+        sum(stream_user_days.room_enters) as room_enters,
+        sum(stream_user_days.watch_microseconds) as watch_microseconds,
+        sum(stream_user_days.interactions) as interactions,
+        sum(stream_user_days.follows) as follows,
+        sum(stream_user_days.product_impressions) as product_impressions,
+        sum(stream_user_days.product_clicks) as product_clicks,
+        sum(stream_user_days.add_to_carts) as add_to_carts,
+        sum(stream_user_days.orders) as orders,
+        sum(stream_user_days.net_amount) as net_amount,
+        counted_streams.as_of_date
+    from stream_user_days
+    inner join counted_streams
+        on stream_user_days.stream_id = counted_streams.stream_id
+    group by stream_user_days.stream_id, stream_user_days.user_id, stream_user_days.activity_date, counted_streams.as_of_date
+),
+
+rows_unioned as (
     select
         stream_id,
         user_id,
         activity_date,
-        cast(sum(room_enters) as bigint) as room_enters,
-        cast(sum(watch_microseconds) as bigint) as watch_microseconds,
-        cast(sum(interactions) as bigint) as interactions,
-        cast(sum(follows) as bigint) as follows,
-        cast(sum(product_impressions) as bigint) as product_impressions,
-        cast(sum(product_clicks) as bigint) as product_clicks,
-        cast(sum(add_to_carts) as bigint) as add_to_carts,
-        cast(sum(orders) as bigint) as orders,
-        cast(sum(net_amount) as decimal(18, 2)) as net_amount
-    from stream_user_days
-    group by stream_id, user_id, activity_date
+        room_enters,
+        watch_microseconds,
+        interactions,
+        follows,
+        product_impressions,
+        product_clicks,
+        add_to_carts,
+        orders,
+        net_amount,
+        cast(null as decimal(38, 0)) as stream_fingerprint,
+        cast(null as decimal(38, 0)) as purchases_fingerprint,
+        as_of_date
+    from user_days_summed
+    union all
+    select
+        stream_id,
+        cast(null as string) as user_id,
+        cast(null as date) as activity_date,
+        0 as room_enters,
+        0 as watch_microseconds,
+        0 as interactions,
+        0 as follows,
+        0 as product_impressions,
+        0 as product_clicks,
+        0 as add_to_carts,
+        0 as orders,
+        0 as net_amount,
+        stream_fingerprint,
+        purchases_fingerprint,
+        as_of_date
+    from stream_rows
+),
+
+final as (
+    select
+        cast(stream_id as string) as stream_id,
+        cast(user_id as string) as user_id,
+        cast(activity_date as date) as activity_date,
+        cast(room_enters as bigint) as room_enters,
+        cast(watch_microseconds as bigint) as watch_microseconds,
+        cast(interactions as bigint) as interactions,
+        cast(follows as bigint) as follows,
+        cast(product_impressions as bigint) as product_impressions,
+        cast(product_clicks as bigint) as product_clicks,
+        cast(add_to_carts as bigint) as add_to_carts,
+        cast(orders as bigint) as orders,
+        cast(net_amount as decimal(18, 2)) as net_amount,
+        cast(stream_fingerprint as decimal(38, 0)) as stream_fingerprint,
+        cast(purchases_fingerprint as decimal(38, 0)) as purchases_fingerprint,
+        cast(as_of_date as date) as as_of_date,
+        cast('{{ run_started_at.strftime("%Y-%m-%d %H:%M:%S.%f") }}' as timestamp) as _loaded_at
+    from rows_unioned
 )
 
 select * from final
