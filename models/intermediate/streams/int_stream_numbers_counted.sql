@@ -1,0 +1,202 @@
+{{
+    config(
+        materialized=('table' if target.type == 'spark' else 'incremental'),
+        incremental_strategy='delete+insert',
+        unique_key='stream_id',
+        on_schema_change='fail',
+    )
+}}
+{#
+    One row per stream started by D with the counts and sums of stream_kpis that come from the
+    stream's own rows: its viewer days (int_stream_user_days_summarized) and its viewer spans
+    (the peak). New viewers, which depend on every stream a viewer watched, are counted by the
+    mart. Incremental by stream on DuckDB (a table on Spark): a run recounts the streams not
+    stored yet and those whose rows int_stream_user_days_summarized rewrote since this model's
+    last run (its stream row's _loaded_at is later). That model rewrites a stream whenever its
+    sessions, events, purchases or stream row as of D change, and a stream's spans are a
+    function of its sessions. Rows of streams no longer started by D stay; the mart keeps only
+    the streams started by D.
+-#}
+with
+
+streams as (
+    select * from {{ ref('int_streams_started') }}
+),
+
+user_days_tracked as (
+    select * from {{ ref('int_stream_user_days_summarized') }}
+),
+
+viewer_spans as (
+    select * from {{ ref('int_stream_viewers_merged') }}
+),
+
+{% if is_incremental() %}
+
+watermark as (
+    select max(_loaded_at) as loaded_at
+    from {{ this }}
+),
+
+counted_streams as (
+    select streams.*
+    from streams
+    cross join watermark
+    left join user_days_tracked
+        on
+            streams.stream_id = user_days_tracked.stream_id
+            and user_days_tracked.user_id is null
+    left join (select distinct stream_id from {{ this }}) as stored_streams
+        on streams.stream_id = stored_streams.stream_id
+    where
+        watermark.loaded_at is null
+        or stored_streams.stream_id is null
+        or not (user_days_tracked._loaded_at <= watermark.loaded_at)
+),
+
+{% else %}
+
+    counted_streams as (
+        select * from streams
+    ),
+
+{% endif %}
+
+-- the stream rows (user_id null) only carry change tracking
+stream_user_days as (
+    select user_days_tracked.*
+    from user_days_tracked
+    inner join counted_streams
+        on user_days_tracked.stream_id = counted_streams.stream_id
+    where user_days_tracked.user_id is not null
+),
+
+stream_users as (
+    select
+        stream_id,
+        user_id,
+        sum(room_enters) as room_enters,
+        sum(watch_microseconds) as watch_microseconds,
+        sum(interactions) as interactions,
+        sum(follows) as follows,
+        sum(product_impressions) as product_impressions,
+        sum(product_clicks) as product_clicks,
+        sum(add_to_carts) as add_to_carts,
+        sum(orders) as orders,
+        sum(net_amount) as net_amount
+    from stream_user_days
+    group by stream_id, user_id
+),
+
+stream_totals as (
+    select
+        stream_id,
+        count(*) filter (where room_enters > 0) as viewers,
+        sum(room_enters) as room_enters,
+        sum(watch_microseconds) as watch_microseconds,
+        sum(interactions) as interactions,
+        count(*) filter (where room_enters > 0 and interactions > 0) as interacting_viewers,
+        sum(product_impressions) as product_impressions,
+        sum(product_clicks) as product_clicks,
+        sum(add_to_carts) as add_to_carts,
+        sum(orders) as orders,
+        count(*) filter (where orders > 0) as buyers,
+        count(*) filter (where room_enters > 0 and orders > 0) as buying_viewers,
+        sum(net_amount) as net_gmv,
+        sum(follows) as follows
+    from stream_users
+    group by stream_id
+),
+
+-- the viewers open from each instant a span starts or ends (ends before starts at one instant:
+-- a session is open on [start, end)) up to the next such instant
+span_edges as (
+    select
+        viewer_spans.stream_id,
+        viewer_spans.span_started_at as edge_at,
+        1 as viewer_change
+    from viewer_spans
+    inner join counted_streams
+        on viewer_spans.stream_id = counted_streams.stream_id
+    union all
+    select
+        viewer_spans.stream_id,
+        viewer_spans.span_ended_at as edge_at,
+        -1 as viewer_change
+    from viewer_spans
+    inner join counted_streams
+        on viewer_spans.stream_id = counted_streams.stream_id
+),
+
+edge_instants as (
+    select
+        stream_id,
+        edge_at,
+        sum(viewer_change) as viewer_change
+    from span_edges
+    group by stream_id, edge_at
+),
+
+concurrency as (
+    select
+        stream_id,
+        edge_at,
+        sum(viewer_change) over (
+            partition by stream_id
+            order by edge_at
+            rows between unbounded preceding and current row
+        ) as concurrent_viewers
+    from edge_instants
+),
+
+peaks as (
+    select
+        stream_id,
+        max(concurrent_viewers) as peak_concurrent_viewers
+    from concurrency
+    group by stream_id
+),
+
+-- the earliest instant at the peak
+peak_instants as (
+    select
+        concurrency.stream_id,
+        peaks.peak_concurrent_viewers,
+        min(concurrency.edge_at) as peak_at
+    from concurrency
+    inner join peaks
+        on
+            concurrency.stream_id = peaks.stream_id
+            and concurrency.concurrent_viewers = peaks.peak_concurrent_viewers
+    where peaks.peak_concurrent_viewers > 0
+    group by concurrency.stream_id, peaks.peak_concurrent_viewers
+),
+
+final as (
+    select
+        cast(counted_streams.stream_id as string) as stream_id,
+        cast(coalesce(stream_totals.viewers, 0) as bigint) as viewers,
+        cast(coalesce(stream_totals.room_enters, 0) as bigint) as room_enters,
+        cast(coalesce(peak_instants.peak_concurrent_viewers, 0) as bigint) as peak_concurrent_viewers,
+        cast(peak_instants.peak_at as timestamp) as peak_at,
+        cast(coalesce(stream_totals.watch_microseconds, 0) as bigint) as watch_microseconds,
+        cast(coalesce(stream_totals.interactions, 0) as bigint) as interactions,
+        cast(coalesce(stream_totals.interacting_viewers, 0) as bigint) as interacting_viewers,
+        cast(coalesce(stream_totals.product_impressions, 0) as bigint) as product_impressions,
+        cast(coalesce(stream_totals.product_clicks, 0) as bigint) as product_clicks,
+        cast(coalesce(stream_totals.add_to_carts, 0) as bigint) as add_to_carts,
+        cast(coalesce(stream_totals.orders, 0) as bigint) as orders,
+        cast(coalesce(stream_totals.buyers, 0) as bigint) as buyers,
+        cast(coalesce(stream_totals.buying_viewers, 0) as bigint) as buying_viewers,
+        cast(coalesce(stream_totals.net_gmv, 0) as decimal(18, 2)) as net_gmv,
+        cast(coalesce(stream_totals.follows, 0) as bigint) as follows,
+        cast(counted_streams.as_of_date as date) as as_of_date,
+        cast('{{ run_started_at.strftime("%Y-%m-%d %H:%M:%S.%f") }}' as timestamp) as _loaded_at
+    from counted_streams
+    left join stream_totals
+        on counted_streams.stream_id = stream_totals.stream_id
+    left join peak_instants
+        on counted_streams.stream_id = peak_instants.stream_id
+)
+
+select * from final
