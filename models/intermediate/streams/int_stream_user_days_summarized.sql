@@ -328,7 +328,11 @@ user_days_summed as (
     from stream_user_days
     inner join counted_streams
         on stream_user_days.stream_id = counted_streams.stream_id
-    group by stream_user_days.stream_id, stream_user_days.user_id, stream_user_days.activity_date, counted_streams.as_of_date
+    group by
+        stream_user_days.stream_id,
+        stream_user_days.user_id,
+        stream_user_days.activity_date,
+        counted_streams.as_of_date
 ),
 
 rows_unioned as (
