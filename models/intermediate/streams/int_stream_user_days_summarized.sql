@@ -48,8 +48,8 @@ stream_fingerprints as (
     select
         streams.stream_id,
         streams.as_of_date,
-        {{ fingerprint_sum(['streams.anchor_id', 'streams.category', 'streams.started_at', 'streams.ended_at',
-            'streams.started_date']) }} as stream_fingerprint
+        sum({{ row_hash(['streams.anchor_id', 'streams.category', 'streams.started_at', 'streams.ended_at',
+            'streams.started_date']) }}) as stream_fingerprint
     from streams
     group by streams.stream_id, streams.as_of_date
 ),
@@ -57,7 +57,7 @@ stream_fingerprints as (
 purchase_fingerprints as (
     select
         stream_id,
-        {{ fingerprint_sum(['order_id', 'user_id', 'paid_date', 'net_amount']) }} as purchases_fingerprint
+        sum({{ row_hash(['order_id', 'user_id', 'paid_date', 'net_amount']) }}) as purchases_fingerprint
     from purchases
     group by stream_id
 ),
