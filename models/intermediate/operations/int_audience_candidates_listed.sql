@@ -34,8 +34,10 @@ streams as (
     select * from {{ ref('int_streams_started') }}
 ),
 
+-- the stream rows (user_id null) only carry change tracking
 stream_user_days as (
     select * from {{ ref('int_stream_user_days_summarized') }}
+    where user_id is not null
 ),
 
 warm_up_members as (
