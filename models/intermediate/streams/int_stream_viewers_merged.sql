@@ -1,9 +1,24 @@
+{{
+    config(
+        materialized=('table' if target.type == 'spark' else 'incremental'),
+        incremental_strategy='append',
+        pre_hook="{{ delete_rewritten_streams(ref('int_stream_user_days_summarized')) }}",
+        on_schema_change='fail',
+    )
+}}
+-- depends_on: {{ ref('int_stream_user_days_summarized') }}
 {#-
     One row per stream started by D, viewer and span of time during which the viewer has at
     least one session of the stream open: the viewer's open sessions [start, end) of the stream,
     overlapping ones merged. Counting spans open at an instant counts distinct viewers, which is
     the stream review's concurrency c(s, x). A 0 s session is never open and has no span.
+
+    Incremental by stream on DuckDB (a table on Spark): a run recounts the streams that
+    int_stream_user_days_summarized rewrote since this model's last run (it rewrites a stream
+    whenever its sessions, its stream row or its purchases as of D change; spans are a function
+    of the stream's sessions and row), after a pre-hook deleted their rows (macros/stream_recount.sql).
 -#}
+{%- set last_run = stream_model_last_run() %}
 with
 
 sessions as (
@@ -24,6 +39,10 @@ open_sessions as (
     from sessions
     inner join streams
         on sessions.stream_id = streams.stream_id
+    {%- if is_incremental() %}
+    inner join ({{ streams_rewritten_since(ref('int_stream_user_days_summarized'), last_run) }}) as rewritten_streams
+        on sessions.stream_id = rewritten_streams.stream_id
+    {%- endif %}
     where sessions.session_ended_at > sessions.session_started_at
 ),
 
@@ -57,7 +76,8 @@ final as (
         user_id,
         cast(span_number as bigint) as span_number,
         min(session_started_at) as span_started_at,
-        max(session_ended_at) as span_ended_at
+        max(session_ended_at) as span_ended_at,
+        cast('{{ run_started_at.strftime("%Y-%m-%d %H:%M:%S.%f") }}' as timestamp) as _loaded_at
     from sessions_spanned
     group by stream_id, user_id, span_number
 )

@@ -1,0 +1,37 @@
+{#-
+    The per-stream models that follow int_stream_user_days_summarized recount the streams it
+    rewrote since their own last run: every rewritten stream has a stream row (user_id null)
+    stamped with that run's start. The last run's start is read from the model's own table at run
+    time, as a literal, by the model body and its pre-hook alike (both are rendered before the
+    hook deletes anything), so the rows deleted and the rows recounted are the same streams.
+-#}
+
+{#- The start of this model's last run (max `_loaded_at`), or none on a full build or an empty table. -#}
+{% macro stream_model_last_run() -%}
+    {%- if not execute or this is none or not is_incremental() -%}
+        {{ return(none) }}
+    {%- endif -%}
+    {%- set last_run = run_query('select max(_loaded_at) from ' ~ this)[0][0] -%}
+    {{ return(none if last_run is none else last_run | string) }}
+{%- endmacro %}
+
+{#- The streams int_stream_user_days_summarized rewrote after `last_run` (every stream when none). -#}
+{% macro streams_rewritten_since(user_days, last_run) -%}
+    select stream_id
+    from {{ user_days }}
+    where
+        user_id is null
+        {%- if last_run is not none %}
+        and _loaded_at > cast('{{ last_run }}' as timestamp)
+        {%- endif %}
+{%- endmacro %}
+
+{#- Pre-hook: deletes the rows of the streams to recount and of streams user days no longer holds. -#}
+{% macro delete_rewritten_streams(user_days) -%}
+    {%- if execute and this is not none and is_incremental() -%}
+        delete from {{ this }}
+        where
+            stream_id in ({{ streams_rewritten_since(user_days, stream_model_last_run()) }})
+            or stream_id not in (select stream_id from {{ user_days }} where user_id is null)
+    {%- endif -%}
+{%- endmacro %}
