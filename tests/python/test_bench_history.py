@@ -138,8 +138,12 @@ def test_stream_models_exist(name):
     assert list(Path(PROJECT_ROOT, "models").rglob(f"{name}.sql")), name
 
 
-def test_stream_models_include_the_event_days_aggregate():
-    assert "int_stream_user_event_days_counted" in bench.STREAM_MODELS
+def test_stream_models_include_every_model_of_the_stream_folders():
+    """The stream review's seconds count every model of its folders (a new model there must be added)."""
+    folders = [Path(PROJECT_ROOT, "models", layer, "streams") for layer in ("intermediate", "marts")]
+    names = {path.stem for folder in folders for path in folder.glob("*.sql")}
+    assert "int_stream_user_event_days_counted" in names
+    assert names <= set(bench.STREAM_MODELS), sorted(names - set(bench.STREAM_MODELS))
 
 
 def test_history_is_on_by_default_at_medium_and_large_only():

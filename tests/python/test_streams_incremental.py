@@ -4,7 +4,7 @@ spec's worked example (tests/stream_review_example) built as of 2025-03-03, then
 - S2's end arrives (U4's session now ends at the stream's end, 12:00, not at the 240-minute cap);
 - a late enter_room of U3 in S0 on 03-01 (U3's first session ever moves from S1 to S0).
 The incremental run must give every stream mart row for row as a fresh build, and the hand-derived
-numbers below."""
+numbers below. A second test moves D so that days leave anchor_fans' 90- and 365-day windows."""
 
 from __future__ import annotations
 
@@ -75,3 +75,63 @@ def test_late_changes_to_old_streams_equal_a_full_build(tmp_path: Path) -> None:
     # U3's first session is now in S0 (with U1's): S1 keeps U2 only as new
     assert (kpis.loc["S0", "new_viewers"], kpis.loc["S0", "viewers"]) == (2, 2)
     assert (kpis.loc["S1", "new_viewers"], kpis.loc["S1", "returning_viewers"]) == (1, 2)
+
+
+STREAM_S4 = "S4,A3,beauty,2025-02-20T10:00:00+08:00,2025-02-20T11:00:00+08:00\n"
+ORDER_O4 = "O4,U7,2025-02-20T10:10:00+08:00,2025-02-20T10:15:00+08:00,paid,25.00,,,S4,CNY\n"
+EVENTS_S4 = ("s4a,U6,enter_room,2025-02-20T10:00:00+08:00,S4,,,\n"
+             "s4b,U6,leave_room,2025-02-20T10:30:00+08:00,S4,,,\n")
+LATER_CLOCK = "2026-03-02T00:00:00"
+
+
+def _build_at(raw: Path, db: Path, as_of: str) -> None:
+    result = build(raw, db, as_of=as_of, select=SELECT, clock=LATER_CLOCK,
+                   extra_args=["--indirect-selection", "cautious"])
+    assert result.returncode == 0, result.stdout[-5000:] + result.stderr[-2000:]
+
+
+def test_days_leaving_the_fan_windows_equal_a_full_build(tmp_path: Path) -> None:
+    """anchor_fans recounts a user whose day leaves a window as D moves, though nothing of the user's
+    stream changed: a stream S4 (anchor A3) on 2025-02-20, before the event models' 3-day lookback,
+    with U6's 30-minute session and U7's paid order. The warehouse built as of 2025-03-03, then
+    2025-05-21 (02-20 is D-90: out of the 90-day window), then 2026-02-20 (02-20 is D-365: out of the
+    365-day window), equals fresh builds, and no upstream model rewrote S4."""
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    for name in ("live_streams.csv", "orders.csv", "refunds.csv", "events.csv"):
+        shutil.copy(EXAMPLE / name, raw / name)
+    _append(raw / "live_streams.csv", STREAM_S4)
+    _append(raw / "orders.csv", ORDER_O4)
+    _append(raw / "events.csv", EVENTS_S4)
+    incremental = tmp_path / "incremental.duckdb"
+    _build_at(raw, incremental, "2025-03-03")
+    fans = query(incremental, "select * from anchor_fans where anchor_id = 'A3' order by user_id").set_index("user_id")
+    assert (fans.loc["U6", "watch_days_90d"], Decimal(str(fans.loc["U6", "watch_seconds_90d"]))) == (1, Decimal("1800"))
+    assert (fans.loc["U7", "purchases_365d"], fans.loc["U7", "anchor_fan_tier"]) == (1, "anchor_regular")
+
+    expected = {
+        # U6: the session stays (first and last watch date) but its day is 90 days before D
+        "2025-05-21": {"U6": (0, Decimal("0"), 0, "anchor_viewer"), "U7": (0, Decimal("0"), 1, "anchor_regular")},
+        # U7: the purchase is paid 365 days before D
+        "2026-02-20": {"U6": (0, Decimal("0"), 0, "anchor_viewer"), "U7": (0, Decimal("0"), 0, "anchor_viewer")},
+    }
+    for as_of, users in expected.items():
+        _build_at(raw, incremental, as_of)
+        fresh = tmp_path / f"fresh-{as_of}.duckdb"
+        _build_at(raw, fresh, as_of)
+        for mart, order in MARTS.items():
+            left = query(incremental, f"select * from {mart} order by {order}")
+            right = query(fresh, f"select * from {mart} order by {order}")
+            pd.testing.assert_frame_equal(left, right, obj=f"{mart} as of {as_of}")
+        # the user days of S4 are as built on 03-03: only the window edge can recount U6 and U7
+        s4_as_of = query(incremental, "select distinct as_of_date from intermediate.int_stream_user_days_summarized "
+                                      "where stream_id = 'S4'")
+        assert [str(day)[:10] for day in s4_as_of["as_of_date"]] == ["2025-03-03"], as_of
+        fans = query(incremental, "select * from anchor_fans where anchor_id = 'A3'").set_index("user_id")
+        for user, (days, seconds, purchases, tier) in users.items():
+            row = fans.loc[user]
+            assert (row["watch_days_90d"], Decimal(str(row["watch_seconds_90d"])), row["purchases_365d"],
+                    row["anchor_fan_tier"]) == (days, seconds, purchases, tier), (as_of, user)
+            first_watch = row["first_watch_date"]
+            assert (None if pd.isna(first_watch) else str(first_watch)[:10]) == (
+                "2025-02-20" if user == "U6" else None), (as_of, user)

@@ -34,10 +34,10 @@ streams as (
     select * from {{ ref('int_streams_started') }}
 ),
 
--- the stream rows (user_id null) only carry change tracking
+-- the rows without a date (stream rows, users gone from a stream) only carry change tracking
 stream_user_days as (
     select * from {{ ref('int_stream_user_days_summarized') }}
-    where user_id is not null
+    where activity_date is not null
 ),
 
 warm_up_members as (

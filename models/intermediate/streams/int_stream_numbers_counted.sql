@@ -62,13 +62,13 @@ counted_streams as (
 
 {% endif %}
 
--- the stream rows (user_id null) only carry change tracking
+-- the rows without a date (stream rows, users gone from a stream) only carry change tracking
 stream_user_days as (
     select user_days_tracked.*
     from user_days_tracked
     inner join counted_streams
         on user_days_tracked.stream_id = counted_streams.stream_id
-    where user_days_tracked.user_id is not null
+    where user_days_tracked.activity_date is not null
 ),
 
 stream_users as (

@@ -16,7 +16,10 @@
     stream it names, not to the session it falls in). Everything is as of D.
 
     Besides, one stream row per stream (user_id and activity_date null, counts 0) holding the
-    fingerprints of the stream's row and of its purchases as of D: readers skip it. Incremental
+    fingerprints of the stream's row and of its purchases as of D, and, once a user of a rewritten
+    stream is left with no row of it, one user row (activity_date null, counts 0) that tells
+    per-user readers to redo that user (int_anchor_fans_counted). Readers of days skip both
+    (activity_date is null). Incremental
     by stream on DuckDB (a table on Spark): a run rewrites every row of the streams whose inputs
     changed since the last run that wrote rows (its start and its D are the watermark):
     - streams started by D that are new, or whose stream row or purchases fingerprint differs;
@@ -100,15 +103,7 @@ stored_streams as (
 
 -- the last run that wrote rows: every row is as of its D, or unchanged since
 watermark as (
-    select
-        last_run.loaded_at,
-        least(max(stored_streams.as_of_date), max(as_of.as_of_date)) as from_date,
-        greatest(max(stored_streams.as_of_date), max(as_of.as_of_date)) as to_date
-    from (select max(_loaded_at) as loaded_at from stored_streams) as last_run
-    cross join as_of
-    left join stored_streams
-        on last_run.loaded_at = stored_streams._loaded_at
-    group by last_run.loaded_at
+    {{ last_run_watermark('stored_streams') }}
 ),
 
 fingerprint_changed_streams as (
@@ -206,6 +201,19 @@ stream_rows as (
         on streams_fingerprinted.stream_id = changed_streams.stream_id
     union all
     select * from dropped_streams
+),
+
+-- the users with a stored row of a rewritten stream (their rows are replaced)
+previous_users as (
+    select distinct
+        previous_days.stream_id,
+        previous_days.user_id,
+        as_of.as_of_date
+    from {{ this }} as previous_days
+    inner join changed_streams
+        on previous_days.stream_id = changed_streams.stream_id
+    cross join as_of
+    where previous_days.user_id is not null
 ),
 
 {% else %}
@@ -335,6 +343,33 @@ user_days_summed as (
         counted_streams.as_of_date
 ),
 
+-- the rows without a date: each counted stream's row, and each user of a rewritten stream left
+-- with no row of it (kept while the user has none)
+dateless_rows as (
+    select
+        stream_id,
+        cast(null as string) as user_id,
+        stream_fingerprint,
+        purchases_fingerprint,
+        as_of_date
+    from stream_rows
+    {%- if is_incremental() %}
+    union all
+    select
+        previous_users.stream_id,
+        previous_users.user_id,
+        cast(null as decimal(38, 0)) as stream_fingerprint,
+        cast(null as decimal(38, 0)) as purchases_fingerprint,
+        previous_users.as_of_date
+    from previous_users
+    left join (select distinct stream_id, user_id from user_days_summed) as kept_users
+        on
+            previous_users.stream_id = kept_users.stream_id
+            and previous_users.user_id = kept_users.user_id
+    where kept_users.user_id is null
+    {%- endif %}
+),
+
 rows_unioned as (
     select
         stream_id,
@@ -356,7 +391,7 @@ rows_unioned as (
     union all
     select
         stream_id,
-        cast(null as string) as user_id,
+        user_id,
         cast(null as date) as activity_date,
         0 as room_enters,
         0 as watch_microseconds,
@@ -370,7 +405,7 @@ rows_unioned as (
         stream_fingerprint,
         purchases_fingerprint,
         as_of_date
-    from stream_rows
+    from dateless_rows
 ),
 
 final as (

@@ -39,15 +39,7 @@ event_partitions as (
 ),
 
 watermark as (
-    select
-        last_run.loaded_at,
-        least(max(previous_users.as_of_date), max(as_of.as_of_date)) as from_date,
-        greatest(max(previous_users.as_of_date), max(as_of.as_of_date)) as to_date
-    from (select max(_loaded_at) as loaded_at from {{ this }}) as last_run
-    cross join as_of
-    left join {{ this }} as previous_users
-        on last_run.loaded_at = previous_users._loaded_at
-    group by last_run.loaded_at
+    {{ last_run_watermark(this) }}
 ),
 
 changed_users as (
