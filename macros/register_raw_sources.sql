@@ -28,40 +28,11 @@
     {% if not execute %}
         {{ return('') }}
     {% endif %}
-    {% set raw_path = var('raw_path') | string %}
     {% set landing = target.path ~ '.landing' %}
-    {% set plan_json = livetier.sql_string_literal(landing ~ '/plan.json') %}
-    {% if run_query("select count(*) from glob(" ~ plan_json ~ ")")[0][0] == 0 %}
-        {{ exceptions.raise_compiler_error(
-            "The raw files of '" ~ raw_path ~ "' have not been prepared for this database: run "
-            ~ "`python -m livetier build` (or `python -m livetier.ingest RAW_PATH DUCKDB_PATH`) instead of dbt alone.") }}
-    {% endif %}
-    {% set plan = fromjson(run_query("select content from read_text(" ~ plan_json ~ ")")[0][0]) %}
-    {% if plan['raw_path'] != raw_path.rstrip('/') %}
-        {{ exceptions.raise_compiler_error(
-            "The prepared file list is for another raw folder than '" ~ raw_path ~ "': run "
-            ~ "`python -m livetier build` (or `python -m livetier.ingest RAW_PATH DUCKDB_PATH`) first.") }}
-    {% endif %}
+    {% set plan = livetier.duckdb_raw_plan() %}
     {% do run_query('create schema if not exists raw') %}
     {% for table in plan['tables'] %}
-        {% set parts = [] %}
-        {% for file in table['files'] %}
-            {% if file['format'] == 'csv' %}
-                {% set positions = [] %}
-                {% for position in range(file['width']) %}{% do positions.append("'c" ~ position ~ "': 'VARCHAR'") %}{% endfor %}
-                {% set reader = "read_csv(" ~ livetier.sql_string_literal(file['alias']) ~ ", header = true, "
-                    ~ "auto_detect = false, delim = ',', quote = '\"', escape = '\"', strict_mode = true, "
-                    ~ "store_rejects = true, columns = {" ~ positions | join(', ') ~ "})" %}
-            {% else %}
-                {% set reader = "read_parquet(" ~ livetier.sql_string_literal(file['alias']) ~ ")" %}
-            {% endif %}
-            {% do parts.append("select " ~ livetier.duckdb_raw_columns(file['columns'], file['source_file'])
-                ~ " from " ~ reader) %}
-        {% endfor %}
-        {% if not parts %}
-            {% do parts.append("select " ~ livetier.duckdb_raw_columns(table['empty'], none) ~ " where 1 = 0") %}
-        {% endif %}
-        {% do run_query("create or replace view raw." ~ table['name'] ~ " as " ~ parts | join('\nunion all\n')) %}
+        {% do run_query("create or replace view raw." ~ table['name'] ~ " as " ~ livetier.duckdb_raw_union(table)) %}
         {{ log("raw." ~ table['name'] ~ ": " ~ (table['files'] | length) ~ " file(s)", info=false) }}
     {% endfor %}
     {% set files_csv = livetier.sql_string_literal(landing ~ '/files.csv') %}
@@ -76,6 +47,54 @@
         ~ "cast(line_number as bigint) as line_number, error_type from "
         ~ livetier.raw_manifest_reader(rejects_csv, ['raw_table', 'source_file', 'line_number', 'error_type'])) %}
     {{ return('select 1') }}
+{% endmacro %}
+
+{#-
+    The read plan of this DuckDB file (`<db>.landing/plan.json`), checked to be the one prepared
+    for var raw_path.
+-#}
+{% macro duckdb_raw_plan() %}
+    {% set raw_path = var('raw_path') | string %}
+    {% set plan_json = livetier.sql_string_literal(target.path ~ '.landing/plan.json') %}
+    {% if run_query("select count(*) from glob(" ~ plan_json ~ ")")[0][0] == 0 %}
+        {{ exceptions.raise_compiler_error(
+            "The raw files of '" ~ raw_path ~ "' have not been prepared for this database: run "
+            ~ "`python -m livetier build` (or `python -m livetier.ingest RAW_PATH DUCKDB_PATH`) instead of dbt alone.") }}
+    {% endif %}
+    {% set plan = fromjson(run_query("select content from read_text(" ~ plan_json ~ ")")[0][0]) %}
+    {% if plan['raw_path'] != raw_path.rstrip('/') %}
+        {{ exceptions.raise_compiler_error(
+            "The prepared file list is for another raw folder than '" ~ raw_path ~ "': run "
+            ~ "`python -m livetier build` (or `python -m livetier.ingest RAW_PATH DUCKDB_PATH`) first.") }}
+    {% endif %}
+    {{ return(plan) }}
+{% endmacro %}
+
+{#-
+    One raw table of the plan in DuckDB SQL: the union of one select per file (only the files
+    whose `source_file` is in `skip_files` left out), or an empty select of the same columns.
+    The view `raw.<table>` is this over every file; base_live__events reads the files it has not
+    loaded yet this way, since binding the whole view opens the footer of every file.
+-#}
+{% macro duckdb_raw_union(table, skip_files=none) %}
+    {% set parts = [] %}
+    {% for file in table['files'] if not (skip_files and file['source_file'] in skip_files) %}
+        {% if file['format'] == 'csv' %}
+            {% set positions = [] %}
+            {% for position in range(file['width']) %}{% do positions.append("'c" ~ position ~ "': 'VARCHAR'") %}{% endfor %}
+            {% set reader = "read_csv(" ~ livetier.sql_string_literal(file['alias']) ~ ", header = true, "
+                ~ "auto_detect = false, delim = ',', quote = '\"', escape = '\"', strict_mode = true, "
+                ~ "store_rejects = true, columns = {" ~ positions | join(', ') ~ "})" %}
+        {% else %}
+            {% set reader = "read_parquet(" ~ livetier.sql_string_literal(file['alias']) ~ ")" %}
+        {% endif %}
+        {% do parts.append("select " ~ livetier.duckdb_raw_columns(file['columns'], file['source_file'])
+            ~ " from " ~ reader) %}
+    {% endfor %}
+    {% if not parts %}
+        {% do parts.append("select " ~ livetier.duckdb_raw_columns(table['empty'], none) ~ " where 1 = 0") %}
+    {% endif %}
+    {{ return(parts | join('\nunion all\n')) }}
 {% endmacro %}
 
 {#- A manifest CSV written by livetier.ingest, read by the contract's dialect with known text columns. -#}

@@ -1,4 +1,6 @@
 {#- D: var `as_of_date` when set, else the business date of the latest kept order or event. -#}
+{#- the events' latest date comes from the partition manifest (a kept event's business date is its
+    partition's): reading every event for one max grows with the history, the manifest hardly -#}
 {#- a real date rebuilt from its numbers (setting_date), so only YYYY-MM-DD reaches SQL -#}
 {%- set as_of_date_var = setting_date(var('as_of_date', ''), 'var as_of_date (env AS_OF_DATE)') -%}
 
@@ -8,14 +10,16 @@ orders as (
     select * from {{ ref('stg_live__orders') }}
 ),
 
-events as (
-    select * from {{ ref('stg_live__events') }}
+event_partitions as (
+    select * from {{ ref('stg_live__event_partitions') }}
 ),
 
 activity_dates as (
     select ordered_date as business_date from orders
     union all
-    select event_date as business_date from events
+    select partition_date as business_date
+    from event_partitions
+    where kept_rows > 0 and partition_date > cast('1900-01-01' as date)
 ),
 
 latest_activity as (

@@ -14,6 +14,9 @@
     session_date partition int_watch_sessions_sessionized rewrote since then, from those dates'
     events and sessions only.
 -#}
+{%- set start_date = recount_start_date(
+    'activity_date', also_rewritten=ref('int_watch_sessions_sessionized'), rewritten_date_column='session_date'
+) %}
 with
 
 all_events as (
@@ -42,11 +45,11 @@ all_watch_sessions as (
     ),
 
     events as (
-        {{ rows_to_recount('all_events', 'event_date') }}
+        {{ rows_to_recount('all_events', 'event_date', start_date) }}
     ),
 
     watch_sessions as (
-        {{ rows_to_recount('all_watch_sessions', 'session_date') }}
+        {{ rows_to_recount('all_watch_sessions', 'session_date', start_date) }}
     ),
 
 {% else %}

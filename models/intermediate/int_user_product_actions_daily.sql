@@ -16,6 +16,7 @@
     int_user_activity_daily: a run recounts the dates of the last lookback_days and every events
     partition written since this model's last run (stg_live__event_partitions).
 -#}
+{%- set start_date = recount_start_date('activity_date') %}
 with
 
 all_events as (
@@ -39,7 +40,7 @@ all_events as (
     ),
 
     events as (
-        {{ rows_to_recount('all_events', 'event_date') }}
+        {{ rows_to_recount('all_events', 'event_date', start_date) }}
     ),
 
 {% else %}

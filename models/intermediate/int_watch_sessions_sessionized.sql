@@ -18,10 +18,14 @@
     it; its own row stands in for its enter_room, nothing between it and m matters), and a
     session whose stream's end changed since it was written.
 -#}
+{%- set start_date = recount_start_date('session_date') %}
 with
 
+-- an incremental run reads the events from m on only (m a literal, so the filter reaches the scan
+-- of the base table instead of every event being read, then filtered)
 events as (
     select * from {{ ref('stg_live__events') }}
+    {{- recomputed_dates_only(start_date, 'event_date') }}
 ),
 
 live_streams as (
@@ -34,28 +38,12 @@ thresholds as (
 
 {% if is_incremental() %}
 
-    -- the incremental manifest: when each events partition was last written (the stored sessions
-    -- are read from the table itself each time: a CTE read several times would be materialised)
-    event_partitions as (
-        select * from {{ ref('stg_live__event_partitions') }}
-    ),
-
-    watermark as (
-        {{ incremental_watermark('session_date') }}
-    ),
-
-    changed_dates as (
-        {{ changed_dates_since_watermark() }}
-    ),
-
+    -- (the stored sessions are read from the table itself each time: a CTE read several times
+    -- would be materialised)
     -- m: the start of the lookback, or the earliest events partition written since the last run
+    -- (macro recount_start_date, read once at run time)
     recompute_from as (
-        select
-            least(
-                watermark.lookback_start_date,
-                (select min(changed_dates.changed_date) from changed_dates)
-            ) as start_date
-        from watermark
+        select cast('{{ start_date }}' as date) as start_date
     ),
 
     -- sessions before m still open at m (their closing event, if any, is dated m or later) of

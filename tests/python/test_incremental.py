@@ -59,9 +59,10 @@ from livetier.publish import set_search_path
 END = "2025-06-30"
 CLOCK = "2025-07-05T00:00:00"
 LOADS = 5
-EVENT_TABLES = ["base_live__events", "int_watch_sessions_sessionized", "int_user_activity_daily",
-                "int_user_product_actions_daily", "int_stream_user_event_days_counted"]
+EVENT_TABLES = ["base_live__events", "stg_live__event_partitions", "int_watch_sessions_sessionized",
+                "int_user_activity_daily", "int_user_product_actions_daily", "int_stream_user_event_days_counted"]
 CHAIN_TABLES = ["int_user_facts_snapshotted", "int_user_rfm_scored", "int_user_tiers_assigned"]
+STAMP = {"stg_live__event_partitions": "loaded_at"}  # the run stamp, where it is not `_loaded_at`
 PUBLIC_MARTS = sorted(p.stem for p in (PROJECT_ROOT / "models" / "marts").rglob("*.sql"))
 SEED_AND_MODELS = ["--resource-type", "seed", "--resource-type", "model"]
 # late orders and refunds: (first, last day as offsets from the first load's day, arriving load)
@@ -271,8 +272,9 @@ def _differences(incremental: Path, full: Path, table: str) -> tuple[int, int]:
         con.execute(f"attach '{full}' as ful (read_only)")
         schema = con.execute("select table_schema from information_schema.tables "
                              "where table_catalog = 'ful' and table_name = ?", [table]).fetchall()[0][0]
+        # run stamps aside (`loaded_at`: the partition manifest's)
         columns = [r[0] for r in con.execute(f"describe select * from ful.{schema}.{table}").fetchall()
-                   if r[0] != "_loaded_at"]
+                   if r[0] not in ("_loaded_at", "loaded_at")]
         cols = ", ".join(f'"{c}"' for c in columns)
         one = con.execute(f"select count(*) from (select {cols} from inc.{schema}.{table} except all "
                           f"select {cols} from ful.{schema}.{table})").fetchall()[0][0]
@@ -370,7 +372,7 @@ def test_daily_loads_equal_full_refresh_and_rerun_changes_nothing(source: Path, 
         duplicates = con.execute("select count(*) from base_live__events where is_duplicate").fetchall()[0][0]
         files = con.execute("select count(distinct _source_file) from base_live__events").fetchall()[0][0]
         # partitions were rewritten selectively, not the whole table each run
-        runs = {t: con.execute(f"select count(distinct _loaded_at) from {t}").fetchall()[0][0]
+        runs = {t: con.execute(f"select count(distinct {STAMP.get(t, '_loaded_at')}) from {t}").fetchall()[0][0]
                 for t in EVENT_TABLES + CHAIN_TABLES}
         # the chain kept its stored dates before the earliest late input: the first as-of date
         # still holds the rows of the first build, and no run rewrote every date
@@ -396,39 +398,67 @@ def test_daily_loads_equal_full_refresh_and_rerun_changes_nothing(source: Path, 
     assert _checksums(incremental_db) == before
 
 
-def test_a_future_event_is_kept_once_the_clock_reaches_it(tmp_path: Path) -> None:
-    """A row set aside as future_timestamp is checked again on a later incremental run (its stored
-    outcome is kept otherwise), and the result equals a full refresh at the later clock."""
+def _future_rows_reached(tmp_path: Path, first_day: str, first_as_of: str, query: str) -> tuple[list, list]:
+    """Builds events day-1 (rows after) at the clock 2025-07-05, then a day-2 file arrives and an
+    incremental run at the clock 2025-07-12 follows; returns `query` before and after, and checks
+    that the run equals a full refresh at the later clock (base table and ledger)."""
     from dbt_harness import EXAMPLES_RAW
 
     raw = tmp_path / "raw"
     (raw / "events").mkdir(parents=True)
     shutil.copy(EXAMPLES_RAW / "orders.csv", raw / "orders.csv")
-    (raw / "events" / "day-1.csv").write_text(
-        "event_id,user_id,event_type,event_at\n"
-        "f1,u1,like,2025-07-10T00:00:00Z\n"  # 5 days after the first clock
-        "f2,u2,like,2025-07-01T00:00:00Z\n"
-        "f3,u3,bogus,2025-07-10T00:00:00Z\n"  # unknown type comes first, whatever the clock
-    )
+    (raw / "events" / "day-1.csv").write_text("event_id,user_id,event_type,event_at\n" + first_day)
     select = "quality_bounds staging intermediate.quality marts.quality"
     incremental, full = tmp_path / "inc.duckdb", tmp_path / "full.duckdb"
-    first = build(raw, incremental, as_of="2025-07-01", select=select, clock="2025-07-05T00:00:00", env_extra=KEY)
+    first = build(raw, incremental, as_of=first_as_of, select=select, clock="2025-07-05T00:00:00", env_extra=KEY)
     assert first.returncode == 0, first.stdout[-4000:]
-    reasons = "select event_id, coalesce(reject_reason, '') as r from base_live__events order by 1"
-    con = duckdb.connect(str(incremental), read_only=True)
-    set_search_path(con)
-    assert con.execute(reasons).fetchall() == [("f1", "future_timestamp"), ("f2", ""), ("f3", "unknown_event_type")]
-    con.close()
-    (raw / "events" / "day-2.csv").write_text("event_id,user_id,event_type,event_at\nf4,u4,like,2025-07-11T00:00:00Z\n")
-    later = "2025-07-12T00:00:00"
-    second = build(raw, incremental, as_of="2025-07-11", select=select, clock=later, command="run", env_extra=KEY)
-    assert second.returncode == 0, second.stdout[-4000:]
-    refresh = build(raw, full, as_of="2025-07-11", select=select, clock=later, extra_args=["--full-refresh"],
-                    env_extra=KEY)
-    assert refresh.returncode == 0, refresh.stdout[-4000:]
-    con = duckdb.connect(str(incremental), read_only=True)
-    set_search_path(con)
-    assert con.execute(reasons).fetchall() == [("f1", ""), ("f2", ""), ("f3", "unknown_event_type"), ("f4", "")]
-    con.close()
+    results = []
+    for step in ("before", "after"):
+        if step == "after":
+            (raw / "events" / "day-2.csv").write_text(
+                "event_id,user_id,event_type,event_at\nf4,u4,like,2025-07-11T00:00:00Z\n")
+            later = "2025-07-12T00:00:00"
+            second = build(raw, incremental, as_of="2025-07-11", select=select, clock=later, command="run",
+                           env_extra=KEY)
+            assert second.returncode == 0, second.stdout[-4000:]
+            refresh = build(raw, full, as_of="2025-07-11", select=select, clock=later,
+                            extra_args=["--full-refresh"], env_extra=KEY)
+            assert refresh.returncode == 0, refresh.stdout[-4000:]
+        con = duckdb.connect(str(incremental), read_only=True)
+        set_search_path(con)
+        results.append(con.execute(query).fetchall())
+        con.close()
     for table in ("base_live__events", "data_quality_ledger"):
         assert _differences(incremental, full, table) == (0, 0), table
+    return results[0], results[1]
+
+
+def test_a_future_event_is_kept_once_the_clock_reaches_it(tmp_path: Path) -> None:
+    """A row set aside as future_timestamp is checked again on a later incremental run (its stored
+    outcome is kept otherwise), and the result equals a full refresh at the later clock."""
+    before, after = _future_rows_reached(
+        tmp_path,
+        "f1,u1,like,2025-07-10T00:00:00Z\n"  # 5 days after the first clock
+        "f2,u2,like,2025-07-01T00:00:00Z\n"
+        "f3,u3,bogus,2025-07-10T00:00:00Z\n",  # unknown type comes first, whatever the clock
+        "2025-07-01",
+        "select event_id, coalesce(reject_reason, '') as r from base_live__events order by 1",
+    )
+    assert before == [("f1", "future_timestamp"), ("f2", ""), ("f3", "unknown_event_type")]
+    assert after == [("f1", ""), ("f2", ""), ("f3", "unknown_event_type"), ("f4", "")]
+
+
+def test_a_future_copy_reached_by_the_clock_can_become_the_kept_copy(tmp_path: Path) -> None:
+    """When the clock reaches a row set aside as future_timestamp, it joins the copies of its
+    event_id that passed and may rank first: the copy kept so far, in another partition the new
+    file does not touch, must then turn into a duplicate, as in a full refresh."""
+    before, after = _future_rows_reached(
+        tmp_path,
+        "g1,u0,like,2025-07-10T00:00:00Z\n"  # future at the first clock; user u0 ranks first
+        "g1,u1,like,2025-07-02T00:00:00Z\n",  # the only copy that passes at first: kept
+        "2025-07-02",
+        "select user_id, coalesce(reject_reason, '') as r, is_duplicate from base_live__events "
+        "where event_id = 'g1' order by 1",
+    )
+    assert before == [("u0", "future_timestamp", False), ("u1", "", False)]
+    assert after == [("u0", "", False), ("u1", "", True)]

@@ -221,9 +221,10 @@ def _marts(db: Path) -> dict[str, list[tuple]]:
         out = {}
         for schema, name in names:
             relation = f'"{schema}"."{name}"'
-            # run stamps: when a row was written, not what it holds
+            # run stamps: when a row was written, not what it holds (`loaded_at`: the partition
+            # manifest's, stg_live__event_partitions)
             columns = [r[0] for r in con.execute(f"describe {relation}").fetchall()
-                       if r[0] not in ("_loaded_at", "_changed_at")]
+                       if r[0] not in ("_loaded_at", "_changed_at", "loaded_at")]
             listed = ", ".join(f'"{c}"' for c in columns)
             out[f"{schema}.{name}"] = sorted(con.execute(f"select {listed} from {relation}").fetchall(), key=repr)
         return out

@@ -11,11 +11,13 @@
 {#-
     Incremental by raw file (an ingestion watermark: a late event is never lost). A run parses
     only the files not loaded yet and rewrites every business-date partition (`_partition_date`;
-    1900-01-01 for rows without a parseable event_at) they touch, plus the partitions holding
-    another copy of one of their event_ids (the kept copy may change) and those holding rows set
-    aside as future_timestamp that the build clock has since reached. Copies are ranked against
-    every loaded copy of their event_id, so each raw row is here exactly once with the same
-    outcome as in a full refresh (the ledger counts this table). Raw files are immutable: a
+    1900-01-01 for rows without a parseable event_at) they touch, plus every partition holding a
+    copy of a changed event_id: one of the new rows' (the kept copy may change) or one of a row
+    set aside as future_timestamp that the build clock has since reached (it joins the copies
+    that passed). All copies of a changed event_id are thus ranked together; a rewritten row of
+    any other event_id keeps its stored outcome (the same copies and checks as when it was
+    ranked), so each raw row is here exactly once with the same outcome as in a full refresh
+    (the ledger counts this table) and no run reads the other copies of unchanged event_ids. Raw files are immutable: a
     changed or deleted file needs --full-refresh. `_loaded_at` (the run's start) tells the
     downstream incremental models which partitions changed.
 
@@ -33,20 +35,13 @@
 {%- set loaded_files = [] -%}
 {%- if is_incremental() and execute -%}
     {%- for row in run_query('select distinct _source_file from ' ~ this) -%}
-        {%- if target.type == 'spark' -%}
-            {%- do loaded_files.append(livetier.spark_string_literal(row[0])) -%}
-        {%- else -%}
-            {%- do loaded_files.append("'" ~ (row[0] | replace("'", "''")) ~ "'") -%}
-        {%- endif -%}
+        {%- do loaded_files.append(row[0]) -%}
     {%- endfor -%}
 {%- endif %}
 
 with source as (
-    select * from {{ source('live', 'events') }}
-    {%- if loaded_files %}
-    -- only files not loaded yet (a literal list, so the reader skips the others)
-    where _source_file not in ({{ loaded_files | join(', ') }})
-    {%- endif %}
+    -- only the files not loaded yet
+    {{ raw_files_not_loaded(source('live', 'events'), 'events', loaded_files) }}
 ),
 
 quality_bounds as (
@@ -108,62 +103,51 @@ checked_new as (
     end
 {%- endset %}
 
--- the loaded rows are read in three narrow passes (keys, affected partitions, other copies)
--- rather than one wide copy of the whole table
-new_partitions as (
-    select distinct
-        coalesce(
-            cast({{ to_business_timestamp('event_at') }} as date), cast('1900-01-01' as date)
-        ) as _partition_date
+-- event_ids whose copies may rank differently now (each once): those of the new rows, and those
+-- of the loaded future_timestamp rows the build clock has reached (they join the copies that passed)
+changed_ids as (
+    select checked_new.event_id
     from checked_new
-),
-
--- partitions to rewrite: the new rows', those with another copy of a new event_id, and those
--- whose future_timestamp rows the build clock has reached
-affected_partitions as (
-    select _partition_date from new_partitions
+    where checked_new.event_id is not null
     union
-    select loaded._partition_date
-    from {{ this }} as loaded
-    where loaded.event_id in (select checked_new.event_id from checked_new)
-    union
-    select loaded._partition_date
+    select loaded.event_id
     from {{ this }} as loaded
     where loaded.reject_reason = 'future_timestamp' and loaded.event_at <= {{ build_clock() }} + interval 1 day
 ),
 
-batch as (
+-- partitions to rewrite: the new rows' and every one holding a loaded copy of a changed
+-- event_id, so that all copies of a changed event_id are ranked together below
+affected_partitions as (
+    select
+        coalesce(
+            cast({{ to_business_timestamp('event_at') }} as date), cast('1900-01-01' as date)
+        ) as _partition_date
+    from checked_new
+    union
+    select loaded._partition_date
+    from {{ this }} as loaded
+    where loaded.event_id in (select changed_ids.event_id from changed_ids)
+),
+
+-- the rows to write: the new ones and the loaded rows of the affected partitions; a loaded row
+-- of an unchanged event_id keeps its stored outcome (the same copies, the same checks)
+checked as (
     select
         {{ stored_columns | join(',\n        ') }},
-        true as is_written
+        cast(null as boolean) as stored_is_duplicate,
+        true as is_changed
     from checked_new
     union all
     select
         {% for column in stored_columns if column != 'reject_reason' %}loaded.{{ column }},
         {% endfor -%}
         {{ recheck_reason }} as reject_reason,
-        true as is_written
+        loaded.is_duplicate as stored_is_duplicate,
+        changed_ids.event_id is not null as is_changed
     from {{ this }} as loaded
+    left join changed_ids
+        on loaded.event_id = changed_ids.event_id
     where loaded._partition_date in (select affected_partitions._partition_date from affected_partitions)
-),
-
--- other loaded copies of the batch's event_ids: ranked with the batch, not rewritten
-rank_context as (
-    select
-        {% for column in stored_columns if column != 'reject_reason' %}loaded.{{ column }},
-        {% endfor -%}
-        {{ recheck_reason }} as reject_reason,
-        false as is_written
-    from {{ this }} as loaded
-    where
-        loaded.event_id in (select batch.event_id from batch)
-        and loaded._partition_date not in (select affected_partitions._partition_date from affected_partitions)
-),
-
-checked as (
-    select * from batch
-    union all
-    select * from rank_context
 ),
 
 {% else %}
@@ -173,18 +157,19 @@ checked as (
     checked as {{ inline_cte() }} (
         select
             *,
-            true as is_written
+            cast(null as boolean) as stored_is_duplicate,
+            true as is_changed
         from checked_new
     ),
 
 {% endif %}
 
--- event_ids with more than one row here: only their rows need a copy rank (a window over every
--- row would sort the whole table; at `medium` under 1% of the event_ids repeat)
+-- changed event_ids with more than one row here: only their rows need a copy rank (a window
+-- over every row would sort the whole table; at `medium` under 1% of the event_ids repeat)
 repeated_ids as (
     select event_id
     from checked
-    where event_id is not null
+    where event_id is not null and is_changed
     group by event_id
     having count(*) > 1
 ),
@@ -198,12 +183,13 @@ checked_flagged as {{ inline_cte() }} (
         on checked.event_id = repeated_ids.event_id
 ),
 
--- a row whose event_id occurs once is its only copy (rank 1); the copies of a repeated
--- event_id are ordered by their parsed values (all present on a row that passed its checks)
+-- a changed row whose event_id occurs once is its only copy (rank 1), an unchanged row keeps
+-- its stored outcome; the copies of a repeated event_id are ordered by their parsed values
+-- (all present on a row that passed its checks)
 ranked as (
     select
         *,
-        false as is_duplicate
+        coalesce(not is_changed and stored_is_duplicate, false) as is_duplicate
     from checked_flagged
     where not is_repeated
     union all
@@ -221,7 +207,6 @@ business_timed as (
         *,
         {{ to_business_timestamp('event_at') }} as event_at_business
     from ranked
-    where is_written
 ),
 
 final as (
