@@ -42,8 +42,11 @@ fixtures: $(STAMP)
 	$(BIN)/python -m livetier build --raw tests/fixtures/examples/raw --db target/fixtures.duckdb \
 		--as-of 2025-03-31
 
+# two workers (pytest-xdist), each test module whole on one of them (its module fixtures built once);
+# PYTEST_WORKERS=0 runs in this process, one test after the other
+PYTEST_WORKERS ?= 2
 pytest: $(STAMP) $(VENV)/.installed-spark browser
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q $(if $(filter 0,$(PYTEST_WORKERS)),,-n $(PYTEST_WORKERS) --dist loadfile) --durations=15
 
 # make bench SCALE=medium also measures an incremental day with 6 and 12 months of history (on at medium
 # and large); BENCH_ARGS passes more flags, e.g. BENCH_ARGS=--history-only or "--history --history-users 300"

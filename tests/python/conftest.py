@@ -7,9 +7,23 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from dbt_harness import git
+from dbt_harness import UNIT_TESTS_OFF, git
 
 from livetier import PROJECT_ROOT
+
+
+@pytest.fixture(scope="session", autouse=True)
+def dbt_scratch(tmp_path_factory: pytest.TempPathFactory):
+    """What every dbt run started by a test inherits (the CLI's too): dbt's target/ and logs/ in this
+    test process's own folder, never the checkout's (`make test` runs two pytest workers at once, and
+    `make run`'s artifacts stay as they were); dbt's unit tests left out, as in the harness."""
+    scratch = tmp_path_factory.mktemp("dbt_scratch")
+    patch = pytest.MonkeyPatch()
+    patch.setenv("DBT_TARGET_PATH", str(scratch / "target"))
+    patch.setenv("DBT_LOG_PATH", str(scratch / "logs"))
+    patch.setenv(*UNIT_TESTS_OFF)
+    yield scratch
+    patch.undo()
 
 
 @pytest.fixture(scope="module")

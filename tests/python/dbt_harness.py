@@ -19,13 +19,21 @@ EXAMPLES_RAW = EXAMPLES / "raw"
 PINNED_CLOCK = "2025-04-20T00:00:00"
 # the seed quality_bounds is read by the base models (lower bound on timestamps)
 STAGING_SELECT = "quality_bounds staging intermediate.quality marts.quality"
+# dbt's own setting (the env form of --exclude-resource-type): what `build` leaves out
+UNIT_TESTS_OFF = ("DBT_EXCLUDE_RESOURCE_TYPES", "unit_test")
 
 
 def build(raw: Path, db: Path, as_of: str | None = None, select: str | None = None,
           clock: str = PINNED_CLOCK, command: str = "build", extra_args: list[str] | None = None,
-          env_extra: dict[str, str] | None = None) -> subprocess.CompletedProcess:
-    """Runs dbt through the project's CLI path-checks-free route (dbt directly) and returns the result."""
+          env_extra: dict[str, str] | None = None, unit_tests: bool = False) -> subprocess.CompletedProcess:
+    """Runs dbt through the project's CLI path-checks-free route (dbt directly) and returns the result.
+
+    dbt's unit tests are left out unless `unit_tests`: they test the SQL on their own given rows, not
+    on `raw`, and `make test` runs them all once on the worked examples (`make fixtures`)."""
     env = dict(os.environ)
+    env.pop(UNIT_TESTS_OFF[0], None)
+    if not unit_tests:
+        env.update([UNIT_TESTS_OFF])
     env.update({
         "RAW_PATH": str(raw),
         "DUCKDB_PATH": str(db),

@@ -138,8 +138,9 @@ def _read_spark(warehouse: Path, models: list[str], scratch: Path) -> dict[str, 
 
 
 def _start_both(pool: ThreadPoolExecutor, base: Path, raw: Path, as_of: str | None, select: str | None = None,
-                command: str = "build", extra: list[str] | None = None) -> tuple[Future, Future]:
-    """Starts the DuckDB and the Spark build of `raw` under `base`."""
+                command: str = "build", extra: list[str] | None = None,
+                unit_tests: bool = False) -> tuple[Future, Future]:
+    """Starts the DuckDB and the Spark build of `raw` under `base` (`unit_tests`: dbt's unit tests too)."""
     duck_db = base / "duckdb" / "w.duckdb"
     spark_dir = base / "spark"
     duck_db.parent.mkdir(parents=True)
@@ -149,10 +150,10 @@ def _start_both(pool: ThreadPoolExecutor, base: Path, raw: Path, as_of: str | No
     spark_env = {"DBT_TARGET": "spark", "SPARK_WAREHOUSE_DIR": str(spark_dir), **key_env,
                  **pii.spark_env(PARITY_PII_KEY.encode())}
     duck_run = pool.submit(build, raw, duck_db, as_of=as_of, select=select, command=command, env_extra=key_env,
-                           extra_args=list(extra or []))
+                           extra_args=list(extra or []), unit_tests=unit_tests)
     # the harness puts dbt's target/ beside the `db` path; Spark keeps its tables in spark_dir
     spark_run = pool.submit(build, raw, spark_dir / "unused.duckdb", as_of=as_of, select=select,
-                            command=command, env_extra=spark_env,
+                            command=command, env_extra=spark_env, unit_tests=unit_tests,
                             extra_args=[*(extra or []), "--vars", raw_files_var(raw)])
     return duck_run, spark_run
 
@@ -186,7 +187,7 @@ def scenarios(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, E
     awkward_base = tmp_path_factory.mktemp("parity_awkward")
     _write_awkward_raw(awkward_base / "raw")
     with ThreadPoolExecutor(max_workers=4) as pool:
-        examples_runs = _start_both(pool, examples_base, EXAMPLES_RAW, AS_OF)
+        examples_runs = _start_both(pool, examples_base, EXAMPLES_RAW, AS_OF, unit_tests=True)
         # seeds and models only: the base models read the seed quality_bounds; no tests on awkward data
         awkward_runs = _start_both(pool, awkward_base, awkward_base / "raw", AS_OF, select=STAGING_SELECT,
                                    extra=["--resource-type", "seed", "--resource-type", "model"])
