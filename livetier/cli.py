@@ -109,7 +109,8 @@ def cmd_run(_: argparse.Namespace) -> int:
 
     pipeline = Pipeline(_db_from_env())
     started = time.perf_counter()
-    code = pipeline.run(_build_steps(raw, os.environ.get("AS_OF_DATE") or None, None, _strict_from_env()))
+    code = pipeline.run(_build_steps(raw, os.environ.get("AS_OF_DATE") or None, None, _strict_from_env(),
+                                     unit_tests=False))
     if code != 0:
         return code
     print(f"build and publish finished in {time.perf_counter() - started:.1f} s")
@@ -125,10 +126,16 @@ def _strict_from_env() -> bool:
     return os.environ.get("STRICT", "").strip() == "1"
 
 
-def _build_steps(raw: Path, as_of: str | None, select: str | None, strict: bool) -> list:
-    """The steps run in the working warehouse before the publish (see livetier.publish)."""
+def _build_steps(raw: Path, as_of: str | None, select: str | None, strict: bool, unit_tests: bool = True) -> list:
+    """The steps run in the working warehouse before the publish (see livetier.publish).
+
+    Without `unit_tests` (the nightly `run`), dbt's unit tests are left out unless DBT_EXCLUDE_RESOURCE_TYPES
+    says otherwise: they check the SQL on their own given rows, the same every night; `make test` runs them."""
+    setting = "DBT_EXCLUDE_RESOURCE_TYPES"
+    extra = {} if unit_tests or setting in os.environ else {setting: "unit_test"}
+
     def dbt_step(work: Path) -> int:
-        code = build(raw, work, as_of=as_of, select=select)
+        code = build(raw, work, as_of=as_of, select=select, extra_env=extra)
         if code not in (0, 2):
             print("error: dbt build failed; the lines above say which model or test.", file=sys.stderr)
         return code

@@ -232,6 +232,10 @@ def _marts(db: Path) -> dict[str, list[tuple]]:
         con.close()
 
 
+# the reload decision and the tables it leaves are the point here: seeds and models, no data tests
+SEED_AND_MODELS = ["--resource-type", "seed", "--resource-type", "model"]
+
+
 @pytest.mark.parametrize("change", ["corrected", "removed", "raw_path", "orders_corrected"])
 def test_changed_files_reload_what_they_must(tmp_path: Path, change: str) -> None:
     raw = tmp_path / "raw"
@@ -239,7 +243,7 @@ def test_changed_files_reload_what_they_must(tmp_path: Path, change: str) -> Non
     db = tmp_path / "inc" / "w.duckdb"
     db.parent.mkdir()
     key = {"LIVETIER_PII_KEY": "raw-files-test-key-0123456789"}  # one key: hashes comparable across files
-    first = build(raw, db, as_of="2025-03-31", env_extra=key)
+    first = build(raw, db, as_of="2025-03-31", env_extra=key, extra_args=SEED_AND_MODELS)
     assert first.returncode == 0, first.stdout[-3000:]
     target = raw / "events" / "2025-03.csv"
     if change == "corrected":
@@ -260,7 +264,7 @@ def test_changed_files_reload_what_they_must(tmp_path: Path, change: str) -> Non
         shutil.copytree(raw, moved)
         raw = moved
         expected = f"the warehouse was loaded from '{tmp_path / 'raw'}', not '{moved}'."
-    second = build(raw, db, as_of="2025-03-31", env_extra=key)
+    second = build(raw, db, as_of="2025-03-31", env_extra=key, extra_args=SEED_AND_MODELS)
     assert second.returncode == 0, second.stdout[-3000:]
     if expected is None:
         assert "Rebuilding" not in second.stdout
@@ -268,7 +272,7 @@ def test_changed_files_reload_what_they_must(tmp_path: Path, change: str) -> Non
         assert second.stdout.splitlines()[0] == f"Rebuilding the warehouse in full (--full-refresh): {expected}"
     fresh = tmp_path / "full" / "w.duckdb"
     fresh.parent.mkdir()
-    assert build(raw, fresh, as_of="2025-03-31", env_extra=key).returncode == 0
+    assert build(raw, fresh, as_of="2025-03-31", env_extra=key, extra_args=SEED_AND_MODELS).returncode == 0
     assert _marts(db) == _marts(fresh)
     # a third run with nothing changed is incremental again
     third = build(raw, db, as_of="2025-03-31", select=STAGING_SELECT, env_extra=key)
