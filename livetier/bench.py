@@ -88,7 +88,8 @@ STREAM_MODELS = ("stream_kpis", "stream_minute_kpis", "anchor_fans", "int_anchor
 def model_seconds(names: tuple[str, ...] | None = None) -> dict[str, float]:
     """Execution seconds per model of the last dbt command (its target/run_results.json): the
     models of `names`, or every model (slowest first) when `names` is None."""
-    path = Path(os.environ.get("DBT_TARGET_PATH") or PROJECT_ROOT / "target") / "run_results.json"
+    # dbt resolves a relative target path against the project folder (its working directory here)
+    path = PROJECT_ROOT / (os.environ.get("DBT_TARGET_PATH") or "target") / "run_results.json"
     results = json.loads(path.read_text()).get("results", []) if path.exists() else []
     seconds = {}
     for item in results:

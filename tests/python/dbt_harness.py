@@ -19,6 +19,8 @@ EXAMPLES_RAW = EXAMPLES / "raw"
 PINNED_CLOCK = "2025-04-20T00:00:00"
 # the seed quality_bounds is read by the base models (lower bound on timestamps)
 STAGING_SELECT = "quality_bounds staging intermediate.quality marts.quality"
+# seeds and models only (no data or unit tests): for builds whose tables are the point
+SEED_AND_MODELS = ["--resource-type", "seed", "--resource-type", "model"]
 # dbt's own setting (the env form of --exclude-resource-type): what `build` leaves out
 UNIT_TESTS_OFF = ("DBT_EXCLUDE_RESOURCE_TYPES", "unit_test")
 

@@ -20,7 +20,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import pytest
-from dbt_harness import build, query
+from dbt_harness import SEED_AND_MODELS, build, query
 
 from livetier.generator import generate
 
@@ -58,7 +58,7 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> tuple[pd.DataFrame, Path]
     raw = _merge_seeds(root)
     db = root / "readout.duckdb"
     result = build(raw, db, as_of=END, clock=CLOCK, command="build", select="+campaign_tier_readout",
-                   extra_args=["--resource-type", "seed", "--resource-type", "model"])
+                   extra_args=SEED_AND_MODELS)
     assert result.returncode == 0, result.stdout[-5000:]
     return pd.read_parquet(root / "truth.parquet").set_index("campaign_id"), db
 

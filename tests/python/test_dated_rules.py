@@ -19,7 +19,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from dbt_harness import build, query
+from dbt_harness import SEED_AND_MODELS, build, query
 
 from livetier import PROJECT_ROOT
 from livetier.generator import generate
@@ -54,7 +54,7 @@ def raw(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="module")
 def base_db(raw: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     db = tmp_path_factory.mktemp("dated_base") / "base.duckdb"
-    _ok(build(raw, db, as_of=D, clock=CLOCK, extra_args=["--resource-type", "seed", "--resource-type", "model"]))
+    _ok(build(raw, db, as_of=D, clock=CLOCK, extra_args=SEED_AND_MODELS))
     return db
 
 

@@ -49,7 +49,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 import pytest
-from dbt_harness import build
+from dbt_harness import SEED_AND_MODELS, build
 
 from livetier import PROJECT_ROOT
 from livetier.generator import generate
@@ -64,7 +64,6 @@ EVENT_TABLES = ["base_live__events", "stg_live__event_partitions", "int_watch_se
 CHAIN_TABLES = ["int_user_facts_snapshotted", "int_user_rfm_scored", "int_user_tiers_assigned"]
 STAMP = {"stg_live__event_partitions": "loaded_at"}  # the run stamp, where it is not `_loaded_at`
 PUBLIC_MARTS = sorted(p.stem for p in (PROJECT_ROOT / "models" / "marts").rglob("*.sql"))
-SEED_AND_MODELS = ["--resource-type", "seed", "--resource-type", "model"]
 # late orders and refunds: (first, last day as offsets from the first load's day, arriving load)
 LATE_WINDOWS = [(-5, -4, 2), (1, 3, LOADS)]
 LATE_USERS = (-2, 3)  # the users registered on this day (offset) arrive in this load

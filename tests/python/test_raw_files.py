@@ -15,7 +15,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-from dbt_harness import EXAMPLES_RAW, STAGING_SELECT, build, expected_ledger
+from dbt_harness import EXAMPLES_RAW, SEED_AND_MODELS, STAGING_SELECT, build, expected_ledger
 
 from livetier import PROJECT_ROOT
 
@@ -230,10 +230,6 @@ def _marts(db: Path) -> dict[str, list[tuple]]:
         return out
     finally:
         con.close()
-
-
-# the reload decision and the tables it leaves are the point here: seeds and models, no data tests
-SEED_AND_MODELS = ["--resource-type", "seed", "--resource-type", "model"]
 
 
 @pytest.mark.parametrize("change", ["corrected", "removed", "raw_path", "orders_corrected"])

@@ -40,7 +40,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-from dbt_harness import EXAMPLES_RAW, STAGING_SELECT, build
+from dbt_harness import EXAMPLES_RAW, SEED_AND_MODELS, STAGING_SELECT, build
 from test_bad_input import _events, _orders, _other_tables, _refunds
 
 from livetier import PROJECT_ROOT, pii
@@ -190,7 +190,7 @@ def scenarios(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, E
         examples_runs = _start_both(pool, examples_base, EXAMPLES_RAW, AS_OF, unit_tests=True)
         # seeds and models only: the base models read the seed quality_bounds; no tests on awkward data
         awkward_runs = _start_both(pool, awkward_base, awkward_base / "raw", AS_OF, select=STAGING_SELECT,
-                                   extra=["--resource-type", "seed", "--resource-type", "model"])
+                                   extra=SEED_AND_MODELS)
         return {
             "examples": _read_both(examples_base, *examples_runs),
             "awkward": _read_both(awkward_base, *awkward_runs),

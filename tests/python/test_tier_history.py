@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from dbt_harness import build, query
+from dbt_harness import SEED_AND_MODELS, build, query
 
 from livetier.generator import generate
 
@@ -46,7 +46,7 @@ def history_db(raw: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
 def _reference(raw: Path, as_of: str, tmp_path: Path) -> pd.DataFrame:
     db = tmp_path / f"as_of_{as_of}.duckdb"
     result = build(raw, db, as_of=as_of, clock=CLOCK, command="build", select="+user_tiers +user_facts",
-                   extra_args=["--resource-type", "seed", "--resource-type", "model"])
+                   extra_args=SEED_AND_MODELS)
     assert result.returncode == 0, result.stdout[-5000:]
     frame = query(db, "select tiers.user_id, " + ", ".join(f"tiers.{c}" for c in TIER_COLUMNS) + ", "
                   + ", ".join(f"facts.{c}" for c in FACT_COLUMNS)
