@@ -51,27 +51,70 @@ def _grouped(frame: pd.DataFrame, columns: list[str]) -> tuple[list[np.ndarray],
     return [index[c].to_numpy(dtype=float) for c in columns], counts.to_numpy(dtype=float)
 
 
+def _distinct(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """A column's distinct values and each row's position among them."""
+    distinct, position = np.unique(np.asarray(values, dtype=float), return_inverse=True)
+    return distinct, position.reshape(-1)
+
+
+class _BgNbdLikelihood:
+    """Each customer's log-likelihood under BG/NBD (Fader, Hardie and Lee 2005, eq. 6), for many parameter sets.
+
+    A term of one column (the gamma and beta functions of x, the logarithms of alpha + T and alpha + t_x)
+    is computed once per distinct value of that column and gathered: x, t_x and T are whole days, so each
+    of the optimiser's hundreds of evaluations costs a few array operations per customer. Per customer, the
+    arithmetic is the formula's, in the same order.
+    """
+
+    def __init__(self, x: np.ndarray, t_x: np.ndarray, big_t: np.ndarray):
+        self.x, self.x_at = _distinct(x)
+        self.t_x, self.t_x_at = _distinct(t_x)
+        self.big_t, self.big_t_at = _distinct(big_t)
+        self.repeat = (self.x > 0)[self.x_at]
+
+    def __call__(self, params: np.ndarray) -> np.ndarray:
+        r, alpha, a, b = params
+        x, at = self.x, self.x_at
+        base = (special.gammaln(r + x) - special.gammaln(r) + r * np.log(alpha)
+                + special.betaln(a, b + x) - special.betaln(a, b))[at]
+        r_x = (r + x)[at]
+        still_alive = -r_x * np.log(alpha + self.big_t)[self.big_t_at]
+        # the second term exists only for repeat buyers: dropped out right after the last purchase
+        with np.errstate(divide="ignore", invalid="ignore"):
+            dropping = (np.log(a) - np.log(np.maximum(b + x - 1, 1e-300)))[at]
+            dropped = np.where(self.repeat, dropping - r_x * np.log(alpha + self.t_x)[self.t_x_at], -np.inf)
+        return base + np.logaddexp(still_alive, dropped)
+
+
 def bg_nbd_log_likelihood(params: np.ndarray, x: np.ndarray, t_x: np.ndarray, big_t: np.ndarray) -> np.ndarray:
     """Each customer's log-likelihood under BG/NBD (Fader, Hardie and Lee 2005, eq. 6)."""
-    r, alpha, a, b = params
-    base = (special.gammaln(r + x) - special.gammaln(r) + r * np.log(alpha)
-            + special.betaln(a, b + x) - special.betaln(a, b))
-    still_alive = -(r + x) * np.log(alpha + big_t)
-    # the second term exists only for repeat buyers: dropped out right after the last purchase
-    with np.errstate(divide="ignore", invalid="ignore"):
-        dropped = np.where(
-            x > 0,
-            np.log(a) - np.log(np.maximum(b + x - 1, 1e-300)) - (r + x) * np.log(alpha + t_x),
-            -np.inf,
-        )
-    return base + np.logaddexp(still_alive, dropped)
+    return _BgNbdLikelihood(x, t_x, big_t)(params)
+
+
+class _GammaGammaLikelihood:
+    """Each repeat buyer's log-likelihood of the mean spend m over x repeat purchases (Gamma-Gamma).
+
+    As for BG/NBD: the terms of x alone once per distinct x, log m once per buyer, the formula's order.
+    """
+
+    def __init__(self, x: np.ndarray, m: np.ndarray):
+        self.x, self.x_at = _distinct(x)
+        self.rows_x = self.x[self.x_at]
+        self.m = np.asarray(m, dtype=float)
+        self.log_m = np.log(self.m)
+        self.log_x = np.log(self.x)
+
+    def __call__(self, params: np.ndarray) -> np.ndarray:
+        p, q, v = params
+        x, at = self.x, self.x_at
+        of_x = (special.gammaln(p * x + q) - special.gammaln(p * x) - special.gammaln(q) + q * np.log(v))[at]
+        p_x = (p * x)[at]
+        return of_x + (p_x - 1) * self.log_m + (p * x * self.log_x)[at] - (p_x + q) * np.log(self.rows_x * self.m + v)
 
 
 def gamma_gamma_log_likelihood(params: np.ndarray, x: np.ndarray, m: np.ndarray) -> np.ndarray:
     """Each repeat buyer's log-likelihood of the mean spend m over x repeat purchases (Gamma-Gamma)."""
-    p, q, v = params
-    return (special.gammaln(p * x + q) - special.gammaln(p * x) - special.gammaln(q) + q * np.log(v)
-            + (p * x - 1) * np.log(m) + p * x * np.log(x) - (p * x + q) * np.log(x * m + v))
+    return _GammaGammaLikelihood(x, m)(params)
 
 
 def _maximise(negative_ll, start: np.ndarray) -> optimize.OptimizeResult:
@@ -100,9 +143,10 @@ def fit_bg_nbd(frame: pd.DataFrame, min_customers: int, min_repeat_customers: in
                    message=f"{n} buyers ({repeaters} repeat buyers); the fit needs at least {min_customers} "
                            f"buyers and {min_repeat_customers} repeat buyers (seeds/seg_thresholds.csv)")
     (x, t_x, big_t), weight = _grouped(data, ["frequency", "recency", "T"])
+    log_likelihood = _BgNbdLikelihood(x, t_x, big_t)
 
     def negative_ll(log_params: np.ndarray) -> float:
-        value = -np.sum(weight * bg_nbd_log_likelihood(np.exp(log_params), x, t_x, big_t))
+        value = -np.sum(weight * log_likelihood(np.exp(log_params)))
         return float(value) if np.isfinite(value) else 1e300
 
     # start near the data's own scale: alpha is in the unit of T
@@ -125,9 +169,10 @@ def fit_gamma_gamma(frame: pd.DataFrame, min_repeat_customers: int) -> Fit:
         return Fit("gamma_gamma", "too_few_buyers", customers=n,
                    message=f"{n} repeat buyers with spend; the fit needs at least {min_repeat_customers}")
     (x, m), weight = _grouped(data.astype(float), ["frequency", "monetary_value"])
+    log_likelihood = _GammaGammaLikelihood(x, m)
 
     def negative_ll(log_params: np.ndarray) -> float:
-        value = -np.sum(weight * gamma_gamma_log_likelihood(np.exp(log_params), x, m))
+        value = -np.sum(weight * log_likelihood(np.exp(log_params)))
         return float(value) if np.isfinite(value) else 1e300
 
     start = np.log([1.0, 2.0, max(float(data["monetary_value"].mean()), 1.0)])
