@@ -373,6 +373,10 @@ def test_daily_loads_equal_full_refresh_and_rerun_changes_nothing(source: Path, 
         # partitions were rewritten selectively, not the whole table each run
         runs = {t: con.execute(f"select count(distinct {STAMP.get(t, '_loaded_at')}) from {t}").fetchall()[0][0]
                 for t in EVENT_TABLES + CHAIN_TABLES}
+        # the history marts logged every run, and each incremental one kept the dates before its X
+        history_runs = set(con.execute(
+            "select model_name, count(*), count(*) filter (where recomputed_from > "
+            "(select min(period_end) from user_tier_history)) from int_history_runs_logged group by 1").fetchall())
         # the chain kept its stored dates before the earliest late input: the first as-of date
         # still holds the rows of the first build, and no run rewrote every date
         chain_first = {t: con.execute(f"select min(_loaded_at) = (select min(_loaded_at) from {t}), count(*) = 1 "
@@ -391,6 +395,7 @@ def test_daily_loads_equal_full_refresh_and_rerun_changes_nothing(source: Path, 
     assert duplicates > 0 and files == landing.first_load + LOADS
     assert all(n > 2 for n in runs.values()), runs
     assert all(first == (True, True) for first in chain_first.values()), chain_first
+    assert history_runs == {(mart, LOADS + 1, LOADS) for mart in ("user_tier_history", "tier_transitions")}, history_runs
     assert not any(missing.values()), missing
     before = _checksums(incremental_db)
     _run(landing.raw, incremental_db, landing.day(landing.first_load + LOADS - 1), "run", [])

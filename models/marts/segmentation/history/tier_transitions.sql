@@ -1,13 +1,34 @@
+{{
+    config(
+        materialized=('table' if target.type == 'spark' else 'incremental'),
+        incremental_strategy='append',
+        on_schema_change='fail',
+        pre_hook="{{ delete_recomputed_dates(history_recompute_from(), history_dates(), 'period_end') }}",
+        post_hook="{{ log_history_run() }}",
+    )
+}}
+-- depends_on: {{ ref('int_history_runs_logged') }}
+-- depends_on: {{ ref('int_as_of_date') }}
 {#-
     The changes of user_tier_history, for every family by one pattern (tier_families()): each
     history row next to the same user's row at the previous history date, kept per family where
     the tier differs (or there is no previous row: an entry). The matrix, the KPIs' moves and
-    the spells of user_tiers are counted from these rows.
+    the spells of user_tiers are counted from these rows. Incremental by period end on DuckDB:
+    a run rewrites the period ends from X on (macro history_recompute_from), reading the
+    history from the history date before X.
 -#}
+{%- set from_date = history_recompute_from() %}
 with
 
 history as (
     select * from {{ ref('user_tier_history') }}
+    {%- if from_date is not none %}
+        where period_end >= (
+            select coalesce(max(as_of_date), cast('{{ from_date }}' as date))
+            from {{ ref('int_as_of_dates') }}
+            where is_history_date and as_of_date < cast('{{ from_date }}' as date)
+        )
+    {%- endif %}
 ),
 
 as_of_dates as (
@@ -36,6 +57,7 @@ history_paired as (
         on
             history.user_id = previous_history.user_id
             and as_of_dates.previous_history_date = previous_history.period_end
+    {{- recomputed_dates_only(from_date, 'history.period_end') }}
 ),
 
 changes as (

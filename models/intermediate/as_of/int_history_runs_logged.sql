@@ -1,0 +1,26 @@
+{{
+    config(
+        materialized=('table' if target.type == 'spark' else 'incremental'),
+        incremental_strategy='append',
+        on_schema_change='fail',
+    )
+}}
+{#-
+    The run log of the history marts (user_tier_history, tier_transitions): one row per run of
+    each, written by the mart's post-hook (macro log_history_run), read by the next run to find
+    the period ends it must recompute (macro history_recompute_from). The marts are public and
+    carry no bookkeeping column, so their watermark lives here. This body adds no row; a full
+    refresh empties the log, and the next run of each mart recomputes everything.
+-#}
+with
+
+final as (
+    select
+        cast(null as {{ dbt.type_string() }}) as model_name,
+        cast(null as timestamp) as logged_at,
+        cast(null as date) as as_of_date,
+        cast(null as date) as recomputed_from
+)
+
+select * from final
+where model_name is not null
