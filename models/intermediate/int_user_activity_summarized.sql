@@ -100,20 +100,30 @@ activity as (
         sum(case when is_in_30d then product_clicks + add_to_carts + favorites else 0 end)
             as product_actions_30d,
         sum(case when is_in_90d then coupon_claims else 0 end) as coupon_claims_90d,
-        sum(case when is_in_cart_window then add_to_carts else 0 end) as add_to_carts_in_cart_window,
-        max(last_add_to_cart_at) as last_add_to_cart_at
+        sum(case when is_in_cart_window then add_to_carts else 0 end) as add_to_carts_in_cart_window
     from days_windowed
+    where is_in_7d or is_in_30d or is_in_90d or is_in_cart_window
     group by user_id
 ),
 
--- an active day has an event or a purchase
+last_add_to_carts as (
+    select
+        user_id,
+        max(last_add_to_cart_at) as last_add_to_cart_at
+    from days_as_of
+    where last_add_to_cart_at is not null
+    group by user_id
+),
+
+-- an active day has an event or a purchase; a day with both is here twice, and its second
+-- copy follows the first by 0 days (never a comeback), so no distinct is needed
 active_days as (
     select
         user_id,
         activity_date
     from days_as_of
     where is_event_day
-    union
+    union all
     select
         user_id,
         paid_date as activity_date
@@ -170,13 +180,15 @@ final as (
         cast(coalesce(activity.product_actions_30d, 0) as integer) as product_actions_30d,
         cast(coalesce(activity.coupon_claims_90d, 0) as integer) as coupon_claims_90d,
         cast(coalesce(activity.add_to_carts_in_cart_window, 0) as integer) as add_to_carts_in_cart_window,
-        activity.last_add_to_cart_at,
+        last_add_to_carts.last_add_to_cart_at,
         active_summary.last_comeback_date
     from active_summary
     left join activity
         on active_summary.user_id = activity.user_id
     left join corrections
         on active_summary.user_id = corrections.user_id
+    left join last_add_to_carts
+        on active_summary.user_id = last_add_to_carts.user_id
 )
 
 select * from final
