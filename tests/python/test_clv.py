@@ -195,6 +195,33 @@ def test_formulas_equal_lifetimes(params: dict[str, float]) -> None:
     assert np.allclose(clv.expected_purchases(params, 45, x, t_x, big_t), theirs, rtol=1e-9, atol=1e-12)
 
 
+def test_likelihoods_equal_the_formulas_row_by_row() -> None:
+    """The likelihoods compute a term of one column once per distinct value: per customer they must
+    equal the papers' formulas written out on every row (BG/NBD eq. 6; Gamma-Gamma), repeats included."""
+    from scipy import special
+
+    rng = np.random.default_rng(11)
+    big_t = rng.integers(0, 60, 500).astype(float)
+    t_x = np.floor(big_t * rng.random(500))
+    x = np.where(t_x > 0, rng.integers(1, 6, 500), 0).astype(float)
+    r, alpha, a, b = 0.4, 18.0, 0.6, 3.5
+    still_alive = -(r + x) * np.log(alpha + big_t)
+    dropped = np.full(len(x), -np.inf)
+    repeat = x > 0
+    dropped[repeat] = (np.log(a) - np.log(b + x[repeat] - 1) - (r + x[repeat]) * np.log(alpha + t_x[repeat]))
+    expected = (special.gammaln(r + x) - special.gammaln(r) + r * np.log(alpha) + special.betaln(a, b + x)
+                - special.betaln(a, b) + np.logaddexp(still_alive, dropped))
+    assert np.allclose(clv.bg_nbd_log_likelihood(np.array([r, alpha, a, b]), x, t_x, big_t), expected,
+                       rtol=1e-13, atol=0)
+    spend_x, spend = x[repeat], rng.gamma(2.0, 50.0, int(repeat.sum()))
+    p, q, v = 1.8, 4.2, 30.0
+    expected_spend = (special.gammaln(p * spend_x + q) - special.gammaln(p * spend_x) - special.gammaln(q)
+                      + q * np.log(v) + (p * spend_x - 1) * np.log(spend) + p * spend_x * np.log(spend_x)
+                      - (p * spend_x + q) * np.log(spend_x * spend + v))
+    assert np.allclose(clv.gamma_gamma_log_likelihood(np.array([p, q, v]), spend_x, spend), expected_spend,
+                       rtol=1e-13, atol=0)
+
+
 def test_minimum_buyers_is_a_boundary() -> None:
     """At the seed minimums the fit runs; one buyer or one repeat buyer fewer: no parameters, a reason."""
     summary = _summary()

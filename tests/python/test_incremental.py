@@ -395,7 +395,8 @@ def test_daily_loads_equal_full_refresh_and_rerun_changes_nothing(source: Path, 
     assert duplicates > 0 and files == landing.first_load + LOADS
     assert all(n > 2 for n in runs.values()), runs
     assert all(first == (True, True) for first in chain_first.values()), chain_first
-    assert history_runs == {(mart, LOADS + 1, LOADS) for mart in ("user_tier_history", "tier_transitions")}, history_runs
+    history_marts = ("user_tier_history", "tier_transitions")
+    assert history_runs == {(mart, LOADS + 1, LOADS) for mart in history_marts}, history_runs
     assert not any(missing.values()), missing
     before = _checksums(incremental_db)
     _run(landing.raw, incremental_db, landing.day(landing.first_load + LOADS - 1), "run", [])

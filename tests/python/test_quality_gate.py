@@ -128,3 +128,38 @@ def test_strict_gate_fails_and_does_not_publish(cdnow: tuple[Path, pd.DataFrame,
                          env={"STRICT": "1", "PATH": "/usr/bin:/bin", "GX_ANALYTICS_ENABLED": "false"})
     assert cli.returncode == 1, cli.stdout[-2000:] + cli.stderr[-2000:]
     assert "(failing: strict)" in cli.stdout
+
+
+def test_the_nightly_run_leaves_dbt_unit_tests_out_and_build_keeps_them(monkeypatch: pytest.MonkeyPatch,
+                                                                         tmp_path: Path) -> None:
+    """`make run` (livetier run) builds without dbt's unit tests, `livetier build` with them, and a
+    DBT_EXCLUDE_RESOURCE_TYPES the user set wins; no dbt runs here (the build call is recorded)."""
+    import argparse
+
+    from livetier import cli, publish
+
+    environments: list[dict | None] = []
+
+    def recorded_build(raw: Path, db: Path, **kwargs) -> int:
+        environments.append(kwargs.get("extra_env"))
+        return 0
+
+    class FirstStepOnly:
+        def __init__(self, _published: Path) -> None:
+            pass
+
+        def run(self, steps: list) -> int:
+            steps[0][1](tmp_path / "work.duckdb")
+            return 1  # stop cmd_run before its summary and report
+
+    monkeypatch.setattr(cli, "build", recorded_build)
+    monkeypatch.setattr(publish, "Pipeline", FirstStepOnly)
+    monkeypatch.setenv("RAW_PATH", str(tmp_path / "raw"))
+    monkeypatch.delenv("DBT_EXCLUDE_RESOURCE_TYPES", raising=False)
+    build_args = argparse.Namespace(raw=str(tmp_path / "raw"), as_of=None, select=None, strict=False,
+                                    db=str(tmp_path / "out.duckdb"))
+    cli.cmd_run(argparse.Namespace())
+    cli.cmd_build(build_args)
+    monkeypatch.setenv("DBT_EXCLUDE_RESOURCE_TYPES", "")
+    cli.cmd_run(argparse.Namespace())
+    assert environments == [{"DBT_EXCLUDE_RESOURCE_TYPES": "unit_test"}, {}, {}]
