@@ -212,6 +212,10 @@ def test_parquet_floats_become_contract_text(tmp_path: Path) -> None:
     assert years.birth_year_text.tolist() == ["1995", "1995.5"]
 
 
+# tables that record runs, not data: a reloaded warehouse has one more run than a fresh build
+RUN_LOGS = {"int_history_runs_logged"}
+
+
 def _marts(db: Path) -> dict[str, list[tuple]]:
     con = _connect(db)
     try:
@@ -220,6 +224,8 @@ def _marts(db: Path) -> dict[str, list[tuple]]:
             "and table_type = 'BASE TABLE' and table_schema <> 'raw' order by 1, 2").fetchall()]
         out = {}
         for schema, name in names:
+            if name in RUN_LOGS:
+                continue
             relation = f'"{schema}"."{name}"'
             # run stamps: when a row was written, not what it holds (`loaded_at`: the partition
             # manifest's, stg_live__event_partitions)
