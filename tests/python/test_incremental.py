@@ -62,6 +62,8 @@ LOADS = 5
 EVENT_TABLES = ["base_live__events", "stg_live__event_partitions", "int_watch_sessions_sessionized",
                 "int_user_activity_daily", "int_user_product_actions_daily", "int_stream_user_event_days_counted"]
 CHAIN_TABLES = ["int_user_facts_snapshotted", "int_user_rfm_scored", "int_user_tiers_assigned"]
+# rebuilt on every run, for the as-of dates from the chain's X on (every date on a full build)
+STEP_TABLES = ["int_user_activity_stepped", "int_user_purchases_stepped"]
 STAMP = {"stg_live__event_partitions": "loaded_at"}  # the run stamp, where it is not `_loaded_at`
 PUBLIC_MARTS = sorted(p.stem for p in (PROJECT_ROOT / "models" / "marts").rglob("*.sql"))
 # late orders and refunds: (first, last day as offsets from the first load's day, arriving load)
@@ -399,8 +401,22 @@ def test_daily_loads_equal_full_refresh_and_rerun_changes_nothing(source: Path, 
     assert history_runs == {(mart, LOADS + 1, LOADS) for mart in history_marts}, history_runs
     assert not any(missing.values()), missing
     before = _checksums(incremental_db)
-    _run(landing.raw, incremental_db, landing.day(landing.first_load + LOADS - 1), "run", [])
+    last_day = landing.day(landing.first_load + LOADS - 1)
+    _run(landing.raw, incremental_db, last_day, "run", [])
     assert _checksums(incremental_db) == before
+    # that rerun recomputed only D (nothing changed), so the steps were built for D only ...
+    con = duckdb.connect(str(incremental_db), read_only=True)
+    set_search_path(con)
+    try:
+        covers = {t: con.execute(f"select distinct covers_from_date from {t}").fetchall() for t in STEP_TABLES}
+    finally:
+        con.close()
+    assert covers == {t: [(dt.date.fromisoformat(last_day),)] for t in STEP_TABLES}, covers
+    # ... and a full refresh of the facts alone stops in one sentence instead of reading them
+    alone = build(landing.raw, incremental_db, as_of=last_day, clock=CLOCK, command="run", env_extra=KEY,
+                  select="int_user_facts_snapshotted", extra_args=["--full-refresh"])
+    assert alone.returncode != 0 and "int_user_activity_stepped was built for the as-of dates from" in alone.stdout, \
+        alone.stdout[-3000:]
 
 
 def _future_rows_reached(tmp_path: Path, first_day: str, first_as_of: str, query: str) -> tuple[list, list]:

@@ -5,6 +5,9 @@
     bucket. A regular purchase's paid date is an active day like an event day (a purchase from
     then on at every date up to D). Only buckets in which something changes have a row.
 -#}
+-- depends_on: {{ ref('int_as_of_inputs_fingerprinted') }}
+-- depends_on: {{ ref('int_as_of_dates') }}
+{%- set from_date = as_of_steps_recompute_from() %}
 with
 
 activity_daily as (
@@ -27,10 +30,18 @@ marker_calendar as (
     select * from {{ ref('int_as_of_markers_calendar') }}
 ),
 
--- the last marker is D; the number after the last marker stands for "no next bucket"
+-- the last marker is D; the number after the last marker stands for "no next bucket". The
+-- first bucket holds every date up to the first marker read: of every as-of date, or of the
+-- dates from X on when int_user_facts_snapshotted recomputes only those
 marker_bounds as (
     select
+        {%- if from_date is none %}
         min(marker_date) as first_marker_date,
+        cast(null as date) as covers_from_date,
+        {%- else %}
+        min(case when as_of_date >= cast('{{ from_date }}' as date) then marker_date end) as first_marker_date,
+        cast('{{ from_date }}' as date) as covers_from_date,
+        {%- endif %}
         max(marker_date) as last_marker_date,
         max(marker_number) + 1 as end_marker_number
     from markers
@@ -114,7 +125,9 @@ final as (
         ) as next_active_date_after,
         -- the user's first active day, for the markers before the user's first bucket
         min(activity_buckets.first_active_date) over (partition by activity_buckets.user_number)
-            as first_active_date_ever
+            as first_active_date_ever,
+        -- the first as-of date these steps can be read at (null: every one)
+        marker_bounds.covers_from_date
     from activity_buckets
     cross join marker_bounds
 )

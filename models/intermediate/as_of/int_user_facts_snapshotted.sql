@@ -7,6 +7,8 @@
     )
 }}
 -- depends_on: {{ ref('int_as_of_inputs_fingerprinted') }}
+-- depends_on: {{ ref('int_user_activity_stepped') }}
+-- depends_on: {{ ref('int_user_purchases_stepped') }}
 {#-
     The facts the tier rules read, for every known user at every as-of date P of
     int_as_of_dates, each exactly as a build with as_of_date = P computes it: the read at the
@@ -27,6 +29,7 @@
     from the earliest one touched by new or late input on; the stored dates before it stay.
 -#}
 {%- set from_date = as_of_recompute_from() %}
+{{- steps_cover_check(from_date) }}
 with
 
 as_of_dates as (

@@ -5,6 +5,9 @@
     summed per marker bucket and run in bucket order: the running values at each bucket's
     marker and the number of the user's next bucket. Only buckets with a change have a row.
 -#}
+-- depends_on: {{ ref('int_as_of_inputs_fingerprinted') }}
+-- depends_on: {{ ref('int_as_of_dates') }}
+{%- set from_date = as_of_steps_recompute_from() %}
 with
 
 purchase_spans as (
@@ -33,10 +36,18 @@ rule_numbers as (
         cast({{ threshold('rfm_window_days') }} as integer) as rfm_window_days
 ),
 
--- the last marker is D; the number after the last marker stands for "no next bucket"
+-- the last marker is D; the number after the last marker stands for "no next bucket". The
+-- first bucket holds every date up to the first marker read: of every as-of date, or of the
+-- dates from X on when int_user_facts_snapshotted recomputes only those
 marker_bounds as (
     select
+        {%- if from_date is none %}
         min(marker_date) as first_marker_date,
+        cast(null as date) as covers_from_date,
+        {%- else %}
+        min(case when as_of_date >= cast('{{ from_date }}' as date) then marker_date end) as first_marker_date,
+        cast('{{ from_date }}' as date) as covers_from_date,
+        {%- endif %}
         max(marker_date) as last_marker_date,
         max(marker_number) + 1 as end_marker_number
     from markers
@@ -179,7 +190,9 @@ final as (
         max(purchase_buckets.last_regular_purchase_date) over (
             partition by purchase_buckets.user_number order by purchase_buckets.marker_number
             rows between unbounded preceding and current row
-        ) as last_regular_purchase_date_to_date
+        ) as last_regular_purchase_date_to_date,
+        -- the first as-of date these steps can be read at (null: every one)
+        marker_bounds.covers_from_date
     from purchase_buckets
     cross join marker_bounds
 )
