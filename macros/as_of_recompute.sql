@@ -37,7 +37,8 @@
         {{ return(none) }}
     {%- endif -%}
     {%- set node = graph.nodes.get('model.' ~ project_name ~ '.int_user_facts_snapshotted') -%}
-    {%- set facts = adapter.get_relation(database=node.database, schema=node.schema, identifier=node.alias) -%}
+    {%- set facts = none if node is none else
+        adapter.get_relation(database=node.database, schema=node.schema, identifier=node.alias) -%}
     {%- if facts is none or facts.type != 'table' -%}
         {{ return(none) }}
     {%- endif -%}
@@ -54,7 +55,8 @@
         {{ return('') }}
     {%- endif -%}
     {%- for steps in [ref('int_user_activity_stepped'), ref('int_user_purchases_stepped')] -%}
-        {%- set covered = run_query('select max(covers_from_date) from ' ~ steps)[0][0] -%}
+        {%- set covered = none if load_relation(steps) is none else
+            run_query('select max(covers_from_date) from ' ~ steps)[0][0] -%}
         {%- if covered is not none and (from_date is none or (from_date | string) < (covered | string)) -%}
             {{ exceptions.raise_compiler_error(
                 steps.identifier ~ " was built for the as-of dates from " ~ covered ~ " on, but this run of "
