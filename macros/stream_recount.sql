@@ -26,6 +26,26 @@
         {%- endif %}
 {%- endmacro %}
 
+{#-
+    The same streams as a list of literals for `stream_id in (...)`, read at compile time: a literal
+    filter reaches the table scan under a view, where a join with the query above does not (the
+    view's work is then done for every stored session). `null` (no stream) when there is none.
+-#}
+{% macro streams_rewritten_literals(user_days, last_run) -%}
+    {%- if not execute -%}
+        {{ return('null') }}
+    {%- endif -%}
+    {%- set ids = run_query(streams_rewritten_since(user_days, last_run)).columns[0].values() | reject('none') | list -%}
+    {%- if ids | length == 0 -%}
+        {{ return('null') }}
+    {%- endif -%}
+    {%- set literals = [] -%}
+    {%- for id in ids | sort -%}
+        {%- do literals.append(sql_string_literal(id)) -%}
+    {%- endfor -%}
+    {{ return(literals | join(', ')) }}
+{%- endmacro %}
+
 {#- Pre-hook: deletes the rows of the streams to recount and of streams user days no longer holds. -#}
 {% macro delete_rewritten_streams(user_days) -%}
     {%- if execute and this is not none and is_incremental() -%}

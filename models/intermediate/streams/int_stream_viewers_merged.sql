@@ -23,6 +23,9 @@ with
 
 sessions as (
     select * from {{ ref('int_stream_sessions_bounded') }}
+    {%- if is_incremental() %}
+    where stream_id in ({{ streams_rewritten_literals(ref('int_stream_user_days_summarized'), last_run) }})
+    {%- endif %}
 ),
 
 streams as (
@@ -39,10 +42,6 @@ open_sessions as (
     from sessions
     inner join streams
         on sessions.stream_id = streams.stream_id
-    {%- if is_incremental() %}
-    inner join ({{ streams_rewritten_since(ref('int_stream_user_days_summarized'), last_run) }}) as rewritten_streams
-        on sessions.stream_id = rewritten_streams.stream_id
-    {%- endif %}
     where sessions.session_ended_at > sessions.session_started_at
 ),
 
