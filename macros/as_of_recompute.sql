@@ -68,6 +68,26 @@
     {{ return('') }}
 {%- endmacro %}
 
+{#-
+    The body of the stepped series' `marker_bounds` CTE over `markers` (int_as_of_markers_numbered):
+    the first marker read (of every as-of date, or of the dates from `from_date` on: every earlier
+    day falls in its bucket), the last marker (D), the number after it ("no next bucket") and
+    `covers_from_date`, the first as-of date the steps can be read at (null: every one).
+-#}
+{% macro steps_marker_bounds(markers, from_date) -%}
+    select
+        min(
+            case
+                when {{ "true" if from_date is none else markers ~ ".as_of_date >= cast('" ~ from_date ~ "' as date)" }}
+                    then {{ markers }}.marker_date
+            end
+        ) as first_marker_date,
+        max({{ markers }}.marker_date) as last_marker_date,
+        max({{ markers }}.marker_number) + 1 as end_marker_number,
+        cast({{ "null" if from_date is none else "'" ~ from_date ~ "'" }} as date) as covers_from_date
+    from {{ markers }}
+{%- endmacro %}
+
 {#- X of the chain from the stored facts `facts` (this, or the facts table read by the steps) -#}
 {% macro _as_of_chain_from(facts) -%}
     {%- set query -%}

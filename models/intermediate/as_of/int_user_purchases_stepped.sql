@@ -39,23 +39,8 @@ rule_numbers as (
 -- the last marker is D; the number after the last marker stands for "no next bucket". The
 -- first bucket holds every date up to the first marker read: of every as-of date, or of the
 -- dates from X on when int_user_facts_snapshotted recomputes only those
-steps_coverage as (
-    select cast({{ "'" ~ from_date ~ "'" if from_date is not none else 'null' }} as date) as covers_from_date
-),
-
 marker_bounds as (
-    select
-        min(
-            case
-                when steps_coverage.covers_from_date is null or markers.as_of_date >= steps_coverage.covers_from_date
-                    then markers.marker_date
-            end
-        ) as first_marker_date,
-        max(markers.marker_date) as last_marker_date,
-        max(markers.marker_number) + 1 as end_marker_number,
-        max(steps_coverage.covers_from_date) as covers_from_date
-    from markers
-    cross join steps_coverage
+    {{ steps_marker_bounds('markers', from_date) }}
 ),
 
 spans_windowed as (
