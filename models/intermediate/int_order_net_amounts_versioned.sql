@@ -1,3 +1,5 @@
+{{ config(materialized=('table_on_change' if target.type == 'duckdb' else 'table')) }}
+-- rebuilt only when orders or refunds changed (macros/table_on_change.sql)
 with
 
 orders as (

@@ -212,8 +212,9 @@ def test_parquet_floats_become_contract_text(tmp_path: Path) -> None:
     assert years.birth_year_text.tolist() == ["1995", "1995.5"]
 
 
-# tables that record runs, not data: a reloaded warehouse has one more run than a fresh build
-RUN_LOGS = {"int_history_runs_logged"}
+# tables that record runs, not data: a reloaded warehouse has one more run than a fresh build (the
+# fingerprints of table_on_change models hold when their upstream tables were built)
+RUN_LOGS = {"int_history_runs_logged", "_input_fingerprints"}
 # tables built for the as-of dates a run recomputes: after an incremental run the stepped series
 # hold the days before the first marker read in one bucket (covers_from_date), a fresh build keeps
 # every bucket; the facts they feed (int_user_facts_snapshotted) are compared
@@ -238,6 +239,17 @@ def _marts(db: Path) -> dict[str, list[tuple]]:
             listed = ", ".join(f'"{c}"' for c in columns)
             out[f"{schema}.{name}"] = sorted(con.execute(f"select {listed} from {relation}").fetchall(), key=repr)
         return out
+    finally:
+        con.close()
+
+
+def _built_at(db: Path) -> dict[str, object]:
+    """When each `table_on_change` model was last built (macros/table_on_change.sql)."""
+    con = _connect(db)
+    try:
+        (schema,), = con.execute("select schema_name from duckdb_tables() where table_name = '_input_fingerprints'").fetchall()
+        rows = con.execute(f'select model, _changed_at from "{schema}"._input_fingerprints').fetchall()
+        return {model.rsplit(".", 1)[-1]: changed_at for model, changed_at in rows}
     finally:
         con.close()
 
@@ -270,12 +282,18 @@ def test_changed_files_reload_what_they_must(tmp_path: Path, change: str) -> Non
         shutil.copytree(raw, moved)
         raw = moved
         expected = f"the warehouse was loaded from '{tmp_path / 'raw'}', not '{moved}'."
+    built_first = _built_at(db)
     second = build(raw, db, as_of="2025-03-31", env_extra=key, extra_args=SEED_AND_MODELS)
     assert second.returncode == 0, second.stdout[-3000:]
+    built_second = _built_at(db)
     if expected is None:
         assert "Rebuilding" not in second.stdout
+        # only the tables that read the orders are rebuilt; the other dimension tables are kept
+        assert {m for m in built_first if built_first[m] != built_second[m]} == {
+            "base_live__orders", "base_live__refunds_allocated", "int_order_net_amounts_versioned"}
     else:
         assert second.stdout.splitlines()[0] == f"Rebuilding the warehouse in full (--full-refresh): {expected}"
+        assert all(built_first[m] != built_second[m] for m in built_first)
     fresh = tmp_path / "full" / "w.duckdb"
     fresh.parent.mkdir()
     assert build(raw, fresh, as_of="2025-03-31", env_extra=key, extra_args=SEED_AND_MODELS).returncode == 0
@@ -283,6 +301,7 @@ def test_changed_files_reload_what_they_must(tmp_path: Path, change: str) -> Non
     # a third run with nothing changed is incremental again
     third = build(raw, db, as_of="2025-03-31", select=STAGING_SELECT, env_extra=key)
     assert third.returncode == 0 and "Rebuilding" not in third.stdout
+    assert _built_at(db) == built_second  # nothing changed: every table_on_change model kept
 
 
 def test_a_warehouse_built_by_other_code_is_rebuilt_in_full(tmp_path: Path) -> None:
