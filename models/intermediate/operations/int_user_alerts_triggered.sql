@@ -9,11 +9,21 @@ as_of_dates as (
     select * from {{ ref('int_as_of_dates') }}
 ),
 
+-- the tiers, and the daily activity, are imported once per reader: DuckDB materialises a CTE read
+-- more than once (every stored row), and each reader's date filter would not reach the table scan
 tiers_as_of as (
     select * from {{ ref('int_user_tiers_assigned') }}
 ),
 
+previous_tiers_as_of as (
+    select * from {{ ref('int_user_tiers_assigned') }}
+),
+
 activity_daily as (
+    select * from {{ ref('int_user_activity_daily') }}
+),
+
+cart_activity_daily as (
     select * from {{ ref('int_user_activity_daily') }}
 ),
 
@@ -56,11 +66,11 @@ current_tiers as (
 
 previous_tiers as (
     select
-        tiers_as_of.user_id,
-        tiers_as_of.value_tier
-    from tiers_as_of
+        previous_tiers_as_of.user_id,
+        previous_tiers_as_of.value_tier
+    from previous_tiers_as_of
     inner join as_of
-        on tiers_as_of.as_of_date = as_of.previous_history_date
+        on previous_tiers_as_of.as_of_date = as_of.previous_history_date
 ),
 
 -- 核心粉丝沉默: a core fan now or at the previous period end with no active day for a while
@@ -144,14 +154,14 @@ churn_warning as (
 -- paid on or after that date
 last_cart_dates as (
     select
-        activity_daily.user_id,
-        max(activity_daily.activity_date) as last_cart_date
-    from activity_daily
+        cart_activity_daily.user_id,
+        max(cart_activity_daily.activity_date) as last_cart_date
+    from cart_activity_daily
     cross join as_of
     where
-        activity_daily.activity_date <= as_of.as_of_date
-        and (activity_daily.add_to_carts > 0 or activity_daily.favorites > 0)
-    group by activity_daily.user_id
+        cart_activity_daily.activity_date <= as_of.as_of_date
+        and (cart_activity_daily.add_to_carts > 0 or cart_activity_daily.favorites > 0)
+    group by cart_activity_daily.user_id
 ),
 
 later_purchases as (

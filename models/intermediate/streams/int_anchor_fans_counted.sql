@@ -46,6 +46,8 @@ stream_user_days as (
     where user_days_tracked.activity_date is not null
 ),
 
+-- one row per anchor, user and day (a user can watch several of an anchor's streams in a day),
+-- so that watch days are counted with count(*) and not a distinct count (a second hash of every row)
 anchor_user_days as (
     select
         streams.anchor_id,
@@ -54,15 +56,20 @@ anchor_user_days as (
         streams.as_of_date,
         {{ dbt.datediff('stream_user_days.activity_date', 'streams.as_of_date', 'day') }}
             as days_before_as_of,
-        stream_user_days.room_enters,
-        stream_user_days.watch_microseconds,
-        stream_user_days.interactions,
-        stream_user_days.follows,
-        stream_user_days.orders,
-        stream_user_days.net_amount
+        sum(stream_user_days.room_enters) as room_enters,
+        sum(stream_user_days.watch_microseconds) as watch_microseconds,
+        sum(stream_user_days.interactions) as interactions,
+        sum(stream_user_days.follows) as follows,
+        sum(stream_user_days.orders) as orders,
+        sum(stream_user_days.net_amount) as net_amount
     from stream_user_days
     inner join streams
         on stream_user_days.stream_id = streams.stream_id
+    group by
+        streams.anchor_id,
+        stream_user_days.user_id,
+        stream_user_days.activity_date,
+        streams.as_of_date
 ),
 
 anchor_users as (
@@ -72,7 +79,7 @@ anchor_users as (
         as_of_date,
         min(activity_date) filter (where room_enters > 0) as first_watch_date,
         max(activity_date) filter (where room_enters > 0) as last_watch_date,
-        count(distinct activity_date) filter (
+        count(*) filter (
             where room_enters > 0 and days_before_as_of < {{ threshold('window_90d_days') }}
         ) as watch_days_90d,
         coalesce(sum(watch_microseconds) filter (

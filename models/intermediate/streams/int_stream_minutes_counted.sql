@@ -47,6 +47,12 @@ all_events as (
         select * from {{ ref('stg_live__event_partitions') }}
     ),
 
+    -- a second import of the events, not a second read of all_events: DuckDB materialises a CTE
+    -- read twice (every stored event), and the date filter below would not reach the table scan
+    changed_date_events as (
+        select * from {{ ref('stg_live__events') }}
+    ),
+
     -- each stored stream's grid end and the D it was counted as of (a stream's rows are written together)
     stored_streams as (
         select distinct
@@ -66,10 +72,10 @@ all_events as (
     ),
 
     new_event_streams as (
-        select distinct all_events.stream_id
-        from all_events
+        select distinct changed_date_events.stream_id
+        from changed_date_events
         inner join changed_dates
-            on all_events.event_date = changed_dates.changed_date
+            on changed_date_events.event_date = changed_dates.changed_date
     ),
 
     -- the date from which every session of the stream has its final length (settled_date: a leave_room

@@ -33,6 +33,11 @@ viewer_spans as (
 
 {% if is_incremental() %}
 
+-- a second import, not a second read of user_days_tracked: DuckDB materialises a CTE read twice
+stream_rows_tracked as (
+    select * from {{ ref('int_stream_user_days_summarized') }}
+),
+
 watermark as (
     select max(_loaded_at) as loaded_at
     from {{ this }}
@@ -42,16 +47,16 @@ counted_streams as (
     select streams.*
     from streams
     cross join watermark
-    left join user_days_tracked
+    left join stream_rows_tracked
         on
-            streams.stream_id = user_days_tracked.stream_id
-            and user_days_tracked.user_id is null
+            streams.stream_id = stream_rows_tracked.stream_id
+            and stream_rows_tracked.user_id is null
     left join (select distinct stream_id from {{ this }}) as stored_streams
         on streams.stream_id = stored_streams.stream_id
     where
         watermark.loaded_at is null
         or stored_streams.stream_id is null
-        or not (user_days_tracked._loaded_at <= watermark.loaded_at)
+        or not (stream_rows_tracked._loaded_at <= watermark.loaded_at)
 ),
 
 {% else %}
