@@ -32,7 +32,7 @@
     {%- endif -%}
 
     {%- if keep -%}
-        {{ log(this.identifier ~ ": inputs unchanged since its last build, kept", info=false) }}
+        {{ log(this.identifier ~ ": inputs unchanged since its last build, table kept", info=true) }}
         {%- call statement('main') -%}
             select 1
         {%- endcall -%}

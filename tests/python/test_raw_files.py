@@ -247,7 +247,8 @@ def _built_at(db: Path) -> dict[str, object]:
     """When each `table_on_change` model was last built (macros/table_on_change.sql)."""
     con = _connect(db)
     try:
-        (schema,), = con.execute("select schema_name from duckdb_tables() where table_name = '_input_fingerprints'").fetchall()
+        (schema,), = con.execute(
+            "select schema_name from duckdb_tables() where table_name = '_input_fingerprints'").fetchall()
         rows = con.execute(f'select model, _changed_at from "{schema}"._input_fingerprints').fetchall()
         return {model.rsplit(".", 1)[-1]: changed_at for model, changed_at in rows}
     finally:
