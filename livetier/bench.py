@@ -114,6 +114,21 @@ def table_rows(db: Path, names: tuple[str, ...]) -> dict[str, int]:
     return rows
 
 
+def warehouse_value_tiers(db: Path) -> dict[str, int]:
+    """Users per value tier in a built warehouse (empty when it cannot be read)."""
+    try:
+        con = duckdb.connect(str(db), read_only=True)
+    except duckdb.Error:
+        return {}
+    set_search_path(con)
+    try:
+        return dict(con.execute("select value_tier, count(*) from user_tiers group by 1 order by 1").fetchall())
+    except duckdb.Error:
+        return {}
+    finally:
+        con.close()
+
+
 def _parquet(raw: Path, table: str) -> str:
     single = raw / f"{table}.parquet"
     return f"'{single}'" if single.exists() else f"'{raw / table}/*.parquet'"
@@ -252,67 +267,183 @@ def measure_overhead(work: Path, raw: Path) -> float:
     return seconds
 
 
-def run(scale: str, history: bool | None = None, history_users: int | None = None) -> dict:
+# the steps of a full benchmark run, in order; `--skip` leaves some out (reported as not measured)
+STEPS = ("overhead", "full_build_models", "full_build", "floor", "pandas", "incremental_day")
+
+
+def code_version() -> str | None:
+    """The project's commit, with a hash of the uncommitted changes when there are any (None
+    outside a git checkout): steps measured on another version are not reused."""
+    import hashlib
+
+    try:
+        head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=PROJECT_ROOT, capture_output=True,
+                              text=True, check=True).stdout.strip()
+        diff = subprocess.run(["git", "diff", "HEAD", "--", "models", "macros", "seeds", "livetier",
+                               "dbt_project.yml", "profiles.yml"], cwd=PROJECT_ROOT, capture_output=True,
+                              check=True).stdout
+    except (OSError, subprocess.CalledProcessError):
+        return None
+    return head + (f"+{hashlib.sha256(diff).hexdigest()[:12]}" if diff else "")
+
+
+class Checkpoint:
+    """The steps of one benchmark run measured so far, in `<work>/steps.json`, written after each
+    step: with `--resume`, a run that stopped (a long `large` build, a closed session) goes on
+    where it stopped. Steps are reused only when measured on the same code version and the same
+    raw row counts; otherwise every step is measured again."""
+
+    def __init__(self, path: Path, key: dict, resume: bool) -> None:
+        self.path, self.key = path, key
+        saved = json.loads(path.read_text()) if resume and path.exists() else {}
+        usable = resume and key.get("code") is not None and saved.get("key") == key
+        self.done: dict = saved.get("steps", {}) if usable else {}
+        # which build the warehouse file holds (None: none, or one that stopped half-way)
+        self.warehouse: str | None = saved.get("warehouse") if usable else None
+        self.reused = sorted(self.done)
+
+    def _save(self) -> None:
+        self.path.write_text(json.dumps({"key": self.key, "steps": self.done, "warehouse": self.warehouse},
+                                        indent=2, sort_keys=True) + "\n")
+
+    def step(self, name: str, measure, builds_warehouse: bool = False):
+        if name not in self.done:
+            if builds_warehouse:
+                self.warehouse = None
+                self._save()
+            self.done[name] = measure()
+            if builds_warehouse:
+                self.warehouse = name
+            self._save()
+        return self.done[name]
+
+
+def pandas_isolated(raw: Path, memory_fraction: float = 0.85) -> dict:
+    """The pandas baseline in a child process whose address space is capped at a fraction of the
+    machine's memory: at `large` the notebook may not fit, and then the result says so (out of
+    memory at the cap) instead of the machine swapping or the kernel killing the benchmark."""
+    total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    cap = int(total * memory_fraction)
+    code = (
+        "import json, resource, sys\n"
+        f"resource.setrlimit(resource.RLIMIT_AS, ({cap}, {cap}))\n"
+        "from pathlib import Path\n"
+        "from livetier.bench import pandas_baseline\n"
+        "try:\n"
+        "    seconds, tiers = pandas_baseline(Path(sys.argv[1]))\n"
+        "except MemoryError:\n"
+        "    print(json.dumps({'error': 'memory'})); sys.exit(0)\n"
+        "peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024\n"
+        "print(json.dumps({'seconds': seconds, 'value_tiers': tiers, 'peak_rss_mb': peak}))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code, str(raw.resolve())], cwd=PROJECT_ROOT,
+                          capture_output=True, text=True)
+    lines = done.stdout.strip().splitlines()
+    answer = json.loads(lines[-1]) if done.returncode == 0 and lines else {"error": "failed"}
+    if "error" in answer:
+        reason = ("out of memory" if answer["error"] == "memory" or "MemoryError" in done.stderr
+                  else f"failed: {done.stderr.strip().splitlines()[-1:] or done.returncode}")
+        return {"seconds": None, "value_tiers": {},
+                "note": f"{reason} with its address space capped at {cap / 2**30:.1f} GiB "
+                        f"({memory_fraction:.0%} of this machine's {total / 2**30:.1f} GiB)"}
+    return answer
+
+
+def run(scale: str, history: bool | None = None, history_users: int | None = None,
+        resume: bool = False, skip: tuple[str, ...] = ()) -> dict:
     raw = ensure_data(scale)
     work = BENCH_DIR / "data" / scale
     db = work / "bench.duckdb"
     result: dict = {"scale": scale, "rows": raw_row_counts(raw)}
     result["events_rows"] = result["rows"].get("events", 0)
-    db.unlink(missing_ok=True)
-    result["overhead_s"] = measure_overhead(work, raw)
-    db.unlink(missing_ok=True)
-    result["full_build_models_s"], rss_models = _dbt([*MODELS_ONLY, "--full-refresh"], raw, db)
+    checkpoint = Checkpoint(work / "steps.json", {"code": code_version(), "rows": result["rows"]}, resume)
+    if checkpoint.reused:
+        print(f"bench: reusing the steps measured before: {', '.join(checkpoint.reused)}", flush=True)
+    result["skipped_steps"] = [name for name in STEPS if name in skip]
+
+    def models_build() -> dict:
+        db.unlink(missing_ok=True)
+        seconds, rss = _dbt([*MODELS_ONLY, "--full-refresh"], raw, db)
+        return {"seconds": seconds, "rss_mb": rss, "profile": model_seconds(),
+                "stream_full": model_seconds(STREAM_MODELS),
+                "stream_rows": table_rows(db, ("stream_kpis", "stream_minute_kpis", "anchor_fans"))}
+
+    def tested_build() -> dict:
+        db.unlink(missing_ok=True)
+        seconds, rss = _dbt(["build", "--full-refresh"], raw, db)
+        return {"seconds": seconds, "rss_mb": rss, "value_tiers": warehouse_value_tiers(db)}
+
+    def day() -> dict | None:
+        if checkpoint.warehouse is None or not db.exists():
+            raise SystemExit(f"bench: {db} holds no finished full build for the incremental day; "
+                             "run again without --resume")
+        seconds = incremental_day(raw, db)
+        if seconds is None:
+            return None
+        return {"seconds": seconds, "profile": model_seconds(), "stream_day": model_seconds(STREAM_MODELS)}
+
+    def measured(name: str, measure, builds_warehouse: bool = False):
+        return None if name in skip else checkpoint.step(name, measure, builds_warehouse)
+
+    result["overhead_s"] = measured("overhead", lambda: measure_overhead(work, raw))
+    models = measured("full_build_models", models_build, builds_warehouse=True)
+    tested = measured("full_build", tested_build, builds_warehouse=True)
+    result["floor_s"] = measured("floor", lambda: floor_query(raw))
+    pandas = measured("pandas", lambda: pandas_isolated(raw)) or {"seconds": None, "value_tiers": {}}
+    # the incremental day runs on the warehouse of the last full build
+    incremental = measured("incremental_day", day)
+    if models is None or result["overhead_s"] is None:
+        raise SystemExit("bench: the overhead and the models-only full build are needed for every ratio")
+    result["full_build_models_s"] = models["seconds"]
     # where the time goes: every model's seconds (the README's profile reads this)
-    result["profile_full_s"] = model_seconds()
-    stream_full = model_seconds(STREAM_MODELS)
-    result["stream_marts"] = {"full_build_s": round(sum(stream_full.values()), 3), "per_model_full_s": stream_full,
-                              "rows": table_rows(db, ("stream_kpis", "stream_minute_kpis", "anchor_fans"))}
-    db.unlink(missing_ok=True)
-    result["full_build_s"], rss_build = _dbt(["build", "--full-refresh"], raw, db)
-    result["peak_rss_mb"] = max(rss_models, rss_build)
-    result["floor_s"] = floor_query(raw)
-    result["pandas_s"], result["pandas_value_tiers"] = pandas_baseline(raw)
-    con = duckdb.connect(str(db), read_only=True)
-    set_search_path(con)
-    try:
-        result["warehouse_value_tiers"] = dict(
-            con.execute("select value_tier, count(*) from user_tiers group by 1 order by 1").fetchall())
-    except duckdb.Error:
-        result["warehouse_value_tiers"] = {}
-    con.close()
-    result["incremental_day_s"] = incremental_day(raw, db)
-    if result["incremental_day_s"] is not None:
-        result["profile_incremental_day_s"] = model_seconds()
-        stream_day = model_seconds(STREAM_MODELS)
-        result["stream_marts"]["incremental_day_s"] = round(sum(stream_day.values()), 3)
-        result["stream_marts"]["per_model_incremental_day_s"] = stream_day
-    variable = result["full_build_models_s"] - result["overhead_s"]
-    result["variable_build_s"] = round(variable, 3)
-    result["ratios"] = {
-        "variable_vs_floor": round(variable / result["floor_s"], 2) if result["floor_s"] else None,
-        "pandas_vs_full": round(result["pandas_s"] / result["full_build_models_s"], 2),
-        "incremental_share": (
-            round((result["incremental_day_s"] - result["overhead_s"]) / variable, 3)
-            if result["incremental_day_s"] is not None and variable > 0 else None
-        ),
-    }
-    result["targets"] = TARGETS
-    result["met"] = {
-        "variable_vs_floor": result["ratios"]["variable_vs_floor"] is not None
-        and result["ratios"]["variable_vs_floor"] <= TARGETS["variable_vs_floor_max"],
-        "pandas_vs_full": result["ratios"]["pandas_vs_full"] >= TARGETS["pandas_vs_full_min"],
-        "incremental_share": result["ratios"]["incremental_share"] is not None
-        and result["ratios"]["incremental_share"] <= TARGETS["incremental_share_max"],
-        "peak_rss": result["peak_rss_mb"] <= TARGETS["peak_rss_mb_max"],
-    }
-    for key in ("overhead_s", "full_build_models_s", "full_build_s", "floor_s", "pandas_s"):
-        result[key] = round(result[key], 3)
-    if result["incremental_day_s"] is not None:
-        result["incremental_day_s"] = round(result["incremental_day_s"], 3)
+    result["profile_full_s"] = models["profile"]
+    result["stream_marts"] = {"full_build_s": round(sum(models["stream_full"].values()), 3),
+                              "per_model_full_s": models["stream_full"], "rows": models["stream_rows"]}
+    result["full_build_s"] = tested["seconds"] if tested else None
+    result["warehouse_value_tiers"] = tested["value_tiers"] if tested else {}
+    result["peak_rss_mb"] = max(models["rss_mb"], tested["rss_mb"] if tested else 0)
+    result["pandas_s"], result["pandas_value_tiers"] = pandas["seconds"], pandas["value_tiers"]
+    if pandas.get("peak_rss_mb") is not None:
+        result["pandas_peak_rss_mb"] = pandas["peak_rss_mb"]
+    if pandas.get("note"):
+        result["pandas_note"] = pandas["note"]
+    result["incremental_day_s"] = incremental["seconds"] if incremental else None
+    if incremental:
+        result["profile_incremental_day_s"] = incremental["profile"]
+        result["stream_marts"]["incremental_day_s"] = round(sum(incremental["stream_day"].values()), 3)
+        result["stream_marts"]["per_model_incremental_day_s"] = incremental["stream_day"]
+    add_ratios(result)
     add_scaling(result)
     if HISTORY_DEFAULT[scale] if history is None else history:
         add_history(result, measure_history(scale, result["overhead_s"], users=history_users))
     return result
+
+
+def add_ratios(result: dict) -> None:
+    """The variable part, the three ratios and which targets are met (None: not measured)."""
+    variable = result["full_build_models_s"] - result["overhead_s"]
+    result["variable_build_s"] = round(variable, 3)
+    floor, pandas, day = result["floor_s"], result["pandas_s"], result["incremental_day_s"]
+    result["ratios"] = {
+        "variable_vs_floor": round(variable / floor, 2) if floor else None,
+        "pandas_vs_full": round(pandas / result["full_build_models_s"], 2) if pandas is not None else None,
+        "incremental_share": round((day - result["overhead_s"]) / variable, 3)
+        if day is not None and variable > 0 else None,
+    }
+    result["targets"] = TARGETS
+    ratios = result["ratios"]
+    result["met"] = {
+        "variable_vs_floor": None if ratios["variable_vs_floor"] is None
+        else ratios["variable_vs_floor"] <= TARGETS["variable_vs_floor_max"],
+        "pandas_vs_full": None if ratios["pandas_vs_full"] is None
+        else ratios["pandas_vs_full"] >= TARGETS["pandas_vs_full_min"],
+        "incremental_share": None if ratios["incremental_share"] is None
+        else ratios["incremental_share"] <= TARGETS["incremental_share_max"],
+        "peak_rss": result["peak_rss_mb"] <= TARGETS["peak_rss_mb_max"],
+    }
+    for key in ("overhead_s", "full_build_models_s", "full_build_s", "floor_s", "pandas_s", "incremental_day_s"):
+        if result.get(key) is not None:
+            result[key] = round(result[key], 3)
 
 
 def run_history_only(scale: str, history_users: int | None = None) -> dict:
@@ -456,30 +587,48 @@ def add_scaling(result: dict) -> None:
                          "met": time_ratio / data_ratio <= TARGETS["large_medium_time_vs_data_max"]}
 
 
+NOT_MEASURED = "not measured"
+
+
+def _or_not_measured(value: object) -> object:
+    return NOT_MEASURED if value is None else value
+
+
 def to_markdown(result: dict) -> str:
     if "full_build_models_s" not in result:  # --history-only
         lines = [f"## Benchmark: {result['scale']}, history only", "", "| measure | value |", "|---|---|",
                  f"| dbt fixed overhead (s) | {result['overhead_s']} |"]
         lines += [f"| {k} | {v} |" for k, v in history_rows(result)]
         return "\n".join(lines + history_markdown(result)) + "\n"
+    def verdict(key: str) -> str:
+        met = result["met"].get(key)
+        return "not measured" if met is None else "met" if met else "not met"
+
+    pandas = result["pandas_s"]
+    if pandas is None:
+        pandas = result.get("pandas_note") or NOT_MEASURED
+    elif result.get("pandas_peak_rss_mb"):
+        pandas = f"{pandas} (peak RSS {result['pandas_peak_rss_mb']} MB)"
     rows = [
         ("events rows", f"{result['events_rows']:,}"),
         ("full build, models only (s)", result["full_build_models_s"]),
-        ("full build with tests (s)", result["full_build_s"]),
+        ("full build with tests (s)", _or_not_measured(result["full_build_s"])),
         ("dbt fixed overhead (s)", result["overhead_s"]),
         ("variable part of the build (s)", result["variable_build_s"]),
-        ("floor: one DuckDB scan+aggregate (s)", result["floor_s"]),
-        ("pandas baseline (s)", result["pandas_s"]),
-        ("incremental daily load (s)", result["incremental_day_s"]),
+        ("floor: one DuckDB scan+aggregate (s)", _or_not_measured(result["floor_s"])),
+        ("pandas baseline (s)", pandas),
+        ("incremental daily load (s)", _or_not_measured(result["incremental_day_s"])),
         ("peak RSS (MB)", result["peak_rss_mb"]),
         (f"variable / floor (target <= {TARGETS['variable_vs_floor_max']:g})",
-         f"{result['ratios']['variable_vs_floor']} ({'met' if result['met']['variable_vs_floor'] else 'not met'})"),
+         f"{_or_not_measured(result['ratios']['variable_vs_floor'])} ({verdict('variable_vs_floor')})"),
         (f"pandas / full build (target >= {TARGETS['pandas_vs_full_min']:g})",
-         f"{result['ratios']['pandas_vs_full']} ({'met' if result['met']['pandas_vs_full'] else 'not met'})"),
+         f"{_or_not_measured(result['ratios']['pandas_vs_full'])} ({verdict('pandas_vs_full')})"),
         (f"incremental variable / full variable (target <= {TARGETS['incremental_share_max']:g})",
-         f"{result['ratios']['incremental_share']} ({'met' if result['met']['incremental_share'] else 'not met'})"),
-        ("peak RSS <= 4 GiB", "met" if result["met"]["peak_rss"] else "not met"),
+         f"{_or_not_measured(result['ratios']['incremental_share'])} ({verdict('incremental_share')})"),
+        ("peak RSS <= 4 GiB", verdict("peak_rss")),
     ]
+    if result.get("skipped_steps"):
+        rows.append(("steps skipped (--skip)", ", ".join(result["skipped_steps"])))
     if "stream_marts" in result:
         sm = result["stream_marts"]
         share = sm["full_build_s"] / result["variable_build_s"] if result["variable_build_s"] > 0 else None
@@ -527,11 +676,16 @@ def main(argv: list[str] | None = None) -> int:
                         help="only dbt's fixed overhead and the history measurement (<scale>-history.json)")
     parser.add_argument("--history-users", type=int, default=None,
                         help=f"users of the history data sets (default per scale: {HISTORY_USERS})")
+    parser.add_argument("--resume", action="store_true",
+                        help="reuse the steps an earlier run measured on the same code and data "
+                             "(bench/data/<scale>/steps.json), measure the rest")
+    parser.add_argument("--skip", action="append", default=[], choices=STEPS, metavar="STEP",
+                        help=f"leave a step out, reported as not measured (repeatable; one of {', '.join(STEPS)})")
     ns = parser.parse_args(argv)
     if ns.history_only:
         result, name = run_history_only(ns.scale, ns.history_users), f"{ns.scale}-history"
     else:
-        result, name = run(ns.scale, ns.history, ns.history_users), ns.scale
+        result, name = run(ns.scale, ns.history, ns.history_users, ns.resume, tuple(ns.skip)), ns.scale
     out = BENCH_DIR / "results"
     out.mkdir(parents=True, exist_ok=True)
     (out / f"{name}.json").write_text(json.dumps(result, indent=2, sort_keys=True) + "\n")

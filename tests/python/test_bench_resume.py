@@ -1,0 +1,157 @@
+"""The benchmark's full run as resumable steps (`--resume`, `--skip`) and the pandas baseline in a
+memory-capped child, with dbt, the data and the clock replaced by fakes (no builds, no timing
+assertions)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from livetier import bench
+
+ROWS = {"events": 1_000, "orders": 10}
+
+
+@pytest.fixture
+def fake_bench(monkeypatch, tmp_path):
+    """`bench.run` on fakes; returns the list of steps actually measured, in order."""
+    calls: list[str] = []
+    monkeypatch.setattr(bench, "BENCH_DIR", tmp_path)
+    monkeypatch.setattr(bench, "ensure_data", lambda scale: tmp_path / "raw")
+    monkeypatch.setattr(bench, "raw_row_counts", lambda raw: dict(ROWS))
+    monkeypatch.setattr(bench, "code_version", lambda: "abc123")
+    (tmp_path / "data" / "medium").mkdir(parents=True)
+
+    def fake_dbt(args, raw, db, env=None):
+        calls.append("tested" if args[0] == "build" and "test" not in args else "models")
+        db.write_text("built")
+        return (100.0 if calls[-1] == "models" else 130.0), 900
+
+    def fake_overhead(work, raw):
+        calls.append("overhead")
+        return 20.0
+
+    def fake_floor(raw):
+        calls.append("floor")
+        return 2.0
+
+    def fake_pandas(raw):
+        calls.append("pandas")
+        return {"seconds": 40.0, "value_tiers": {"casual": 3}, "peak_rss_mb": 5000}
+
+    def fake_day(raw, db):
+        calls.append("day")
+        return 28.0
+
+    monkeypatch.setattr(bench, "_dbt", fake_dbt)
+    monkeypatch.setattr(bench, "measure_overhead", fake_overhead)
+    monkeypatch.setattr(bench, "floor_query", fake_floor)
+    monkeypatch.setattr(bench, "pandas_isolated", fake_pandas)
+    monkeypatch.setattr(bench, "incremental_day", fake_day)
+    monkeypatch.setattr(bench, "model_seconds", lambda names=None: {"m": 1.0})
+    monkeypatch.setattr(bench, "table_rows", lambda db, names: {"stream_kpis": 1})
+    monkeypatch.setattr(bench, "warehouse_value_tiers", lambda db: {"casual": 3})
+    return calls
+
+
+def test_a_full_run_measures_every_step_and_the_ratios(fake_bench):
+    result = bench.run("medium", history=False)
+    assert fake_bench == ["overhead", "models", "tested", "floor", "pandas", "day"]
+    # variable part 100 - 20 = 80: floor 80 / 2, pandas 40 / 100, day (28 - 20) / 80
+    assert result["ratios"] == {"variable_vs_floor": 40.0, "pandas_vs_full": 0.4, "incremental_share": 0.1}
+    assert result["met"] == {"variable_vs_floor": False, "pandas_vs_full": False, "incremental_share": True,
+                             "peak_rss": True}
+    assert result["pandas_peak_rss_mb"] == 5000 and result["skipped_steps"] == []
+
+
+def test_resume_measures_only_the_steps_not_done(fake_bench, tmp_path, monkeypatch):
+    first = bench.run("medium", history=False)
+    fake_bench.clear()
+    again = bench.run("medium", history=False, resume=True)
+    assert fake_bench == []
+    assert again["ratios"] == first["ratios"]
+    # a run that stopped after the full builds: the rest is measured, the builds reused
+    steps = tmp_path / "data" / "medium" / "steps.json"
+    saved = json.loads(steps.read_text())
+    for name in ("floor", "pandas", "incremental_day"):
+        del saved["steps"][name]
+    steps.write_text(json.dumps(saved))
+    bench.run("medium", history=False, resume=True)
+    assert fake_bench == ["floor", "pandas", "day"]
+
+
+def test_without_resume_or_on_other_code_or_data_every_step_runs_again(fake_bench, monkeypatch):
+    bench.run("medium", history=False)
+    fake_bench.clear()
+    bench.run("medium", history=False)
+    assert len(fake_bench) == 6
+    fake_bench.clear()
+    monkeypatch.setattr(bench, "code_version", lambda: "def456")
+    bench.run("medium", history=False, resume=True)
+    assert len(fake_bench) == 6
+    fake_bench.clear()
+    monkeypatch.setattr(bench, "raw_row_counts", lambda raw: {**ROWS, "events": 1_001})
+    bench.run("medium", history=False, resume=True)
+    assert len(fake_bench) == 6
+    fake_bench.clear()
+    # outside a git checkout nothing is reused
+    monkeypatch.setattr(bench, "code_version", lambda: None)
+    bench.run("medium", history=False, resume=True)
+    bench.run("medium", history=False, resume=True)
+    assert len(fake_bench) == 12
+
+
+def test_a_build_that_stopped_half_way_leaves_no_warehouse_for_the_day(fake_bench, tmp_path):
+    bench.run("medium", history=False)
+    steps = tmp_path / "data" / "medium" / "steps.json"
+    saved = json.loads(steps.read_text())
+    # the tested build was being rebuilt when the run stopped: the warehouse is not a finished one
+    del saved["steps"]["full_build"], saved["steps"]["incremental_day"]
+    saved["warehouse"] = None
+    steps.write_text(json.dumps(saved))
+    with pytest.raises(SystemExit, match="no finished full build"):
+        bench.run("medium", history=False, resume=True, skip=("full_build",))
+    # without the skip the tested build runs again, and then the day
+    fake_bench.clear()
+    bench.run("medium", history=False, resume=True)
+    assert fake_bench == ["tested", "day"]
+
+
+def test_skipped_steps_are_reported_not_measured(fake_bench):
+    result = bench.run("medium", history=False, skip=("full_build", "pandas"))
+    assert "tested" not in fake_bench and "pandas" not in fake_bench
+    assert result["full_build_s"] is None and result["pandas_s"] is None
+    assert result["ratios"]["pandas_vs_full"] is None and result["met"]["pandas_vs_full"] is None
+    assert result["peak_rss_mb"] == 900
+    md = bench.to_markdown(result)
+    assert "| full build with tests (s) | not measured |" in md
+    assert "| pandas / full build (target >= 1) | not measured (not measured) |" in md
+    assert "| steps skipped (--skip) | full_build, pandas |" in md
+
+
+def test_the_overhead_and_models_build_cannot_be_skipped(fake_bench):
+    with pytest.raises(SystemExit, match="needed for every ratio"):
+        bench.run("medium", history=False, skip=("full_build_models",))
+
+
+def test_pandas_out_of_memory_is_a_note_not_a_crash(fake_bench, monkeypatch, tmp_path):
+    monkeypatch.setattr(bench, "pandas_isolated", lambda raw: {
+        "seconds": None, "value_tiers": {}, "note": "out of memory with its address space capped at 1.0 GiB"})
+    result = bench.run("medium", history=False)
+    assert result["pandas_s"] is None and result["met"]["pandas_vs_full"] is None
+    assert "| pandas baseline (s) | out of memory with its address space capped at 1.0 GiB |" in (
+        bench.to_markdown(result))
+
+
+def test_pandas_isolated_reports_running_out_of_memory(tmp_path):
+    """A real child process under a cap far too small for pandas: the answer says so."""
+    answer = bench.pandas_isolated(tmp_path, memory_fraction=0.001)
+    assert answer["seconds"] is None
+    assert "capped at" in answer["note"]
+    assert answer["note"].startswith(("out of memory", "failed"))
+
+
+def test_code_version_names_the_commit():
+    version = bench.code_version()
+    assert version is None or len(version.split("+")[0]) == 40
