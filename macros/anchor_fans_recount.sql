@@ -1,14 +1,16 @@
 {#-
-    int_anchor_fans_counted recounts, each run, every anchor of the users whose numbers may have
-    changed since its last run: a pre-hook deletes their rows and the body appends them again.
-    Both read the same watermark, once, at run time (both are rendered before the hook deletes).
-    An (anchor, user) row changes only when
-    - a row of the user in int_stream_user_days_summarized was written since: the streams it
-      rewrote (a user left with no row of a rewritten stream keeps a row without a date there);
-    - D moved and a day of the user's leaves or enters a window: dates in (last D - N, D - N]
-      for the 90- and 365-day windows, and dates in (last D, D].
-    A run recounts every user when the table is empty, D is earlier than the stored D, or a window
-    length differs from the stored one.
+    int_anchor_fans_counted keeps each (anchor, user) row true as of the last run's D. Each run:
+    - a row of the user in int_stream_user_days_summarized was written since the last run (the
+      streams it rewrote; a user left with no row of a rewritten stream keeps a row without a
+      date there), or the user has a day in (last D, D]: every row of the user is deleted by the
+      pre-hook and counted again by the body (appended);
+    - only because D moved, a day of the user's leaves a window, a date in (last D - N, D - N]
+      for the 90- and 365-day windows: the pre-hook subtracts those days from the stored window
+      sums, so that the cost does not grow with the user's history (the row's other numbers
+      count every date and do not change without new data).
+    The pre-hook and the body read the same watermark, rendered before the hook runs (the hook
+    renders it once, then updates and deletes). Every user is recounted when the table is empty,
+    D is earlier than the stored D, or a window length differs from the stored one.
 -#}
 
 {#- The last run's start, D and window lengths, and this run's (none: recount every user). -#}
@@ -76,21 +78,73 @@
                 activity_date > cast('{{ watermark.last_as_of_date }}' as date)
                 and activity_date <= cast('{{ watermark.as_of_date }}' as date)
             )
-            {%- for days in [watermark.window_90d_days, watermark.window_365d_days] %}
-            or (
-                activity_date > {{ dbt.dateadd('day', -days, "cast('" ~ watermark.last_as_of_date ~ "' as date)") }}
-                and activity_date <= {{ dbt.dateadd('day', -days, "cast('" ~ watermark.as_of_date ~ "' as date)") }}
-            )
-            {%- endfor %}
         )
 {%- endmacro %}
 
-{#- Pre-hook: deletes the rows of the users to recount (every row when the watermark says all). -#}
-{% macro delete_recounted_fans(user_days) -%}
+{#- The condition "the date leaves the N-day window": in (last D - N, D - N]. -#}
+{% macro anchor_fans_leaves_window(date_column, days, watermark) -%}
+    ({{ date_column }} > {{ dbt.dateadd('day', -days, "cast('" ~ watermark.last_as_of_date ~ "' as date)") }}
+    and {{ date_column }} <= {{ dbt.dateadd('day', -days, "cast('" ~ watermark.as_of_date ~ "' as date)") }})
+{%- endmacro %}
+
+{#- Per anchor and user: what the days leaving the 90- and 365-day windows had added to the sums. -#}
+{% macro anchor_fans_days_leaving(user_days, streams, watermark) -%}
+    {%- set leaves_90d = anchor_fans_leaves_window('leaving_days.activity_date', watermark.window_90d_days, watermark) %}
+    {%- set leaves_365d = anchor_fans_leaves_window('leaving_days.activity_date', watermark.window_365d_days, watermark) %}
+    select
+        leaving_days.anchor_id,
+        leaving_days.user_id,
+        count(*) filter (where leaving_days.room_enters > 0 and {{ leaves_90d }}) as watch_days_90d,
+        coalesce(sum(leaving_days.watch_microseconds) filter (where {{ leaves_90d }}), 0) as watch_microseconds_90d,
+        coalesce(sum(leaving_days.interactions) filter (where {{ leaves_90d }}), 0) as interactions_90d,
+        coalesce(sum(leaving_days.orders) filter (where {{ leaves_365d }}), 0) as purchases_365d,
+        coalesce(sum(leaving_days.net_amount) filter (where {{ leaves_365d }}), 0) as net_gmv_365d
+    from (
+        -- one row per anchor, user and day, as the body counts them
+        select
+            streams.anchor_id,
+            user_days.user_id,
+            user_days.activity_date,
+            sum(user_days.room_enters) as room_enters,
+            sum(user_days.watch_microseconds) as watch_microseconds,
+            sum(user_days.interactions) as interactions,
+            sum(user_days.orders) as orders,
+            sum(user_days.net_amount) as net_amount
+        from {{ user_days }} as user_days
+        inner join {{ streams }} as streams
+            on user_days.stream_id = streams.stream_id
+        where
+            {{ anchor_fans_leaves_window('user_days.activity_date', watermark.window_90d_days, watermark) }}
+            or {{ anchor_fans_leaves_window('user_days.activity_date', watermark.window_365d_days, watermark) }}
+        group by streams.anchor_id, user_days.user_id, user_days.activity_date
+    ) as leaving_days
+    group by leaving_days.anchor_id, leaving_days.user_id
+{%- endmacro %}
+
+{#-
+    Pre-hook of int_anchor_fans_counted (strategy append): subtracts the days leaving a window
+    from the stored rows, then deletes the rows of the users to recount; every row when the
+    watermark says all. Nothing on a full build.
+-#}
+{% macro maintain_anchor_fans(user_days, streams) -%}
     {%- if execute and this is not none and is_incremental() -%}
         {%- set watermark = anchor_fans_watermark() -%}
+        {%- if watermark is none %}
         delete from {{ this }}
-        {%- if watermark is not none %}
+        {%- else %}
+        update {{ this }} as fans
+        set
+            watch_days_90d = fans.watch_days_90d - leaving.watch_days_90d,
+            watch_microseconds_90d = fans.watch_microseconds_90d - leaving.watch_microseconds_90d,
+            interactions_90d = fans.interactions_90d - leaving.interactions_90d,
+            purchases_365d = fans.purchases_365d - leaving.purchases_365d,
+            net_gmv_365d = fans.net_gmv_365d - leaving.net_gmv_365d,
+            as_of_date = cast('{{ watermark.as_of_date }}' as date),
+            _loaded_at = cast('{{ run_started_at.strftime("%Y-%m-%d %H:%M:%S.%f") }}' as timestamp)
+        from ({{ anchor_fans_days_leaving(user_days, streams, watermark) }}) as leaving
+        where fans.anchor_id = leaving.anchor_id and fans.user_id = leaving.user_id;
+
+        delete from {{ this }}
         where user_id in ({{ anchor_fans_users_to_recount(user_days, watermark) }})
         {%- endif %}
     {%- endif -%}

@@ -2,7 +2,7 @@
     config(
         materialized=('table' if target.type == 'spark' else 'incremental'),
         incremental_strategy='append',
-        pre_hook="{{ delete_recounted_fans(ref('int_stream_user_days_summarized')) }}",
+        pre_hook="{{ maintain_anchor_fans(ref('int_stream_user_days_summarized'), ref('int_streams_started')) }}",
         on_schema_change='fail',
     )
 }}
@@ -14,7 +14,8 @@
 
     Incremental by user on DuckDB (a table on Spark): a run recounts every anchor of the users
     whose rows of int_stream_user_days_summarized were written since its last run, or who have a
-    day entering or leaving a window because D moved, after a pre-hook deleted their rows
+    day entering the windows because D moved, after a pre-hook deleted their rows; the same
+    pre-hook subtracts the days leaving a window from the stored rows of the others
     (macros/anchor_fans_recount.sql). The window lengths are stored with each row.
 -#}
 {%- set watermark = anchor_fans_watermark() %}
