@@ -87,10 +87,21 @@
     and {{ date_column }} <= {{ dbt.dateadd('day', -days, "cast('" ~ watermark.as_of_date ~ "' as date)") }})
 {%- endmacro %}
 
+{#- The sums of one anchor, user and day (grouped by the three), in the model and the pre-hook alike. -#}
+{% macro anchor_fans_day_sums(user_days) -%}
+    sum({{ user_days }}.room_enters) as room_enters,
+    sum({{ user_days }}.watch_microseconds) as watch_microseconds,
+    sum({{ user_days }}.interactions) as interactions,
+    sum({{ user_days }}.follows) as follows,
+    sum({{ user_days }}.orders) as orders,
+    sum({{ user_days }}.net_amount) as net_amount
+{%- endmacro %}
+
 {#- Per anchor and user: what the days leaving the 90- and 365-day windows had added to the sums. -#}
 {% macro anchor_fans_days_leaving(user_days, streams, watermark) -%}
-    {%- set leaves_90d = anchor_fans_leaves_window('leaving_days.activity_date', watermark.window_90d_days, watermark) %}
-    {%- set leaves_365d = anchor_fans_leaves_window('leaving_days.activity_date', watermark.window_365d_days, watermark) %}
+    {%- set day = 'leaving_days.activity_date' %}
+    {%- set leaves_90d = anchor_fans_leaves_window(day, watermark.window_90d_days, watermark) %}
+    {%- set leaves_365d = anchor_fans_leaves_window(day, watermark.window_365d_days, watermark) %}
     select
         leaving_days.anchor_id,
         leaving_days.user_id,
@@ -105,11 +116,7 @@
             streams.anchor_id,
             user_days.user_id,
             user_days.activity_date,
-            sum(user_days.room_enters) as room_enters,
-            sum(user_days.watch_microseconds) as watch_microseconds,
-            sum(user_days.interactions) as interactions,
-            sum(user_days.orders) as orders,
-            sum(user_days.net_amount) as net_amount
+            {{ anchor_fans_day_sums('user_days') }}
         from {{ user_days }} as user_days
         inner join {{ streams }} as streams
             on user_days.stream_id = streams.stream_id

@@ -57,12 +57,7 @@ anchor_user_days as (
         streams.as_of_date,
         {{ dbt.datediff('stream_user_days.activity_date', 'streams.as_of_date', 'day') }}
             as days_before_as_of,
-        sum(stream_user_days.room_enters) as room_enters,
-        sum(stream_user_days.watch_microseconds) as watch_microseconds,
-        sum(stream_user_days.interactions) as interactions,
-        sum(stream_user_days.follows) as follows,
-        sum(stream_user_days.orders) as orders,
-        sum(stream_user_days.net_amount) as net_amount
+        {{ anchor_fans_day_sums('stream_user_days') }}
     from stream_user_days
     inner join streams
         on stream_user_days.stream_id = streams.stream_id
