@@ -360,6 +360,9 @@ def run(scale: str, history: bool | None = None, history_users: int | None = Non
     if checkpoint.reused:
         print(f"bench: reusing the steps measured before: {', '.join(checkpoint.reused)}", flush=True)
     result["skipped_steps"] = [name for name in STEPS if name in skip]
+    # the profile's DuckDB limits as this run set them (profiles.yml defaults unless overridden)
+    result["duckdb_settings"] = {"memory_limit": os.environ.get("DUCKDB_MEMORY_LIMIT") or "3GB",
+                                 "max_temp_directory_size": os.environ.get("DUCKDB_MAX_TEMP_SIZE") or "20GB"}
 
     def models_build() -> dict:
         db.unlink(missing_ok=True)
@@ -627,6 +630,10 @@ def to_markdown(result: dict) -> str:
          f"{_or_not_measured(result['ratios']['incremental_share'])} ({verdict('incremental_share')})"),
         ("peak RSS <= 4 GiB", verdict("peak_rss")),
     ]
+    if result.get("duckdb_settings"):
+        limits = result["duckdb_settings"]
+        rows.append(("DuckDB memory limit / spill cap (DUCKDB_MEMORY_LIMIT / DUCKDB_MAX_TEMP_SIZE)",
+                     f"{limits['memory_limit']} / {limits['max_temp_directory_size']}"))
     if result.get("skipped_steps"):
         rows.append(("steps skipped (--skip)", ", ".join(result["skipped_steps"])))
     if "stream_marts" in result:

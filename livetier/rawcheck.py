@@ -15,6 +15,7 @@ column's name) and `rule` one of `READ_RULES`. DuckDB reads it from `<db>.landin
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 from pathlib import Path
@@ -123,6 +124,20 @@ def view_columns(table: str, file_format: str | None = None,
     return [*columns, *companions, ["_source_file", "source_file" if file_format else "missing", None]]
 
 
+def parquet_schema_key(path: Path) -> str | None:
+    """The exact schema of a Parquet file (each column's name and Arrow type, in order) as a short
+    hash: DuckDB reads files of one schema with one `read_parquet` of their list. None when the
+    footer cannot be read."""
+    import pyarrow.parquet as pq
+
+    try:
+        schema = pq.read_schema(path)
+    except Exception:  # noqa: BLE001 - a file whose footer fails is read alone
+        return None
+    fields = "\n".join(f"{field.name}\t{field.type}" for field in schema)
+    return hashlib.sha256(fields.encode("utf-8")).hexdigest()[:16]
+
+
 def read_plan(raw: Path, files: list[RawFile]) -> dict:
     """The read plan of the files found (module docstring): every readable file that has columns,
     by table, each column with its rule."""
@@ -139,6 +154,7 @@ def read_plan(raw: Path, files: list[RawFile]) -> dict:
                 "format": item.format,
                 "width": len(item.columns),
                 "columns": view_columns(table, item.format, item.columns),
+                "schema": parquet_schema_key(item.path) if item.format == "parquet" else None,
             })
         tables.append({"name": table, "empty": view_columns(table), "files": planned})
     return {"raw_path": str(raw).rstrip("/"), "tables": tables}

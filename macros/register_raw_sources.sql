@@ -71,25 +71,61 @@
 {% endmacro %}
 
 {#-
-    One raw table of the plan in DuckDB SQL: the union of one select per file (only the files
-    whose `source_file` is in `skip_files` left out), or an empty select of the same columns.
-    The view `raw.<table>` is this over every file; base_live__events reads the files it has not
-    loaded yet this way, since binding the whole view opens the footer of every file.
+    One raw table of the plan in DuckDB SQL: one select per group of files (only the files whose
+    `source_file` is in `skip_files` left out), or an empty select of the same columns. The view
+    `raw.<table>` is this over every file; base_live__events reads the files it has not loaded
+    yet this way, since binding the whole view opens the footer of every file.
+
+    Parquet files with the same schema (names and types, the plan's `schema`) and so the same
+    read rules are read by one `read_parquet` of their list, each row's `_source_file` found by
+    its alias: a union of one select per file runs one pipeline per file, and an aggregate over
+    365 of them (base_live__events counting copies per event_id) kept every pipeline's share in
+    memory (out of memory at 224M events under a 3 GB limit; the one read passes). A CSV file is
+    read alone (its positional columns and its rejects are per file).
 -#}
 {% macro duckdb_raw_union(table, skip_files=none) %}
-    {% set parts = [] %}
+    {% set groups = {} %}
+    {% set group_keys = [] %}
     {% for file in table['files'] if not (skip_files and file['source_file'] in skip_files) %}
-        {% if file['format'] == 'csv' %}
-            {% set positions = [] %}
-            {% for position in range(file['width']) %}{% do positions.append("'c" ~ position ~ "': 'VARCHAR'") %}{% endfor %}
-            {% set reader = "read_csv(" ~ livetier.sql_string_literal(file['alias']) ~ ", header = true, "
-                ~ "auto_detect = false, delim = ',', quote = '\"', escape = '\"', strict_mode = true, "
-                ~ "store_rejects = true, columns = {" ~ positions | join(', ') ~ "})" %}
-        {% else %}
-            {% set reader = "read_parquet(" ~ livetier.sql_string_literal(file['alias']) ~ ")" %}
+        {% set key = (file['source_file'] if file['format'] == 'csv' or not file.get('schema')
+            else file['schema'] ~ '|' ~ (file['columns'] | tojson)) %}
+        {% if key not in groups %}
+            {% do groups.update({key: []}) %}
+            {% do group_keys.append(key) %}
         {% endif %}
-        {% do parts.append("select " ~ livetier.duckdb_raw_columns(file['columns'], file['source_file'])
-            ~ " from " ~ reader) %}
+        {% do groups[key].append(file) %}
+    {% endfor %}
+    {% set parts = [] %}
+    {% for key in group_keys %}
+        {% set files = groups[key] %}
+        {% set file = files[0] %}
+        {% if files | length > 1 %}
+            {% set aliases = [] %}
+            {% set names = [] %}
+            {% for each in files %}
+                {% do aliases.append(livetier.sql_string_literal(each['alias'])) %}
+                {% do names.append("(" ~ livetier.sql_string_literal(each['alias']) ~ ", "
+                    ~ livetier.sql_string_literal(each['source_file']) ~ ")") %}
+            {% endfor %}
+            {% do parts.append("select " ~ livetier.duckdb_raw_columns(file['columns'], none,
+                    'livetier_raw_files.livetier_source_file')
+                ~ " from read_parquet([" ~ aliases | join(', ') ~ "], filename = 'livetier_raw_alias')"
+                ~ " inner join (values " ~ names | join(', ') ~ ") as livetier_raw_files"
+                ~ " (livetier_alias, livetier_source_file)"
+                ~ " on livetier_raw_alias = livetier_raw_files.livetier_alias") %}
+        {% else %}
+            {% if file['format'] == 'csv' %}
+                {% set positions = [] %}
+                {% for position in range(file['width']) %}{% do positions.append("'c" ~ position ~ "': 'VARCHAR'") %}{% endfor %}
+                {% set reader = "read_csv(" ~ livetier.sql_string_literal(file['alias']) ~ ", header = true, "
+                    ~ "auto_detect = false, delim = ',', quote = '\"', escape = '\"', strict_mode = true, "
+                    ~ "store_rejects = true, columns = {" ~ positions | join(', ') ~ "})" %}
+            {% else %}
+                {% set reader = "read_parquet(" ~ livetier.sql_string_literal(file['alias']) ~ ")" %}
+            {% endif %}
+            {% do parts.append("select " ~ livetier.duckdb_raw_columns(file['columns'], file['source_file'])
+                ~ " from " ~ reader) %}
+        {% endif %}
     {% endfor %}
     {% if not parts %}
         {% do parts.append("select " ~ livetier.duckdb_raw_columns(table['empty'], none) ~ " where 1 = 0") %}
@@ -103,8 +139,11 @@
         columns = { {%- for col in columns %}'{{ col }}': 'VARCHAR'{{ ', ' if not loop.last }}{% endfor -%} })
 {%- endmacro %}
 
-{#- One file's select list in DuckDB SQL: each `[name, rule, source]` of the plan. -#}
-{% macro duckdb_raw_columns(columns, source_file) %}
+{#-
+    One file's select list in DuckDB SQL: each `[name, rule, source]` of the plan; `_source_file`
+    is `source_file` as a literal, or the expression `source_file_sql` (files read together).
+-#}
+{% macro duckdb_raw_columns(columns, source_file, source_file_sql=none) %}
     {% set select_list = [] %}
     {% for name, rule, source in columns %}
         {% set value = '"' ~ (source or '') | replace('"', '""') ~ '"' %}
@@ -133,7 +172,7 @@
         {% elif rule in ('in_file', 'not_in_file') %}
             {% set sql = 'true' if rule == 'in_file' else 'false' %}
         {% elif rule == 'source_file' %}
-            {% set sql = livetier.sql_string_literal(source_file) %}
+            {% set sql = source_file_sql or livetier.sql_string_literal(source_file) %}
         {% else %}
             {{ exceptions.raise_compiler_error("Unknown read rule '" ~ rule ~ "' in the raw read plan.") }}
         {% endif %}

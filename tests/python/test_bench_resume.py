@@ -65,6 +65,14 @@ def test_a_full_run_measures_every_step_and_the_ratios(fake_bench):
     assert result["pandas_peak_rss_mb"] == 5000 and result["skipped_steps"] == []
 
 
+def test_the_duckdb_limits_of_the_run_are_recorded(fake_bench, monkeypatch):
+    monkeypatch.delenv("DUCKDB_MEMORY_LIMIT", raising=False)
+    monkeypatch.setenv("DUCKDB_MAX_TEMP_SIZE", "32GB")
+    result = bench.run("medium", history=False)
+    assert result["duckdb_settings"] == {"memory_limit": "3GB", "max_temp_directory_size": "32GB"}
+    assert "| 3GB / 32GB |" in bench.to_markdown(result)
+
+
 def test_resume_measures_only_the_steps_not_done(fake_bench, tmp_path, monkeypatch):
     first = bench.run("medium", history=False)
     fake_bench.clear()

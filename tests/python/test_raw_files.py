@@ -324,3 +324,35 @@ def test_a_warehouse_built_by_other_code_is_rebuilt_in_full(tmp_path: Path) -> N
     for recorded in ({**state, "code": "0" * 64}, {k: v for k, v in state.items() if k != "code"}):
         (landing / "loaded.json").write_text(json.dumps(recorded), encoding="utf-8")
         assert "models or macros changed" in (ingest._reload_reason(landing, db, state) or "")
+
+
+def test_parquet_files_of_one_schema_read_together_keep_their_source(tmp_path: Path) -> None:
+    """Parquet files with the same schema are read by one read_parquet of their list (one pipeline,
+    not one per file); each row still names its own file, a file of another schema is read alone,
+    a repeated event_id across files is still one kept copy, and the ledger reconciles."""
+    raw = tmp_path / "raw"
+    (raw / "events").mkdir(parents=True)
+    shutil.copy(EXAMPLES_RAW / "orders.csv", raw / "orders.csv")
+
+    def events(ids: list[str], at: list) -> pa.Table:
+        return pa.table({"event_id": ids, "user_id": ["u01"] * len(ids), "event_type": ["like"] * len(ids),
+                         "event_at": at, "stream_id": ["s1"] * len(ids)})
+
+    typed = [pd.Timestamp("2025-03-01 10:00", tz="UTC")]
+    pq.write_table(events(["a1", "a2"], typed * 2), raw / "events" / "day-1.parquet")
+    pq.write_table(events(["b1", "dup"], typed * 2), raw / "events" / "day-2.parquet")
+    pq.write_table(events(["c1", "dup"], typed * 2), raw / "events" / "day-3.parquet")
+    # the same columns, event_at as text: another schema, read alone
+    pq.write_table(events(["t1"], ["2025-03-01T10:00:00Z"]), raw / "events" / "text-at.parquet")
+    db = tmp_path / "w.duckdb"
+    result = build(raw, db, as_of="2025-03-31", select=STAGING_SELECT)
+    assert result.returncode == 0, result.stdout[-4000:]
+    rows = query(db, "select event_id, _source_file, is_duplicate, reject_reason from base_live__events "
+                     "order by event_id, _source_file")
+    files = [Path(source).name for source in rows._source_file]
+    assert list(zip(rows.event_id, files, strict=True)) == [
+        ("a1", "day-1.parquet"), ("a2", "day-1.parquet"), ("b1", "day-2.parquet"), ("c1", "day-3.parquet"),
+        ("dup", "day-2.parquet"), ("dup", "day-3.parquet"), ("t1", "text-at.parquet")]
+    assert rows.reject_reason.isna().all()
+    assert rows.groupby("event_id").is_duplicate.sum().to_dict() == {"a1": 0, "a2": 0, "b1": 0, "c1": 0, "dup": 1,
+                                                                      "t1": 0}
