@@ -62,18 +62,24 @@ def _dbt(args: list[str], raw: Path, db: Path, env_extra: dict[str, str] | None 
         from livetier.ingest import prepare
 
         prepare(raw.resolve(), db.resolve())
-    # wrap in a fresh python so RUSAGE_CHILDREN of the wrapper isolates this one dbt run
+    # wrap in a fresh python so RUSAGE_CHILDREN of the wrapper isolates this one dbt run; dbt's
+    # output goes to a file beside the database, read back when the run fails
+    log = db.parent / f"{db.name}.bench-dbt.log"
     wrapper = (
         "import resource, subprocess, sys; "
-        "rc = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL).returncode; "
+        "out = open(sys.argv[1], 'w'); "
+        "rc = subprocess.run(sys.argv[2:], stdout=out, stderr=subprocess.STDOUT).returncode; "
         "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss); sys.exit(rc)"
     )
     started = time.perf_counter()
-    done = subprocess.run([sys.executable, "-c", wrapper, *cmd], env=env, cwd=PROJECT_ROOT,
+    done = subprocess.run([sys.executable, "-c", wrapper, str(log), *cmd], env=env, cwd=PROJECT_ROOT,
                           capture_output=True, text=True)
     seconds = time.perf_counter() - started
     if done.returncode != 0:
-        raise RuntimeError(f"dbt {' '.join(args)} failed:\n{done.stdout[-3000:]}{done.stderr[-3000:]}")
+        lines = log.read_text(errors="replace").splitlines() if log.exists() else []
+        errors = [line for line in lines if "Error" in line or "ERROR" in line][-12:] or lines[-20:]
+        raise RuntimeError(f"dbt {' '.join(args)} failed after {seconds:.0f} s (full output: {log}):\n"
+                           + "\n".join(errors) + done.stderr[-2000:])
     peak_kb = int(done.stdout.strip().splitlines()[-1])
     return seconds, peak_kb // 1024
 
