@@ -38,8 +38,14 @@
         {%- do loaded_files.append(row[0]) -%}
     {%- endfor -%}
 {%- endif %}
+{#- A full build reads the raw rows three times (the copy count reads only event_id, then the
+    rows of unique and of repeated event_ids): each read expands the source, parsed and checked
+    rows again, instead of DuckDB keeping one copy of every parsed row for the three (at 224M
+    events that copy spilled past 30 GB; expanded, 40 days of `large` peak at 1.4 GB resident
+    instead of 3 GB, and run faster). An incremental run reads a few new files: shared. -#}
+{%- set full_build_inline = '' if is_incremental() else inline_cte() %}
 
-with source as (
+with source as {{ full_build_inline }} (
     -- only the files not loaded yet
     {{ raw_files_not_loaded(source('live', 'events'), 'events', loaded_files) }}
 ),
@@ -48,7 +54,7 @@ quality_bounds as (
     select * from {{ ref('quality_bounds') }}
 ),
 
-parsed as (
+parsed as {{ full_build_inline }} (
     select
         event_id,
         user_id,
@@ -65,7 +71,7 @@ parsed as (
 ),
 
 -- the first contract check each new row fails (null if none)
-checked_new as (
+checked_new as {{ full_build_inline }} (
     select
         event_id,
         user_id,
