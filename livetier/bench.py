@@ -330,14 +330,19 @@ def pandas_isolated(raw: Path, memory_fraction: float = 0.85) -> dict:
     memory at the cap) instead of the machine swapping or the kernel killing the benchmark."""
     total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
     cap = int(total * memory_fraction)
+    # the cap is set once pandas is imported, so that it bounds the notebook's data, not the
+    # imports; it lowers only the soft limit, lifted again to report running out of memory
     code = (
         "import json, resource, sys\n"
-        f"resource.setrlimit(resource.RLIMIT_AS, ({cap}, {cap}))\n"
         "from pathlib import Path\n"
         "from livetier.bench import pandas_baseline\n"
+        "import pandas, pyarrow.parquet\n"
+        "_, hard = resource.getrlimit(resource.RLIMIT_AS)\n"
+        f"resource.setrlimit(resource.RLIMIT_AS, ({cap}, hard))\n"
         "try:\n"
         "    seconds, tiers = pandas_baseline(Path(sys.argv[1]))\n"
         "except MemoryError:\n"
+        "    resource.setrlimit(resource.RLIMIT_AS, (hard, hard))\n"
         "    print(json.dumps({'error': 'memory'})); sys.exit(0)\n"
         "peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024\n"
         "print(json.dumps({'seconds': seconds, 'value_tiers': tiers, 'peak_rss_mb': peak}))\n"

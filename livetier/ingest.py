@@ -33,7 +33,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from livetier import PROJECT_ROOT, pii
-from livetier.rawcheck import RAW_TABLES, RawDataError, read_plan
+from livetier.rawcheck import RAW_TABLES, RawDataError, read_plan, schema_key
 
 FORMATS = ("csv", "parquet")
 FILES_COLUMNS = ("raw_table", "source_file", "alias", "format", "bytes", "mtime", "sha256", "records",
@@ -63,6 +63,7 @@ class RawFile:
     status: str = "ok"
     message: str = ""
     columns: list[list[str]] = field(default_factory=list)  # [name, kind] in file order
+    schema_key: str | None = None  # a Parquet file's exact schema as a short hash (rawcheck.schema_key)
 
 
 @dataclass
@@ -278,6 +279,7 @@ def _inspect_parquet(item: RawFile) -> None:
         return
     item.records = int(meta.num_rows)
     item.columns = [[f.name, _parquet_kind(f.type)] for f in schema]
+    item.schema_key = schema_key(schema)
     if item.records == 0:
         item.status, item.message = "empty", "it holds no records."
 

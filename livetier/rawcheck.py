@@ -124,16 +124,10 @@ def view_columns(table: str, file_format: str | None = None,
     return [*columns, *companions, ["_source_file", "source_file" if file_format else "missing", None]]
 
 
-def parquet_schema_key(path: Path) -> str | None:
+def schema_key(schema) -> str:
     """The exact schema of a Parquet file (each column's name and Arrow type, in order) as a short
-    hash: DuckDB reads files of one schema with one `read_parquet` of their list. None when the
-    footer cannot be read."""
-    import pyarrow.parquet as pq
-
-    try:
-        schema = pq.read_schema(path)
-    except Exception:  # noqa: BLE001 - a file whose footer fails is read alone
-        return None
+    hash, taken from the footer the pre-pass reads once (ingest._inspect_parquet): DuckDB reads
+    files of one schema with one `read_parquet` of their list."""
     fields = "\n".join(f"{field.name}\t{field.type}" for field in schema)
     return hashlib.sha256(fields.encode("utf-8")).hexdigest()[:16]
 
@@ -154,7 +148,7 @@ def read_plan(raw: Path, files: list[RawFile]) -> dict:
                 "format": item.format,
                 "width": len(item.columns),
                 "columns": view_columns(table, item.format, item.columns),
-                "schema": parquet_schema_key(item.path) if item.format == "parquet" else None,
+                "schema": item.schema_key if item.format == "parquet" else None,
             })
         tables.append({"name": table, "empty": view_columns(table), "files": planned})
     return {"raw_path": str(raw).rstrip("/"), "tables": tables}
