@@ -78,3 +78,31 @@ def test_plan_lists_readable_files_only(tmp_path: Path) -> None:
     assert _rules(by_table["refunds"]["empty"])["amount"] == ("missing", None)
     every_rule = {rule for t in plan["tables"] for f in t["files"] for _, rule, _ in f["columns"]}
     assert every_rule <= set(READ_RULES)
+
+
+def test_parquet_files_share_a_schema_key_only_with_the_same_names_types_and_order(tmp_path: Path) -> None:
+    from livetier.ingest import discover, inspect_columns
+
+    raw = tmp_path / "raw"
+    (raw / "events").mkdir(parents=True)
+    (raw / "orders.csv").write_text("order_id,user_id\no1,u1\n", encoding="utf-8")
+    stamp = pa.array([0], pa.timestamp("us"))
+    tables = {
+        "a": pa.table({"event_id": ["e1"], "event_at": stamp}),
+        "b": pa.table({"event_id": ["e2"], "event_at": stamp}),  # a's schema, other rows
+        "c": pa.table({"event_id": ["e3"], "event_at": pa.array([0], pa.timestamp("ms"))}),  # another unit
+        "d": pa.table({"event_at": stamp, "event_id": ["e4"]}),  # a's columns, other order
+    }
+    for name, table in tables.items():
+        pq.write_table(table, raw / "events" / f"{name}.parquet")
+    files = discover(raw)
+    for item in files:
+        inspect_columns(item)
+    plan = read_plan(raw, files)
+    events = next(t for t in plan["tables"] if t["name"] == "events")
+    keys = {f["source_file"].rsplit("/", 1)[1]: f["schema"] for f in events["files"]}
+    assert all(keys.values())
+    assert keys["a.parquet"] == keys["b.parquet"]
+    assert len({keys["a.parquet"], keys["c.parquet"], keys["d.parquet"]}) == 3
+    orders = next(t for t in plan["tables"] if t["name"] == "orders")
+    assert orders["files"][0]["schema"] is None  # CSV files are read one by one
