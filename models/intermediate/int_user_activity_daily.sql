@@ -64,13 +64,42 @@ all_watch_sessions as (
 
 {% endif %}
 
--- the one pass over events: every per-user event count is a column here (an aggregate's
--- FILTER clause is about twice as fast as sum(case ...) on DuckDB, and Spark has it too)
-event_days as (
+-- events and watch sessions as one narrow stream, aggregated once per user and day below (an
+-- aggregate of each and a full outer join of the two kept both wide tables for the join: at
+-- `large` it spilled most of its 2M users x 365 days)
+activity as (
     select
         user_id,
         event_date as activity_date,
-        count(*) as events,
+        true as is_event,
+        event_type,
+        event_value,
+        event_at,
+        cast(null as bigint) as watch_seconds,
+        cast(null as boolean) as is_late_night,
+        cast(null as date) as settled_date
+    from events
+    union all
+    select
+        user_id,
+        session_date as activity_date,
+        false as is_event,
+        cast(null as {{ dbt.type_string() }}) as event_type,
+        cast(null as decimal(18, 2)) as event_value,
+        cast(null as timestamp) as event_at,
+        watch_seconds,
+        is_late_night,
+        settled_date
+    from watch_sessions
+),
+
+-- the one pass over the day's activity: every per-user count is a column here (an aggregate's
+-- FILTER clause is about twice as fast as sum(case ...) on DuckDB, and Spark has it too)
+activity_days as (
+    select
+        user_id,
+        activity_date,
+        count(*) filter (where is_event) as events,
         count(*) filter (where event_type in ({{ interaction_event_types() }}))
             as interactions,
         count(*) filter (where event_type = 'like') as like_batches,
@@ -85,59 +114,47 @@ event_days as (
         count(*) filter (where event_type = 'add_to_cart') as add_to_carts,
         count(*) filter (where event_type = 'favorite') as favorites,
         count(*) filter (where event_type = 'coupon_claim') as coupon_claims,
-        max(event_at) filter (where event_type = 'add_to_cart') as last_add_to_cart_at
-    from events
-    group by user_id, event_date
-),
-
-watch_days as (
-    select
-        user_id,
-        session_date as activity_date,
-        count(*) as watch_sessions,
+        max(event_at) filter (where event_type = 'add_to_cart') as last_add_to_cart_at,
+        count(*) filter (where not is_event) as watch_sessions,
         sum(watch_seconds) as watch_seconds,
         count(*) filter (where is_late_night) as late_night_watch_sessions,
-        coalesce(sum(watch_seconds) filter (where is_late_night), 0) as late_night_watch_seconds,
+        sum(watch_seconds) filter (where is_late_night) as late_night_watch_seconds,
         max(settled_date) as watch_settled_date
-    from watch_sessions
-    group by user_id, session_date
+    from activity
+    group by user_id, activity_date
 ),
 
+-- a user's day with events, a watch session, or both
 final as (
     select
-        coalesce(event_days.user_id, watch_days.user_id) as user_id,
-        coalesce(event_days.activity_date, watch_days.activity_date) as activity_date,
-        cast(coalesce(event_days.events, 0) as bigint) as events,
-        cast(coalesce(event_days.interactions, 0) as bigint) as interactions,
-        cast(coalesce(event_days.like_batches, 0) as bigint) as like_batches,
-        cast(coalesce(event_days.comment_events, 0) as bigint) as comment_events,
-        cast(coalesce(event_days.share_events, 0) as bigint) as share_events,
-        cast(coalesce(event_days.follows, 0) as bigint) as follows,
-        cast(coalesce(event_days.gifts, 0) as bigint) as gifts,
-        cast(coalesce(event_days.gift_value, 0) as decimal(18, 2)) as gift_value,
-        cast(coalesce(event_days.room_enters, 0) as bigint) as room_enters,
-        cast(coalesce(event_days.product_impressions, 0) as bigint) as product_impressions,
-        cast(coalesce(event_days.product_clicks, 0) as bigint) as product_clicks,
-        cast(coalesce(event_days.add_to_carts, 0) as bigint) as add_to_carts,
-        cast(coalesce(event_days.favorites, 0) as bigint) as favorites,
-        cast(coalesce(event_days.coupon_claims, 0) as bigint) as coupon_claims,
-        cast(coalesce(watch_days.watch_sessions, 0) as bigint) as watch_sessions,
-        cast(coalesce(watch_days.watch_seconds, 0) as bigint) as watch_seconds,
-        cast(coalesce(watch_days.late_night_watch_sessions, 0) as bigint) as late_night_watch_sessions,
-        cast(coalesce(watch_days.late_night_watch_seconds, 0) as bigint) as late_night_watch_seconds,
-        coalesce(event_days.events, 0) > 0 as is_event_day,
-        coalesce(watch_days.watch_sessions, 0) > 0 as is_watch_day,
-        event_days.last_add_to_cart_at,
+        user_id,
+        activity_date,
+        cast(events as bigint) as events,
+        cast(interactions as bigint) as interactions,
+        cast(like_batches as bigint) as like_batches,
+        cast(comment_events as bigint) as comment_events,
+        cast(share_events as bigint) as share_events,
+        cast(follows as bigint) as follows,
+        cast(gifts as bigint) as gifts,
+        cast(coalesce(gift_value, 0) as decimal(18, 2)) as gift_value,
+        cast(room_enters as bigint) as room_enters,
+        cast(product_impressions as bigint) as product_impressions,
+        cast(product_clicks as bigint) as product_clicks,
+        cast(add_to_carts as bigint) as add_to_carts,
+        cast(favorites as bigint) as favorites,
+        cast(coupon_claims as bigint) as coupon_claims,
+        cast(watch_sessions as bigint) as watch_sessions,
+        cast(coalesce(watch_seconds, 0) as bigint) as watch_seconds,
+        cast(late_night_watch_sessions as bigint) as late_night_watch_sessions,
+        cast(coalesce(late_night_watch_seconds, 0) as bigint) as late_night_watch_seconds,
+        events > 0 as is_event_day,
+        watch_sessions > 0 as is_watch_day,
+        last_add_to_cart_at,
         -- after this date the day's watch_seconds are final; before it (only when a session
         -- ended on a later day) they must be recomputed from the sessions as of the date
-        watch_days.watch_settled_date,
+        watch_settled_date,
         cast('{{ run_started_at.strftime("%Y-%m-%d %H:%M:%S.%f") }}' as timestamp) as _loaded_at
-    -- a user's day with events, a watch session, or both
-    from event_days
-    full outer join watch_days
-        on
-            event_days.user_id = watch_days.user_id
-            and event_days.activity_date = watch_days.activity_date
+    from activity_days
 )
 
 select * from final
