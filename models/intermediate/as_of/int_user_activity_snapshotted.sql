@@ -1,7 +1,11 @@
+{{ config(materialized='view') }}
 {#-
     The activity facts of every user with activity, at every as-of date P: the user's activity
     steps read at the markers they cover (P, P - 30, P - 90, P - silent_after_days) and pivoted
     to one row per user and P. Before the user's first step a cumulative value is 0.
+    A view: its one reader, int_user_facts_snapshotted, filters the as-of dates it recomputes,
+    and the filter reaches the marker reads below, so an incremental day reads the steps at D's
+    markers only instead of storing every date again (1.6 s at 12 months of history, 0.1 s).
 -#}
 with
 

@@ -1,8 +1,12 @@
+{{ config(materialized='view') }}
 {#-
     Purchases that are not regular (fully refunded by D, or paid before placed) count only on
     the as-of dates inside their span: few rows, looked up directly. One row per user with
     such a purchase and as-of date P inside one of its spans: the latest of their paid dates,
     and the nearest ones on either side of P - silent_after_days.
+    A view: its one reader, int_user_facts_snapshotted, filters the as-of dates it recomputes,
+    and the filter reaches its as-of dates below, so an incremental day looks up D's rows
+    only instead of storing every date again.
 -#}
 with
 

@@ -1,6 +1,10 @@
+{{ config(materialized='view') }}
 {#-
     The purchase facts of every user with a purchase change, at every as-of date P: the
     user's purchase step covering P (the windows are already in the steps, so only P is read).
+    A view: its one reader, int_user_facts_snapshotted, filters the as-of dates it recomputes,
+    and the filter reaches the marker reads below, so an incremental day reads D's rows only
+    instead of storing every date again.
 -#}
 with
 

@@ -53,6 +53,21 @@ warm_up_members as (
     where audience_lists.purpose = 'warm_up'
 ),
 
+-- the streams each post_stream_care list looks at: started in its last stream_window_days days
+care_streams as (
+    select
+        audience_lists.list_id,
+        streams.anchor_id,
+        streams.stream_id
+    from audience_lists
+    inner join streams
+        on
+            {{ dbt.datediff('streams.started_date', 'streams.as_of_date', 'day') }}
+            < audience_lists.stream_window_days
+    where audience_lists.purpose = 'post_stream_care'
+),
+
+-- the viewers of those streams only (summing every stream's days would grow with the history)
 stream_users as (
     select
         stream_id,
@@ -61,28 +76,24 @@ stream_users as (
         sum(add_to_carts) as add_to_carts,
         sum(orders) as orders
     from stream_user_days
+    where stream_id in (select care_streams.stream_id from care_streams)
     group by stream_id, user_id
 ),
 
 -- 未购用户发放专属关怀券 (article 003): watched, carted, did not buy in the stream
 post_stream_care_members as (
     select
-        audience_lists.list_id,
+        care_streams.list_id,
         stream_users.user_id,
-        streams.anchor_id,
-        streams.stream_id,
+        care_streams.anchor_id,
+        care_streams.stream_id,
         {{ dbt.concat(["'add_to_carts='", 'cast(stream_users.add_to_carts as ' ~ dbt.type_string() ~ ')',
             "' without purchase'"]) }} as purpose_reason
-    from audience_lists
-    inner join streams
-        on
-            {{ dbt.datediff('streams.started_date', 'streams.as_of_date', 'day') }}
-            < audience_lists.stream_window_days
+    from care_streams
     inner join stream_users
-        on streams.stream_id = stream_users.stream_id
+        on care_streams.stream_id = stream_users.stream_id
     where
-        audience_lists.purpose = 'post_stream_care'
-        and stream_users.room_enters > 0
+        stream_users.room_enters > 0
         and stream_users.add_to_carts > 0
         and stream_users.orders = 0
 ),
