@@ -33,7 +33,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from livetier import PROJECT_ROOT, pii
-from livetier.rawcheck import RAW_TABLES, RawDataError, read_plan, schema_key
+from livetier.rawcheck import RAW_TABLES, RawDataError, parquet_schema_key, read_plan, schema_key
 
 FORMATS = ("csv", "parquet")
 FILES_COLUMNS = ("raw_table", "source_file", "alias", "format", "bytes", "mtime", "sha256", "records",
@@ -365,6 +365,8 @@ def prepare(raw: Path, db: Path, business_timezone: str | None = None,
             item.parse_rejects = int(known["parse_rejects"] or 0)
             item.status, item.message = known["status"], known["message"]
             item.columns = json.loads(known["columns"] or "[]")
+            if item.format == "parquet" and item.status != "unreadable":
+                item.schema_key = parquet_schema_key(item.path)
             rejects += [Reject(item.raw_table, item.source_file, line, kind)
                         for line, kind in old_rejects.get(known["source_file"], [])]
         elif item.format == "csv":

@@ -124,10 +124,22 @@ def view_columns(table: str, file_format: str | None = None,
     return [*columns, *companions, ["_source_file", "source_file" if file_format else "missing", None]]
 
 
+def parquet_schema_key(path: Path) -> str | None:
+    """schema_key of a Parquet file's footer, for a file the pre-pass knows from its last
+    manifest and does not inspect again; None when the footer cannot be read."""
+    import pyarrow.parquet as pq
+
+    try:
+        return schema_key(pq.read_schema(path))
+    except Exception:  # noqa: BLE001 - a file whose footer fails is read alone
+        return None
+
+
 def schema_key(schema) -> str:
     """The exact schema of a Parquet file (each column's name and Arrow type, in order) as a short
-    hash, taken from the footer the pre-pass reads once (ingest._inspect_parquet): DuckDB reads
-    files of one schema with one `read_parquet` of their list."""
+    hash, taken from the footer the pre-pass reads (ingest._inspect_parquet for a new file,
+    parquet_schema_key for a known one): DuckDB reads files of one schema with one `read_parquet`
+    of their list."""
     fields = "\n".join(f"{field.name}\t{field.type}" for field in schema)
     return hashlib.sha256(fields.encode("utf-8")).hexdigest()[:16]
 

@@ -3,6 +3,7 @@ Python so that the register macro of each engine only writes the rule in its SQL
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pyarrow as pa
@@ -106,3 +107,26 @@ def test_parquet_files_share_a_schema_key_only_with_the_same_names_types_and_ord
     assert len({keys["a.parquet"], keys["c.parquet"], keys["d.parquet"]}) == 3
     orders = next(t for t in plan["tables"] if t["name"] == "orders")
     assert orders["files"][0]["schema"] is None  # CSV files are read one by one
+
+
+def test_a_second_load_keeps_the_schema_keys_of_files_it_knows(tmp_path: Path) -> None:
+    """Files known from the last manifest are not inspected again, but the plan still groups
+    them by schema (without the key every file would be read alone: 180 event files at
+    `medium` took base_live__events from 37 s to 65 s)."""
+    from livetier.ingest import prepare
+
+    raw = tmp_path / "raw"
+    (raw / "events").mkdir(parents=True)
+    (raw / "orders.csv").write_text("order_id,user_id\no1,u1\n", encoding="utf-8")
+    for name in ("a", "b"):
+        pq.write_table(pa.table({"event_id": [name], "event_at": pa.array([0], pa.timestamp("us"))}),
+                       raw / "events" / f"{name}.parquet")
+    db = tmp_path / "w.duckdb"
+    plans = []
+    for _ in range(2):
+        prepared = prepare(raw, db, environ={"LIVETIER_PII_KEY": "k" * 64})
+        plans.append(json.loads((prepared.landing / "plan.json").read_text(encoding="utf-8")))
+    keys = [{f["source_file"]: f["schema"] for t in plan["tables"] if t["name"] == "events" for f in t["files"]}
+            for plan in plans]
+    assert len(keys[0]) == 2 and len(set(keys[0].values())) == 1 and None not in keys[0].values()
+    assert keys[1] == keys[0]
