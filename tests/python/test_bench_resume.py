@@ -169,3 +169,19 @@ def test_pandas_isolated_reports_running_out_of_memory(tmp_path):
 def test_code_version_names_the_commit():
     version = bench.code_version()
     assert version is None or len(version.split("+")[0]) == 40
+
+
+def test_overhead_is_the_fastest_of_its_builds_each_from_an_empty_file(monkeypatch, tmp_path):
+    builds: list[tuple[bool, str]] = []
+    times = iter([21.0, 15.5, 18.0])
+
+    def fake_dbt(args, raw, db, env=None):
+        if args[0] == "parse":
+            return 1.0, 100
+        builds.append((db.exists(), db.name))
+        db.write_text("built")
+        return next(times), 900
+
+    monkeypatch.setattr(bench, "_dbt", fake_dbt)
+    assert bench.measure_overhead(tmp_path, tmp_path / "raw", repeats=3) == 15.5
+    assert builds == [(False, "tiny.duckdb")] * 3
