@@ -115,8 +115,7 @@ last_add_to_carts as (
     group by user_id
 ),
 
--- an active day has an event or a purchase; a day with both is here twice, and its second
--- copy follows the first by 0 days (never a comeback), so no distinct is needed
+-- an active day has an event or a purchase (a day with both is here twice: harmless below)
 active_days as (
     select
         user_id,
@@ -130,33 +129,62 @@ active_days as (
     from purchases
 ),
 
-active_days_sequenced as (
-    select
-        user_id,
-        activity_date,
-        {{ dbt.datediff(
-            'lag(activity_date) over (partition by user_id order by activity_date)',
-            'activity_date',
-            'day'
-        ) }} as days_since_previous_active
-    from active_days
+churn_rule as (
+    select cast({{ threshold('churn_after_days') }} as integer) as churn_after_days
 ),
 
 -- a comeback day follows the previous active day after at least churn_after_days whole
--- inactive days (dates churn_after_days + 1 or more apart)
-active_days_flagged as (
+-- inactive days (dates churn_after_days + 1 or more apart). Days are cut into buckets of
+-- churn_after_days + 1 dates: two days of one bucket are at most churn_after_days apart, so a
+-- comeback day is the first active day of its bucket, and its previous active day is the last
+-- one of the user's previous non-empty bucket. Ordering the few buckets per user replaces a
+-- window sort of every active day (which grew with the history).
+active_days_bucketed as (
     select
-        *,
-        coalesce(days_since_previous_active > {{ threshold('churn_after_days') }}, false) as is_comeback
-    from active_days_sequenced
+        active_days.user_id,
+        active_days.activity_date,
+        cast(floor(
+            {{ dbt.datediff("cast('2000-01-01' as date)", 'active_days.activity_date', 'day') }}
+            / (churn_rule.churn_after_days + 1)
+        ) as integer) as bucket_number
+    from active_days
+    cross join churn_rule
+),
+
+active_buckets as (
+    select
+        user_id,
+        bucket_number,
+        min(activity_date) as first_active_date,
+        max(activity_date) as last_active_date
+    from active_days_bucketed
+    group by user_id, bucket_number
+),
+
+active_buckets_sequenced as (
+    select
+        user_id,
+        first_active_date,
+        {{ dbt.datediff(
+            'lag(last_active_date) over (partition by user_id order by bucket_number)',
+            'first_active_date',
+            'day'
+        ) }} as days_since_previous_active
+    from active_buckets
 ),
 
 active_summary as (
     select
-        user_id,
-        max(case when is_comeback then activity_date end) as last_comeback_date
-    from active_days_flagged
-    group by user_id
+        active_buckets_sequenced.user_id,
+        max(
+            case
+                when active_buckets_sequenced.days_since_previous_active > churn_rule.churn_after_days
+                    then active_buckets_sequenced.first_active_date
+            end
+        ) as last_comeback_date
+    from active_buckets_sequenced
+    cross join churn_rule
+    group by active_buckets_sequenced.user_id
 ),
 
 final as (
