@@ -138,14 +138,15 @@ churn_rule as (
 -- churn_after_days + 1 dates: two days of one bucket are at most churn_after_days apart, so a
 -- comeback day is the first active day of its bucket, and its previous active day is the last
 -- one of the user's previous non-empty bucket. Ordering the few buckets per user replaces a
--- window sort of every active day (which grew with the history).
+-- window sort of every active day (which grew with the history). A threshold below 0 (every
+-- later day a comeback) takes buckets of one date.
 active_days_bucketed as (
     select
         active_days.user_id,
         active_days.activity_date,
         cast(floor(
             {{ dbt.datediff("cast('2000-01-01' as date)", 'active_days.activity_date', 'day') }}
-            / (churn_rule.churn_after_days + 1)
+            / (greatest(churn_rule.churn_after_days, 0) + 1)
         ) as integer) as bucket_number
     from active_days
     cross join churn_rule
