@@ -3,7 +3,8 @@
     D): what `threshold()` reads in every model outside the as-of chain. The chain reads each
     as-of date's rows itself (macro thresholds_valid_on). The seed is checked here first, and
     the build stops with one sentence on the first bad row: a row without a name, a number or a
-    valid_from, two rows for one name and valid_from, a fact-shaping threshold (macro
+    valid_from, a count of days, hours, minutes or buckets that is negative or not whole, two rows
+    for one name and valid_from, a fact-shaping threshold (macro
     undated_thresholds) with any row other than one valid from 1900-01-01, a name with no row
     valid at D.
 -#}
@@ -48,6 +49,19 @@ problems as (
                 then
                     'seeds/seg_thresholds.csv: the row ' || threshold_name
                     || ' has no valid valid_from (a date YYYY-MM-DD is needed; 1900-01-01 for always).'
+            -- day, hour, minute and bucket counts are whole and not negative (date arithmetic
+            -- and the comeback's churn buckets take them as integers)
+            when
+                (
+                    threshold_name like '%_days' or threshold_name like '%_hour'
+                    or threshold_name like '%_minutes' or threshold_name like '%_buckets'
+                )
+                and (threshold_value < 0 or threshold_value <> floor(threshold_value))
+                then
+                    'seeds/seg_thresholds.csv: the row ' || threshold_name || ' valid from '
+                    || cast(valid_from as {{ dbt.type_string() }})
+                    || ' has ' || cast(threshold_value as {{ dbt.type_string() }})
+                    || ': a count of days, hours, minutes or buckets must be a whole number, 0 or more.'
             when same_date_rows > 1
                 then
                     'seeds/seg_thresholds.csv has ' || cast(same_date_rows as {{ dbt.type_string() }})

@@ -64,9 +64,9 @@ all_watch_sessions as (
 
 {% endif %}
 
--- events and watch sessions as one narrow stream, aggregated once per user and day below (an
--- aggregate of each and a full outer join of the two kept both wide tables for the join: at
--- `large` it spilled most of its 2M users x 365 days)
+-- events and watch sessions as one narrow stream, aggregated once per user and day below (one
+-- aggregate, no join: an aggregate of each and a full outer join of the two held both wide
+-- per-user-day tables at once)
 activity as (
     select
         user_id,

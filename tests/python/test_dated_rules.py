@@ -178,6 +178,10 @@ def test_restated_history_equals_the_build_with_the_new_value(base_db: Path, raw
      f"seeds/seg_thresholds.csv: the row {RULE} has no valid valid_from"),
     ("dated_window", ["insert into {seed} values ('window_90d_days', 60, date '2025-05-01', 'shorter')"],
      "seeds/seg_thresholds.csv: window_90d_days shapes the facts of every as-of date and cannot change at a date"),
+    ("fractional_days", ["update {seed} set threshold_value = 90.5 where threshold_name = 'churn_after_days'"],
+     "seeds/seg_thresholds.csv: the row churn_after_days valid from 1900-01-01 has 90.5"),
+    ("negative_days", ["update {seed} set threshold_value = -1 where threshold_name = 'recall_cooldown_days'"],
+     "a count of days, hours, minutes or buckets must be a whole number, 0 or more."),
     ("late_first_row", [f"update {{seed}} set valid_from = date '2025-05-01' where threshold_name = '{RULE}'"],
      f"seeds/seg_thresholds.csv has no row of {RULE} valid on "),
 ])
