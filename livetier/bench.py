@@ -105,6 +105,47 @@ def model_seconds(names: tuple[str, ...] | None = None) -> dict[str, float]:
     return dict(sorted(seconds.items(), key=lambda pair: -pair[1]))
 
 
+def models_alone(db: Path, target: Path | None = None) -> dict[str, float]:
+    """Each table model of the last dbt command re-run alone: its compiled query (run_results.json)
+    written into a temporary table on a fresh connection to `db` (read only, the profile's memory
+    limit and threads), timed; slowest first. The per-model seconds of a dbt run come from two
+    threads on two cores (a model's seconds include its neighbour's, a cheap model can pay for
+    DuckDB's checkpoint of a big one); these do not, and leave out dbt's own work. Views and
+    ephemeral models are left out (their readers run them), and so is a query that fails alone."""
+    from livetier.duckdb_plugin import FUNCTION_NAME, arrow_hash_function
+    from livetier.pii import resolve_key
+
+    target = target or PROJECT_ROOT / (os.environ.get("DBT_TARGET_PATH") or "target")
+    results = json.loads((target / "run_results.json").read_text()).get("results", [])
+    nodes = json.loads((target / "manifest.json").read_text()).get("nodes", {})
+    con = duckdb.connect()
+    seconds: dict[str, float] = {}
+    try:
+        con.execute(f"set memory_limit = '{os.environ.get('DUCKDB_MEMORY_LIMIT', '3GB')}'")
+        con.execute(f"set threads = {int(os.environ.get('DUCKDB_THREADS', '2'))}")
+        con.execute("set preserve_insertion_order = false")
+        con.execute(f"set temp_directory = '{db.parent / 'alone.tmp'}'")
+        con.create_function(FUNCTION_NAME, arrow_hash_function(resolve_key(db)), ["VARCHAR"], "VARCHAR",
+                            type="arrow", null_handling="special", side_effects=False)
+        # dbt-duckdb names the database after the file: the compiled queries name it
+        con.execute(f"attach '{db}' as \"{db.stem}\" (read_only)")
+        for item in results:
+            unique_id, sql = item.get("unique_id", ""), item.get("compiled_code")
+            materialized = nodes.get(unique_id, {}).get("config", {}).get("materialized")
+            if not unique_id.startswith("model.") or not sql or materialized in ("view", "ephemeral"):
+                continue
+            started = time.perf_counter()
+            try:
+                con.execute(f"create or replace temp table livetier_bench_alone as {sql}")
+            except duckdb.Error:
+                continue
+            seconds[unique_id.split(".")[-1]] = round(time.perf_counter() - started, 3)
+            con.execute("drop table livetier_bench_alone")
+    finally:
+        con.close()
+    return dict(sorted(seconds.items(), key=lambda pair: -pair[1]))
+
+
 def table_rows(db: Path, names: tuple[str, ...]) -> dict[str, int]:
     con = duckdb.connect(str(db), read_only=True)
     set_search_path(con)
@@ -506,9 +547,14 @@ def measure_history(scale: str, overhead_s: float, users: int | None = None, see
                                                              dbs[label])[0], 3)
         history[f"profile_full_{label}"] = model_seconds()
     runs: dict[str, list[float]] = {label: [] for label in HISTORY_DAYS}
-    for _ in range(repeats):
+    for repeat in range(repeats):
         for label in HISTORY_DAYS:
-            seconds = round(bench_incremental_day(raws[label], dbs[label], _dbt), 3)
+            # the first day of each data set: every model's query re-run alone after it
+            def probe(db_copy: Path, label: str = label) -> None:
+                history[f"alone_{label}"] = models_alone(db_copy)
+
+            seconds = round(bench_incremental_day(raws[label], dbs[label], _dbt,
+                                                  after=probe if repeat == 0 else None), 3)
             runs[label].append(seconds)
             if seconds <= min(runs[label]):
                 history[f"profile_{label}"] = model_seconds()
@@ -525,10 +571,17 @@ def history_ratios(history: dict) -> dict:
     overhead does not depend on history and would dilute the ratio) and on the total seconds."""
     var6, var12 = history["incremental_day_variable_6m_s"], history["incremental_day_variable_12m_s"]
     total6, total12 = history["incremental_day_6m_s"], history["incremental_day_12m_s"]
-    return {
+    ratios = {
         "ratio_12m_vs_6m": round(var12 / var6, 3) if var6 > 0 else None,
         "ratio_12m_vs_6m_total": round(total12 / total6, 3) if total6 > 0 else None,
     }
+    # the queries alone (models_alone), summed: the growth of the work itself, without dbt,
+    # checkpoints or the other thread
+    if history.get("alone_6m") is not None and history.get("alone_12m") is not None:
+        alone6, alone12 = (round(sum(history[f"alone_{label}"].values()), 3) for label in ("6m", "12m"))
+        ratios.update({"alone_6m_s": alone6, "alone_12m_s": alone12,
+                       "ratio_12m_vs_6m_alone": round(alone12 / alone6, 3) if alone6 > 0 else None})
+    return ratios
 
 
 def add_history(result: dict, history: dict) -> None:
@@ -542,8 +595,10 @@ def add_history(result: dict, history: dict) -> None:
 
 def profile_growth(history: dict, top: int = 15) -> list[tuple[str, float, float, float]]:
     """The models whose incremental-day seconds grew most from 6 to 12 months of history:
-    (model, 6-month s, 12-month s, growth s), largest growth first."""
-    six, twelve = history.get("profile_6m") or {}, history.get("profile_12m") or {}
+    (model, 6-month s, 12-month s, growth s), largest growth first; their queries alone when
+    measured (models_alone), else the seconds dbt reported."""
+    kind = "alone" if history.get("alone_6m") is not None and history.get("alone_12m") is not None else "profile"
+    six, twelve = history.get(f"{kind}_6m") or {}, history.get(f"{kind}_12m") or {}
     rows = [(name, six.get(name, 0.0), twelve.get(name, 0.0), round(twelve.get(name, 0.0) - six.get(name, 0.0), 3))
             for name in set(six) | set(twelve)]
     return sorted(rows, key=lambda row: (-row[3], row[0]))[:top]
@@ -574,8 +629,14 @@ def history_markdown(result: dict, top: int = 15) -> list[str]:
     rows = profile_growth(h, top) if h else []
     if not rows:
         return []
+    if h.get("alone_6m") is not None and h.get("alone_12m") is not None:
+        how = ("each table model's query re-run alone after the day (no dbt, no second thread, no "
+               f"checkpoint; all of them: {h['alone_6m_s']} s and {h['alone_12m_s']} s, "
+               f"ratio {h['ratio_12m_vs_6m_alone']})")
+    else:
+        how = "seconds as dbt reported them (two threads: a model's include its neighbour's)"
     lines = ["", f"Incremental day, 6 vs 12 months of history ({h['users']:,} users): the {len(rows)} models "
-             "whose time grew most:", "", "| model | 6 months (s) | 12 months (s) | growth (s) |",
+             f"whose time grew most, {how}:", "", "| model | 6 months (s) | 12 months (s) | growth (s) |",
              "|---|---|---|---|"]
     lines += [f"| {name} | {six:.1f} | {twelve:.1f} | {growth:+.1f} |" for name, six, twelve, growth in rows]
     return lines

@@ -112,12 +112,14 @@ def write_next_day(raw: Path, tag: str = "next") -> tuple[Path, str]:
     return path, day
 
 
-def bench_incremental_day(raw: Path, db: Path, dbt_runner: DbtRunner) -> float:
+def bench_incremental_day(raw: Path, db: Path, dbt_runner: DbtRunner,
+                          after: Callable[[Path], None] | None = None) -> float:
     """Seconds of one incremental `dbt run` after one more day of events arrives.
 
     `raw` holds events as a folder of files (`split_events_by_day`) and is fully built into
     `db`. The run goes into a copy of the database and the new file is removed afterwards, so
-    `raw` and `db` stay as they were.
+    `raw` and `db` stay as they were. `after`, when given, is called with the copy once the run
+    ended, while the new day's file is still there (not timed).
     """
     if (raw / "events.parquet").exists():
         raise ValueError("events must be a folder of files for an incremental day (split_events_by_day)")
@@ -134,6 +136,8 @@ def bench_incremental_day(raw: Path, db: Path, dbt_runner: DbtRunner) -> float:
     path, _ = write_next_day(raw)
     try:
         seconds, _ = dbt_runner(["run"], raw, db_copy)
+        if after is not None:
+            after(db_copy)
     finally:
         path.unlink(missing_ok=True)
     return seconds

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import duckdb
 import pytest
 
 import livetier.incremental
@@ -54,6 +55,55 @@ def test_growth_lists_the_models_that_grew_most_first():
     assert rows == [("a", 1.0, 4.0, 3.0), ("b", 5.0, 5.5, 0.5), ("d", 0.0, 0.5, 0.5)]
 
 
+def test_growth_uses_the_queries_alone_when_measured():
+    history = _history()
+    history.update({"alone_6m": {"a": 0.5, "b": 2.0}, "alone_12m": {"a": 0.6, "b": 3.0}})
+    history.update(bench.history_ratios(history))
+    assert history["alone_6m_s"] == 2.5 and history["alone_12m_s"] == 3.6
+    assert history["ratio_12m_vs_6m_alone"] == 1.44
+    assert bench.profile_growth(history, top=2) == [("b", 2.0, 3.0, 1.0), ("a", 0.5, 0.6, 0.1)]
+    result: dict = {"scale": "medium", "overhead_s": 20.0}
+    bench.add_history(result, history)
+    md = bench.to_markdown(result)
+    assert "re-run alone" in md and "ratio 1.44" in md
+    assert "| b | 2.0 | 3.0 | +1.0 |" in md
+
+
+def _fake_target(tmp_path: Path, models: dict[str, tuple[str, str]]) -> Path:
+    """A dbt target folder whose last run ran `models` (name: (materialized, compiled query))."""
+    target = tmp_path / "target"
+    target.mkdir()
+    results = [{"unique_id": f"model.livetier.{name}", "compiled_code": sql} for name, (_, sql) in models.items()]
+    results.append({"unique_id": "test.livetier.some_test", "compiled_code": "select 1"})
+    nodes = {f"model.livetier.{name}": {"config": {"materialized": kind}} for name, (kind, _) in models.items()}
+    (target / "run_results.json").write_text(json.dumps({"results": results}))
+    (target / "manifest.json").write_text(json.dumps({"nodes": nodes}))
+    return target
+
+
+def test_models_alone_times_each_table_query_on_the_warehouse(tmp_path, monkeypatch):
+    monkeypatch.delenv("LIVETIER_PII_KEY", raising=False)
+    monkeypatch.delenv("LIVETIER_PII_KEY_FILE", raising=False)
+    db = tmp_path / "bench.duckdb"
+    con = duckdb.connect(str(db))
+    con.execute("create schema main_staging")
+    con.execute("create table main_staging.events as select range as x from range(1000)")
+    con.close()
+    target = _fake_target(tmp_path, {
+        "counted": ("incremental", 'select count(*) as n from "bench"."main_staging"."events"'),
+        "hashed": ("table", 'select livetier_pii_hash(cast(x as varchar)) as h from "bench"."main_staging"."events"'),
+        "a_view": ("view", 'select * from "bench"."main_staging"."events"'),
+        "broken": ("table", 'select * from "bench"."main_staging"."missing"'),
+    })
+    seconds = bench.models_alone(db, target)
+    assert set(seconds) == {"counted", "hashed"}
+    assert all(value >= 0 for value in seconds.values())
+    # read only: the warehouse is unchanged and nothing was written into it
+    con = duckdb.connect(str(db), read_only=True)
+    assert con.execute("select count(*) from information_schema.tables").fetchall() == [(1,)]
+    con.close()
+
+
 def test_markdown_of_a_full_result_has_the_history_rows_and_growth_table():
     result = {
         "scale": "medium", "events_rows": 10, "rows": {"events": 10}, "full_build_models_s": 50.0,
@@ -92,9 +142,13 @@ def test_measure_history_keeps_the_fastest_day_and_its_profile(monkeypatch, tmp_
     days_s = {"6m": [32.0, 30.0], "12m": [34.0004, 35.0]}
     last = {}
 
-    def fake_day(raw, db, runner):
+    probed = []
+
+    def fake_day(raw, db, runner, after=None):
         label = "12m" if "365d" in str(raw) else "6m"
         last["profile"] = {"m": days_s[label][0] + 0.5}
+        if after is not None:
+            after(tmp_path / label)
         return days_s[label].pop(0)
 
     monkeypatch.setattr(bench, "BENCH_DIR", tmp_path)
@@ -103,6 +157,8 @@ def test_measure_history_keeps_the_fastest_day_and_its_profile(monkeypatch, tmp_
     monkeypatch.setattr(bench, "_dbt", lambda args, raw, db, env=None: (7.0, 1))
     monkeypatch.setattr(bench, "model_seconds", lambda names=None: dict(last.get("profile", {"full": 1.0})))
     monkeypatch.setattr(livetier.incremental, "bench_incremental_day", fake_day)
+    monkeypatch.setattr(bench, "models_alone",
+                        lambda db: probed.append(db.name) or {"m": 2.0 if db.name == "6m" else 3.0})
     history = bench.measure_history("medium", overhead_s=20.0, users=500, repeats=2)
 
     assert generated == [("medium", 7, 500, 183, "2025-06-30"), ("medium", 7, 500, 365, "2025-06-30")]
@@ -114,6 +170,10 @@ def test_measure_history_keeps_the_fastest_day_and_its_profile(monkeypatch, tmp_
     assert history["ratio_12m_vs_6m"] == 1.4
     assert history["profile_6m"] == {"m": 30.5} and history["profile_12m"] == {"m": 34.5004}
     assert history["users"] == 500 and "override" in history["users_note"]
+    # the queries alone: after the first day of each data set only
+    assert probed == ["6m", "12m"]
+    assert history["alone_6m"] == {"m": 2.0} and history["alone_12m"] == {"m": 3.0}
+    assert history["ratio_12m_vs_6m_alone"] == 1.5
     for key in ("days_6m", "days_12m", "full_build_models_6m_s", "full_build_models_12m_s"):
         assert key in history
 
