@@ -766,10 +766,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--skip", action="append", default=[], choices=STEPS, metavar="STEP",
                         help=f"leave a step out, reported as not measured (repeatable; one of {', '.join(STEPS)})")
     ns = parser.parse_args(argv)
-    if ns.history_only:
-        result, name = run_history_only(ns.scale, ns.history_users), f"{ns.scale}-history"
-    else:
-        result, name = run(ns.scale, ns.history, ns.history_users, ns.resume, tuple(ns.skip)), ns.scale
+    try:
+        if ns.history_only:
+            result, name = run_history_only(ns.scale, ns.history_users), f"{ns.scale}-history"
+        else:
+            result, name = run(ns.scale, ns.history, ns.history_users, ns.resume, tuple(ns.skip)), ns.scale
+    except RuntimeError as exc:
+        # a failed dbt step: its message names the model, the error and the full log (no traceback);
+        # the steps measured before it are kept for --resume
+        print(f"livetier bench: {exc}", file=sys.stderr)
+        return 1
     out = BENCH_DIR / "results"
     out.mkdir(parents=True, exist_ok=True)
     (out / f"{name}.json").write_text(json.dumps(result, indent=2, sort_keys=True) + "\n")

@@ -185,3 +185,16 @@ def test_overhead_is_the_fastest_of_its_builds_each_from_an_empty_file(monkeypat
     monkeypatch.setattr(bench, "_dbt", fake_dbt)
     assert bench.measure_overhead(tmp_path, tmp_path / "raw", repeats=3) == 15.5
     assert builds == [(False, "tiny.duckdb")] * 3
+
+
+def test_a_failed_dbt_step_is_one_message_and_the_steps_before_it_are_kept(fake_bench, monkeypatch, tmp_path,
+                                                                             capsys):
+    def failing_dbt(args, raw, db, env=None):
+        raise RuntimeError("dbt build failed after 906 s (full output: x.log):\nOut of Memory Error in model m")
+
+    monkeypatch.setattr(bench, "_dbt", failing_dbt)
+    assert bench.main(["--scale", "medium", "--no-history"]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("livetier bench: dbt build failed after 906 s") and "Traceback" not in err
+    saved = json.loads((tmp_path / "data" / "medium" / "steps.json").read_text())
+    assert list(saved["steps"]) == ["overhead"]
