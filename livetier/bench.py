@@ -745,8 +745,9 @@ def profile_markdown(result: dict, top: int = 15) -> list[str]:
         total = sum(seconds.values())
         lines += ["", f"Where the time goes ({title}: {len(seconds)} models, {total:.1f} s of model time; "
                   f"the {top} slowest):", "", "| model | s | share |", "|---|---|---|"]
-        lines += [f"| {name} | {value:.1f} | {value / total:.1%} |"
-                  for name, value in list(seconds.items())[:top]]
+        # slowest first (a profile read back from steps.json comes in name order)
+        slowest = sorted(seconds.items(), key=lambda pair: (-pair[1], pair[0]))[:top]
+        lines += [f"| {name} | {value:.1f} | {value / total:.1%} |" for name, value in slowest]
     return lines
 
 

@@ -198,3 +198,10 @@ def test_a_failed_dbt_step_is_one_message_and_the_steps_before_it_are_kept(fake_
     assert err.startswith("livetier bench: dbt build failed after 906 s") and "Traceback" not in err
     saved = json.loads((tmp_path / "data" / "medium" / "steps.json").read_text())
     assert list(saved["steps"]) == ["overhead"]
+
+
+def test_the_slowest_models_come_first_whatever_the_order_of_the_profile():
+    result = {"profile_full_s": {"a_fast": 1.0, "b_slow": 9.0, "c_mid": 5.0}}
+    lines = bench.profile_markdown(result, top=2)
+    rows = [line for line in lines if line.startswith("| ") and not line.startswith("| model")]
+    assert rows == ["| b_slow | 9.0 | 60.0% |", "| c_mid | 5.0 | 33.3% |"]
