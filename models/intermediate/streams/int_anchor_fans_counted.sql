@@ -3,6 +3,7 @@
         materialized=('table' if target.type == 'spark' else 'incremental'),
         incremental_strategy='append',
         pre_hook="{{ maintain_anchor_fans(ref('int_stream_user_days_summarized'), ref('int_streams_started')) }}",
+        post_hook=after_commit("{{ checkpoint_after_commit() }}"),
         on_schema_change='fail',
     )
 }}
@@ -16,7 +17,9 @@
     whose rows of int_stream_user_days_summarized were written since its last run, or who have a
     day entering the windows because D moved, after a pre-hook deleted their rows; the same
     pre-hook subtracts the days leaving a window from the stored rows of the others
-    (macros/anchor_fans_recount.sql). The window lengths are stored with each row.
+    (macros/anchor_fans_recount.sql). The window lengths are stored with each row. Once the run
+    committed, a checkpoint (DuckDB; macro checkpoint_after_commit): the updated rows would
+    otherwise stay in memory, and at `large` the next models ran out of it.
 -#}
 {%- set watermark = anchor_fans_watermark() %}
 with
