@@ -111,8 +111,8 @@ def models_alone(db: Path, target: Path | None = None) -> dict[str, float]:
     limit and threads), timed; slowest first. The per-model seconds of a dbt run come from two
     threads on two cores (a model's seconds include its neighbour's, a cheap model can pay for
     DuckDB's checkpoint of a big one); these do not, and leave out dbt's own work. Views and
-    ephemeral models are left out (their readers run them), and so is a query that fails alone:
-    the base models, which read the raw files' views (registered for the run, dropped after it)."""
+    ephemeral models are left out (their readers run them), and so is a query that fails alone
+    (a base model whose raw files' views are gone after the run)."""
     from livetier.duckdb_plugin import FUNCTION_NAME, arrow_hash_function
     from livetier.pii import resolve_key
 
@@ -632,7 +632,7 @@ def history_markdown(result: dict, top: int = 15) -> list[str]:
         return []
     if h.get("alone_6m") is not None and h.get("alone_12m") is not None:
         how = ("each table model's query re-run alone after the day (no dbt, no second thread, no "
-               "checkpoint; the base models, which read the run's raw views, left out; all of them: "
+               "checkpoint; Python models and a query that fails alone left out; all of them: "
                f"{h['alone_6m_s']} s and {h['alone_12m_s']} s, ratio {h['ratio_12m_vs_6m_alone']})")
     else:
         how = "seconds as dbt reported them (two threads: a model's include its neighbour's)"
