@@ -106,35 +106,46 @@ final as (
     (event_date_chunks) that hold no row of the model yet, each inserted by one statement. On a
     full build that is every chunk after the first (the model's select built the first); on an
     incremental run every chunk holds rows already (a date with events always has a row) and
-    nothing is inserted. Empty without chunks.
+    nothing is inserted. Which chunks are empty is one query (an `exists` per chunk: each reads
+    the row groups of its dates only). Empty without chunks.
 -#}
 {% macro user_activity_days_chunks_inserted() -%}
     {%- set chunk_starts = event_date_chunks() -%}
+    {%- if chunk_starts | length == 0 -%}
+        {{ return('') }}
+    {%- endif -%}
+    {%- set empty_chunks_query -%}
+        {%- for index in range(1, chunk_starts | length + 1) %}
+            {% if not loop.first %}union all{% endif %}
+            select {{ index }} as chunk_index
+            where not exists (
+                select 1 from {{ this }} {{ event_date_chunk_filter(chunk_starts, index, 'activity_date') }}
+            )
+        {%- endfor %}
+        order by chunk_index
+    {%- endset -%}
     {%- set statements = [] -%}
-    {%- for index in range(1, chunk_starts | length + 1) -%}
-        {%- set filter = event_date_chunk_filter(chunk_starts, index, 'activity_date') -%}
-        {%- set stored = run_query('select count(*) from ' ~ this ~ ' ' ~ filter).columns[0].values()[0] -%}
-        {%- if stored == 0 -%}
-            {%- set statement -%}
-                insert into {{ this }}
-                with
+    {%- for empty_chunk in run_query(empty_chunks_query).columns[0].values() -%}
+        {%- set index = empty_chunk | int -%}
+        {%- set statement -%}
+            insert into {{ this }}
+            with
 
-                events as (
-                    select * from {{ ref('stg_live__events') }}
-                    {{ event_date_chunk_filter(chunk_starts, index, 'event_date') }}
-                ),
+            events as (
+                select * from {{ ref('stg_live__events') }}
+                {{ event_date_chunk_filter(chunk_starts, index, 'event_date') }}
+            ),
 
-                watch_sessions as (
-                    select * from {{ ref('int_watch_sessions_sessionized') }}
-                    {{ event_date_chunk_filter(chunk_starts, index, 'session_date') }}
-                ),
+            watch_sessions as (
+                select * from {{ ref('int_watch_sessions_sessionized') }}
+                {{ event_date_chunk_filter(chunk_starts, index, 'session_date') }}
+            ),
 
-                {{ user_activity_days('events', 'watch_sessions') }}
+            {{ user_activity_days('events', 'watch_sessions') }}
 
-                select * from final
-            {%- endset -%}
-            {%- do statements.append(statement) -%}
-        {%- endif -%}
+            select * from final
+        {%- endset -%}
+        {%- do statements.append(statement) -%}
     {%- endfor -%}
     {%- if statements %}
         {{- log(this.identifier ~ ': full build in ' ~ (chunk_starts | length + 1) ~ ' chunks of dates, '

@@ -49,12 +49,13 @@ problems as (
                 then
                     'seeds/seg_thresholds.csv: the row ' || threshold_name
                     || ' has no valid valid_from (a date YYYY-MM-DD is needed; 1900-01-01 for always).'
-            -- day, hour, minute and bucket counts are whole and not negative (date arithmetic
-            -- and the comeback's churn buckets take them as integers)
+            -- day, hour, minute and bucket counts (names ending in _days, _hour, _minutes,
+            -- _buckets) are whole and not negative (date arithmetic and the comeback's churn
+            -- buckets take them as integers)
             when
                 (
-                    threshold_name like '%_days' or threshold_name like '%_hour'
-                    or threshold_name like '%_minutes' or threshold_name like '%_buckets'
+                    right(threshold_name, 5) = '_days' or right(threshold_name, 5) = '_hour'
+                    or right(threshold_name, 8) = '_minutes' or right(threshold_name, 8) = '_buckets'
                 )
                 and (threshold_value < 0 or threshold_value <> floor(threshold_value))
                 then
