@@ -66,6 +66,9 @@ CHAIN_TABLES = ["int_user_facts_snapshotted", "int_user_rfm_scored", "int_user_t
 # rebuilt on every run, for the as-of dates from the chain's X on (every date on a full build)
 STEP_TABLES = ["int_user_activity_stepped", "int_user_purchases_stepped"]
 STAMP = {"stg_live__event_partitions": "loaded_at"}  # the run stamp, where it is not `_loaded_at`
+# incremental by user, a row kept as written (its as_of_date is its run's D), and a redone user
+# left without a session gets a null row: (columns left aside, rows compared)
+BY_USER_TABLES = {"int_user_first_sessions": (("as_of_date",), "session_id is not null")}
 PUBLIC_MARTS = sorted(p.stem for p in (PROJECT_ROOT / "models" / "marts").rglob("*.sql"))
 # late orders and refunds: (first, last day as offsets from the first load's day, arriving load)
 LATE_WINDOWS = [(-5, -4, 2), (1, 3, LOADS)]
@@ -276,7 +279,8 @@ def _statements_run(logs: Path, node: str) -> list[str]:
     return [statement.strip() for statement in found]
 
 
-def _differences(incremental: Path, full: Path, table: str) -> tuple[int, int]:
+def _differences(incremental: Path, full: Path, table: str, aside: tuple[str, ...] = (),
+                 rows: str = "true") -> tuple[int, int]:
     con = duckdb.connect()
     try:
         con.execute(f"attach '{incremental}' as inc (read_only)")
@@ -285,12 +289,12 @@ def _differences(incremental: Path, full: Path, table: str) -> tuple[int, int]:
                              "where table_catalog = 'ful' and table_name = ?", [table]).fetchall()[0][0]
         # run stamps aside (`loaded_at`: the partition manifest's)
         columns = [r[0] for r in con.execute(f"describe select * from ful.{schema}.{table}").fetchall()
-                   if r[0] not in ("_loaded_at", "loaded_at")]
+                   if r[0] not in ("_loaded_at", "loaded_at", *aside)]
         cols = ", ".join(f'"{c}"' for c in columns)
-        one = con.execute(f"select count(*) from (select {cols} from inc.{schema}.{table} except all "
-                          f"select {cols} from ful.{schema}.{table})").fetchall()[0][0]
-        two = con.execute(f"select count(*) from (select {cols} from ful.{schema}.{table} except all "
-                          f"select {cols} from inc.{schema}.{table})").fetchall()[0][0]
+        one = con.execute(f"select count(*) from (select {cols} from inc.{schema}.{table} where {rows} except all "
+                          f"select {cols} from ful.{schema}.{table} where {rows})").fetchall()[0][0]
+        two = con.execute(f"select count(*) from (select {cols} from ful.{schema}.{table} where {rows} except all "
+                          f"select {cols} from inc.{schema}.{table} where {rows})").fetchall()[0][0]
     finally:
         con.close()
     return one, two
@@ -396,6 +400,7 @@ def test_daily_loads_equal_full_refresh_and_rerun_changes_nothing(source: Path, 
             else:
                 _run(landing.raw, full_db, as_of, "build", SEED_AND_MODELS + ["--full-refresh"])
             diffs = {t: _differences(incremental_db, full_db, t) for t in PUBLIC_MARTS + EVENT_TABLES + CHAIN_TABLES}
+            diffs |= {t: _differences(incremental_db, full_db, t, *how) for t, how in BY_USER_TABLES.items()}
             bad = {t: d for t, d in diffs.items() if d != (0, 0)}
             assert not bad, f"load {load}: incremental differs from a full refresh (only inc, only full): {bad}"
             compared += 1
