@@ -1,21 +1,22 @@
 {#-
-    int_anchor_fans_counted keeps each (anchor, user) row true as of the last run's D. Each run:
+    int_anchor_fans_counted carries its rows on from run to run, each (anchor, user) row true as
+    of the last run's D. Each run writes the table anew:
     - a row of the user in int_stream_user_days_summarized was written since the last run (the
       streams it rewrote; a user left with no row of a rewritten stream keeps a row without a
-      date there), or the user has a day in (last D, D]: every row of the user is deleted by the
-      pre-hook and counted again by the body (appended);
+      date there), or the user has a day in (last D, D]: every row of the user is counted again
+      over all their days;
     - only because D moved, a day of the user's leaves a window, a date in (last D - N, D - N]
-      for the 90- and 365-day windows: the pre-hook subtracts those days from the stored window
-      sums, so that the cost does not grow with the user's history (the row's other numbers
-      count every date and do not change without new data).
-    The pre-hook and the body read the same watermark, rendered before the hook runs (the hook
-    renders it once, then updates and deletes). Every user is recounted when the table is empty,
-    D is earlier than the stored D, or a window length differs from the stored one.
+      for the 90- and 365-day windows: the stored window sums less those days, so that the cost
+      does not grow with the user's history (the row's other numbers count every date and do
+      not change without new data).
+    Every user is counted (no watermark) on Spark, on a full build, when the table is missing or
+    empty, when D is earlier than the stored D, or when a window length differs from the stored one.
 -#}
 
 {#- The last run's start, D and window lengths, and this run's (none: recount every user). -#}
 {% macro anchor_fans_watermark() -%}
-    {%- if not execute or this is none or not is_incremental() -%}
+    {%- if not execute or this is none or target.type == 'spark' or flags.FULL_REFRESH
+            or model.resource_type == 'unit_test' or load_relation(this) is none -%}
         {{ return(none) }}
     {%- endif -%}
     {%- set watermark_query -%}
@@ -87,7 +88,7 @@
     and {{ date_column }} <= {{ dbt.dateadd('day', -days, "cast('" ~ watermark.as_of_date ~ "' as date)") }})
 {%- endmacro %}
 
-{#- The sums of one anchor, user and day (grouped by the three), in the model and the pre-hook alike. -#}
+{#- The sums of one anchor, user and day (grouped by the three), in the count and the days leaving alike. -#}
 {% macro anchor_fans_day_sums(user_days) -%}
     sum({{ user_days }}.room_enters) as room_enters,
     sum({{ user_days }}.watch_microseconds) as watch_microseconds,
@@ -126,33 +127,4 @@
         group by streams.anchor_id, user_days.user_id, user_days.activity_date
     ) as leaving_days
     group by leaving_days.anchor_id, leaving_days.user_id
-{%- endmacro %}
-
-{#-
-    Pre-hook of int_anchor_fans_counted (strategy append): subtracts the days leaving a window
-    from the stored rows, then deletes the rows of the users to recount; every row when the
-    watermark says all. Nothing on a full build.
--#}
-{% macro maintain_anchor_fans(user_days, streams) -%}
-    {%- if execute and this is not none and is_incremental() -%}
-        {%- set watermark = anchor_fans_watermark() -%}
-        {%- if watermark is none %}
-        delete from {{ this }}
-        {%- else %}
-        update {{ this }} as fans
-        set
-            watch_days_90d = fans.watch_days_90d - leaving.watch_days_90d,
-            watch_microseconds_90d = fans.watch_microseconds_90d - leaving.watch_microseconds_90d,
-            interactions_90d = fans.interactions_90d - leaving.interactions_90d,
-            purchases_365d = fans.purchases_365d - leaving.purchases_365d,
-            net_gmv_365d = fans.net_gmv_365d - leaving.net_gmv_365d,
-            as_of_date = cast('{{ watermark.as_of_date }}' as date),
-            _loaded_at = cast('{{ run_started_at.strftime("%Y-%m-%d %H:%M:%S.%f") }}' as timestamp)
-        from ({{ anchor_fans_days_leaving(user_days, streams, watermark) }}) as leaving
-        where fans.anchor_id = leaving.anchor_id and fans.user_id = leaving.user_id;
-
-        delete from {{ this }}
-        where user_id in ({{ anchor_fans_users_to_recount(user_days, watermark) }})
-        {%- endif %}
-    {%- endif -%}
 {%- endmacro %}
