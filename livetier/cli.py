@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import subprocess
 import sys
@@ -50,6 +51,40 @@ def run_dbt(args: list[str], env: dict, quiet: bool = False) -> int:
     return subprocess.run(cmd, env=env, cwd=PROJECT_ROOT, stdout=out).returncode
 
 
+# DuckDB's message when a query needs more than its memory_limit and cannot spill
+OUT_OF_MEMORY = "Out of Memory Error"
+
+
+def dbt_target_dir(env: dict) -> Path:
+    """Where dbt writes its artifacts for a run with `env` (DBT_TARGET_PATH, relative to the project)."""
+    return PROJECT_ROOT / (env.get("DBT_TARGET_PATH", "").strip() or "target")
+
+
+def out_of_memory_models(target: Path) -> list[str]:
+    """The models the last dbt command (its run_results.json in `target`) lost to DuckDB's
+    out-of-memory error, sorted."""
+    try:
+        results = json.loads((target / "run_results.json").read_text()).get("results", [])
+    except (OSError, ValueError):
+        return []
+    return sorted(r.get("unique_id", "").split(".")[-1] for r in results
+                  if r.get("status") == "error" and OUT_OF_MEMORY in (r.get("message") or ""))
+
+
+def retry_after_out_of_memory(env: dict, run, quiet: bool = False) -> int | None:
+    """After a failed dbt command: when DuckDB ran out of memory in a model, `dbt retry --threads 1`
+    once (the failed and skipped nodes, one at a time: dbt runs two models side by side, and two
+    big queries can together outgrow the memory limit that each fits alone). Returns the retry's
+    exit code, or None when no model ran out of memory. `run(args, env)` runs one dbt command."""
+    failed = out_of_memory_models(dbt_target_dir(env))
+    if not failed or env.get("DBT_TARGET", "duckdb") != "duckdb":
+        return None
+    limit = env.get("DUCKDB_MEMORY_LIMIT") or "3GB"
+    print(f"DuckDB ran out of memory (memory_limit {limit}) in {', '.join(failed)}; running the failed "
+          "and skipped models again one at a time (dbt retry --threads 1).", file=sys.stderr, flush=True)
+    return run(["retry", "--threads", "1"], env)
+
+
 def build(raw: Path, db: Path, as_of: str | None = None, select: str | None = None,
           extra_env: dict[str, str] | None = None, command: str = "build", quiet: bool = False) -> int:
     """Checks the settings and the raw directory, then runs `dbt <command>`; returns the exit code
@@ -74,6 +109,9 @@ def build(raw: Path, db: Path, as_of: str | None = None, select: str | None = No
         print(f"Rebuilding the warehouse in full (--full-refresh): {prepared.reload_reason}")
         args.append("--full-refresh")
     code = run_dbt(args, env, quiet=quiet)
+    if code != 0:
+        retried = retry_after_out_of_memory(env, lambda retry_args, retry_env: run_dbt(retry_args, retry_env, quiet))
+        code = code if retried is None else retried
     if code == 0:
         ingest.record_loaded(prepared)
     else:
