@@ -27,6 +27,7 @@ import numpy as np
 import pandas as pd
 
 from livetier import PROJECT_ROOT
+from livetier.cli import dbt_target_dir, retry_after_out_of_memory
 from livetier.publish import set_search_path
 
 BENCH_DIR = PROJECT_ROOT / "bench"
@@ -55,8 +56,6 @@ def _dbt(args: list[str], raw: Path, db: Path, env_extra: dict[str, str] | None 
     env.update({"RAW_PATH": str(raw.resolve()), "DUCKDB_PATH": str(db.resolve()),
                 "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"})
     env.update(env_extra or {})
-    dbt = str(Path(sys.executable).parent / "dbt")
-    cmd = [dbt, *args, "--project-dir", str(PROJECT_ROOT), "--profiles-dir", str(PROJECT_ROOT)]
     if args and args[0] in ("build", "run"):
         # the raw files are found, counted and aliased by Python first (as `livetier build` does)
         from livetier.ingest import prepare
@@ -71,25 +70,24 @@ def _dbt(args: list[str], raw: Path, db: Path, env_extra: dict[str, str] | None 
         "rc = subprocess.run(sys.argv[2:], stdout=out, stderr=subprocess.STDOUT).returncode; "
         "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss); sys.exit(rc)"
     )
+    dbt = str(Path(sys.executable).parent / "dbt")
+    done = None
+    peak_kb = 0
+
+    def invoke(dbt_args: list[str], dbt_env: dict) -> int:
+        nonlocal done, peak_kb
+        cmd = [dbt, *dbt_args, "--project-dir", str(PROJECT_ROOT), "--profiles-dir", str(PROJECT_ROOT)]
+        done = subprocess.run([sys.executable, "-c", wrapper, str(log), *cmd], env=dbt_env, cwd=PROJECT_ROOT,
+                              capture_output=True, text=True)
+        lines = done.stdout.strip().splitlines()
+        peak_kb = max(peak_kb, int(lines[-1]) if lines else 0)
+        return done.returncode
+
     started = time.perf_counter()
-    done = subprocess.run([sys.executable, "-c", wrapper, str(log), *cmd], env=env, cwd=PROJECT_ROOT,
-                          capture_output=True, text=True)
-    peak_kb = int(done.stdout.strip().splitlines()[-1]) if done.stdout.strip() else 0
-    if done.returncode != 0:
-        # as `livetier build` does: a model lost to DuckDB's memory limit beside dbt's other
-        # thread is run again with the ones it held up, one at a time (timed with the run)
-        from livetier.cli import retry_after_out_of_memory
-
-        def retry(args: list[str], retry_env: dict) -> int:
-            nonlocal done, peak_kb
-            retry_cmd = [dbt, *args, "--project-dir", str(PROJECT_ROOT), "--profiles-dir", str(PROJECT_ROOT)]
-            done = subprocess.run([sys.executable, "-c", wrapper, str(log), *retry_cmd], env=retry_env,
-                                  cwd=PROJECT_ROOT, capture_output=True, text=True)
-            peak_kb = max(peak_kb, int(done.stdout.strip().splitlines()[-1]) if done.stdout.strip() else 0)
-            return done.returncode
-
-        if retry_after_out_of_memory(env, retry) is not None:
-            RETRIED.append(f"dbt {' '.join(args)}")
+    # as `livetier build` does: a model lost to DuckDB's memory limit beside dbt's other thread is
+    # run again with the ones it held up, one at a time (timed with the run)
+    if invoke(args, env) != 0 and retry_after_out_of_memory(env, invoke) is not None:
+        RETRIED.append(f"dbt {' '.join(args)}")
     seconds = time.perf_counter() - started
     if done.returncode != 0:
         lines = log.read_text(errors="replace").splitlines() if log.exists() else []
@@ -114,7 +112,7 @@ def model_seconds(names: tuple[str, ...] | None = None) -> dict[str, float]:
     """Execution seconds per model of the last dbt command (its target/run_results.json): the
     models of `names`, or every model (slowest first) when `names` is None."""
     # dbt resolves a relative target path against the project folder (its working directory here)
-    path = PROJECT_ROOT / (os.environ.get("DBT_TARGET_PATH") or "target") / "run_results.json"
+    path = dbt_target_dir(os.environ) / "run_results.json"
     results = json.loads(path.read_text()).get("results", []) if path.exists() else []
     seconds = {}
     for item in results:
@@ -135,7 +133,7 @@ def models_alone(db: Path, target: Path | None = None) -> dict[str, float]:
     from livetier.duckdb_plugin import FUNCTION_NAME, arrow_hash_function
     from livetier.pii import resolve_key
 
-    target = target or PROJECT_ROOT / (os.environ.get("DBT_TARGET_PATH") or "target")
+    target = target or dbt_target_dir(os.environ)
     results = json.loads((target / "run_results.json").read_text()).get("results", [])
     nodes = json.loads((target / "manifest.json").read_text()).get("nodes", {})
     con = duckdb.connect()

@@ -71,7 +71,7 @@ def out_of_memory_models(target: Path) -> list[str]:
                   if r.get("status") == "error" and OUT_OF_MEMORY in (r.get("message") or ""))
 
 
-def retry_after_out_of_memory(env: dict, run, quiet: bool = False) -> int | None:
+def retry_after_out_of_memory(env: dict, run) -> int | None:
     """After a failed dbt command: when DuckDB ran out of memory in a model, `dbt retry --threads 1`
     once (the failed and skipped nodes, one at a time: dbt runs two models side by side, and two
     big queries can together outgrow the memory limit that each fits alone). Returns the retry's
