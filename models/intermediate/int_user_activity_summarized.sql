@@ -6,7 +6,7 @@
 -#}
 with
 
-activity_daily as (
+activity_daily as {{ inline_cte() }} (
     select * from {{ ref('int_user_activity_daily') }}
 ),
 
@@ -26,7 +26,7 @@ thresholds as (
     select * from {{ ref('int_thresholds_current') }}
 ),
 
-days_as_of as (
+days_as_of as {{ inline_cte() }} (
     select
         activity_daily.*,
         {{ dbt.datediff('activity_daily.activity_date', 'as_of.as_of_date', 'day') }}

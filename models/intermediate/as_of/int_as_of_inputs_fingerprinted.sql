@@ -22,7 +22,7 @@
 -#}
 with
 
-activity_daily as (
+activity_daily as {{ inline_cte() }} (
     select * from {{ ref('int_user_activity_daily') }}
 ),
 
@@ -42,6 +42,20 @@ thresholds as (
     select * from {{ ref('seg_thresholds') }}
 ),
 
+-- int_user_activity_daily writes whole dates (delete+insert by activity_date): on an incremental
+-- run only the dates written since this model's last change are fingerprinted again (a run
+-- that changed nothing leaves the mark where it was: those dates are then read once more)
+activity_rows as (
+    select *
+    from activity_daily
+    {%- if is_incremental() %}
+    where activity_daily._loaded_at > (
+        select coalesce(max(_changed_at), cast('1900-01-01' as timestamp))
+        from {{ this }}
+    )
+    {%- endif %}
+),
+
 refunded_orders as (
     select distinct order_id
     from refunds
@@ -52,7 +66,7 @@ input_rows as (
         'activity' as input_name,
         activity_date as input_date,
         {{ row_hash(columns_except(ref('int_user_activity_daily'), ['_loaded_at'])) }} as row_hash
-    from activity_daily
+    from activity_rows
     union all
     select
         'orders' as input_name,
@@ -102,6 +116,32 @@ fingerprints as (
         select * from {{ this }}
     ),
 
+    activity_dates_written as (
+        select distinct input_date
+        from fingerprints
+        where input_name = 'activity'
+    ),
+
+    activity_dates_present as (
+        select distinct coalesce(activity_date, cast('1900-01-01' as date)) as activity_date
+        from activity_daily
+    ),
+
+    -- the stored fingerprints to compare with: every input's but the activity dates neither
+    -- written since nor gone (a date whose rows were all deleted has none written)
+    stored_compared as (
+        select stored.*
+        from stored
+        left join activity_dates_written
+            on stored.input_date = activity_dates_written.input_date
+        left join activity_dates_present
+            on stored.input_date = activity_dates_present.activity_date
+        where
+            stored.input_name <> 'activity'
+            or activity_dates_written.input_date is not null
+            or activity_dates_present.activity_date is null
+    ),
+
     -- what differs from the stored fingerprints: new or changed dates, and dates whose rows
     -- vanished (count 0, so the next run finds them equal to nothing)
     changed as (
@@ -111,7 +151,7 @@ fingerprints as (
             coalesce(fingerprints.row_count, 0) as row_count,
             coalesce(fingerprints.fingerprint, 0) as fingerprint
         from fingerprints
-        full outer join stored
+        full outer join stored_compared as stored
             on
                 fingerprints.input_name = stored.input_name
                 and fingerprints.input_date = stored.input_date

@@ -10,7 +10,7 @@
 {%- set from_date = as_of_steps_recompute_from() %}
 with
 
-purchase_spans as (
+purchase_spans as {{ inline_cte() }} (
     select * from {{ ref('int_purchases_spanned') }}
 ),
 

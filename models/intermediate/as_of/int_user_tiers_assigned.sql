@@ -23,7 +23,7 @@
 {%- set from_date = recompute_from_upstream(ref('int_user_facts_snapshotted')) %}
 with
 
-facts as (
+facts as {{ inline_cte() }} (
     select * from {{ ref('int_user_facts_snapshotted') }}
     {{- recomputed_dates_only(from_date) }}
 ),

@@ -9,8 +9,9 @@ as_of_dates as (
     select * from {{ ref('int_as_of_dates') }}
 ),
 
--- the tiers, and the daily activity, are imported once per reader: DuckDB materialises a CTE read
--- more than once (every stored row), and each reader's date filter would not reach the table scan
+-- the tiers, and the daily activity, are imported once per reader or expanded at each read
+-- (inline_cte): DuckDB materialises a CTE read more than once (every stored row), and each
+-- reader's date filter would not reach the table scan
 tiers_as_of as (
     select * from {{ ref('int_user_tiers_assigned') }}
 ),
@@ -19,7 +20,7 @@ previous_tiers_as_of as (
     select * from {{ ref('int_user_tiers_assigned') }}
 ),
 
-activity_daily as (
+activity_daily as {{ inline_cte() }} (
     select * from {{ ref('int_user_activity_daily') }}
 ),
 

@@ -7,35 +7,35 @@
 -#}
 with
 
-orders as (
+orders as {{ inline_cte() }} (
     select * from {{ ref('base_live__orders') }}
 ),
 
-users as (
+users as {{ inline_cte() }} (
     select * from {{ ref('base_live__users') }}
 ),
 
-events as (
+events as {{ inline_cte() }} (
     select * from {{ ref('base_live__events') }}
 ),
 
-live_streams as (
+live_streams as {{ inline_cte() }} (
     select * from {{ ref('base_live__live_streams') }}
 ),
 
-products as (
+products as {{ inline_cte() }} (
     select * from {{ ref('base_live__products') }}
 ),
 
-order_items as (
+order_items as {{ inline_cte() }} (
     select * from {{ ref('base_live__order_items') }}
 ),
 
-refunds as (
+refunds as {{ inline_cte() }} (
     select * from {{ ref('base_live__refunds_allocated') }}
 ),
 
-campaign_touches as (
+campaign_touches as {{ inline_cte() }} (
     select * from {{ ref('base_live__campaign_touches') }}
 ),
 

@@ -29,7 +29,7 @@ streams as (
     select * from {{ ref('int_streams_started') }}
 ),
 
-viewer_spans as (
+viewer_spans as {{ inline_cte() }} (
     select * from {{ ref('int_stream_viewers_merged') }}
 ),
 

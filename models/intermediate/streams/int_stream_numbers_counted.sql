@@ -27,7 +27,7 @@ user_days_tracked as (
     select * from {{ ref('int_stream_user_days_summarized') }}
 ),
 
-viewer_spans as (
+viewer_spans as {{ inline_cte() }} (
     select * from {{ ref('int_stream_viewers_merged') }}
 ),
 

@@ -43,7 +43,7 @@ stream_event_days as (
     select * from {{ ref('int_stream_user_event_days_counted') }}
 ),
 
-purchases as (
+purchases as {{ inline_cte() }} (
     select * from {{ ref('int_purchases_netted') }}
 ),
 
