@@ -2,15 +2,18 @@
     int_anchor_fans_counted carries its rows on from run to run, each (anchor, user) row true as
     of the last run's D. Each run writes the table anew:
     - a row of the user in int_stream_user_days_summarized was written since the last run (the
-      streams it rewrote; a user left with no row of a rewritten stream keeps a row without a
-      date there), or the user has a day in (last D, D]: every row of the user is counted again
-      over all their days;
-    - only because D moved, a day of the user's leaves a window, a date in (last D - N, D - N]
+      streams it rewrote) or is dated in (last D, D]: the (anchor, user) pair of the row's
+      stream is counted again over all its days;
+    - the user has a row without a date written since (a user left with no row of a rewritten
+      stream, whose anchor may be gone) or a row of a stream whose anchor changed since
+      (int_stream_anchors_tracked): every pair of the user is counted again;
+    - only because D moved, a day of the pair leaves a window, a date in (last D - N, D - N]
       for the 90- and 365-day windows: the stored window sums less those days, so that the cost
-      does not grow with the user's history (the row's other numbers count every date and do
-      not change without new data).
+      does not grow with the history (the row's other numbers count every date and do not
+      change without new data).
     Every user is counted (no watermark) on Spark, on a full build, when the table is missing or
-    empty, when D is earlier than the stored D, or when a window length differs from the stored one.
+    empty, when D is earlier than the stored D, when a window length differs from the stored one,
+    or when int_stream_anchors_tracked was built whole since the last run (no earlier anchors).
 -#}
 
 {#- The last run's start, D and window lengths, and this run's (none: recount every user). -#}
@@ -42,6 +45,8 @@
             stored.last_run,
             stored.last_as_of_date,
             (select max(as_of_date) from {{ ref('int_as_of_date') }}) as as_of_date,
+            (select min(_changed_at) from {{ ref('int_stream_anchors_tracked') }}) > stored.last_run
+                as anchors_built_since,
             cast(current_windows.window_90d_days as integer) as window_90d_days,
             cast(current_windows.window_365d_days as integer) as window_365d_days,
             coalesce(
@@ -55,21 +60,24 @@
         cross join current_windows
     {%- endset -%}
     {%- set row = run_query(watermark_query)[0] -%}
-    {%- if row[0] is none or row[5] or row[2] < row[1] -%}
+    {%- if row[0] is none or row[6] or row[2] < row[1] or row[3] -%}
         {{ return(none) }}
     {%- endif -%}
     {{ return({
         'last_run': row[0] | string,
         'last_as_of_date': row[1] | string,
         'as_of_date': row[2] | string,
-        'window_90d_days': row[3],
-        'window_365d_days': row[4],
+        'window_90d_days': row[4],
+        'window_365d_days': row[5],
     }) }}
 {%- endmacro %}
 
-{#- The users to recount after `watermark` (a user may appear more than once). -#}
-{% macro anchor_fans_users_to_recount(user_days, watermark) -%}
-    select user_id
+{#- The rows of `user_days` that changed after `watermark`: written since, or dated in (last D, D]. -#}
+{% macro anchor_fans_rows_changed(user_days, watermark) -%}
+    select
+        user_id,
+        stream_id,
+        activity_date
     from {{ user_days }}
     where
         user_id is not null

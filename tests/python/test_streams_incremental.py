@@ -2,7 +2,8 @@
 spec's worked example (tests/stream_review_example) built as of 2025-03-03, then, at the same D,
 - a stream S3 whose only row was an order gets that order refunded in full (its rows vanish);
 - S2's end arrives (U4's session now ends at the stream's end, 12:00, not at the 240-minute cap);
-- a late enter_room of U3 in S0 on 03-01 (U3's first session ever moves from S1 to S0).
+- a late enter_room of U3 in S0 on 03-01 (U3's first session ever moves from S1 to S0);
+- S0 moves from anchor A1 to A3 (U1's A1 row must lose S0's day, not only gain an A3 row).
 The incremental run must give every stream mart row for row as a fresh build, and the hand-derived
 numbers below. A second test moves D so that days leave anchor_fans' 90- and 365-day windows."""
 
@@ -52,6 +53,8 @@ def test_late_changes_to_old_streams_equal_a_full_build(tmp_path: Path) -> None:
     _append(raw / "refunds.csv", "R3,O3,2025-03-03T09:00:00+08:00,40.00\n")
     streams = (raw / "live_streams.csv").read_text().replace(
         "S2,A2,food,2025-03-03T08:00:00+08:00,", "S2,A2,food,2025-03-03T08:00:00+08:00,2025-03-03T12:00:00+08:00")
+    assert len(query(incremental, "select * from anchor_fans where anchor_id = 'A1' and user_id = 'U1'")) == 1
+    streams = streams.replace("S0,A1,", "S0,A3,")
     (raw / "live_streams.csv").write_text(streams)
     (raw / "events" / "day-2.csv").write_text(
         "event_id,user_id,event_type,event_at,stream_id,product_id,value,text\n"
@@ -75,6 +78,12 @@ def test_late_changes_to_old_streams_equal_a_full_build(tmp_path: Path) -> None:
     # U3's first session is now in S0 (with U1's): S1 keeps U2 only as new
     assert (kpis.loc["S0", "new_viewers"], kpis.loc["S0", "viewers"]) == (2, 2)
     assert (kpis.loc["S1", "new_viewers"], kpis.loc["S1", "returning_viewers"]) == (1, 2)
+    # S0 is A3's now: its viewers U1 and U3 are A3's fans, with S0's 03-01 as their watch day
+    fans = query(incremental, "select * from anchor_fans where anchor_id = 'A3' order by user_id")
+    assert list(fans["user_id"]) == ["U1", "U3"]
+    assert {str(day)[:10] for day in fans["first_watch_date"]} == {"2025-03-01"}
+    a1_u1 = query(incremental, "select first_watch_date from anchor_fans where anchor_id = 'A1' and user_id = 'U1'")
+    assert all(str(day)[:10] != "2025-03-01" for day in a1_u1["first_watch_date"])
 
 
 STREAM_S4 = "S4,A3,beauty,2025-02-20T10:00:00+08:00,2025-02-20T11:00:00+08:00\n"

@@ -10,15 +10,17 @@
     dates in (D-N, D]. stream_review.md, `anchor_fans`; the mart adds the tier.
 
     A table written whole each run, from its own stored rows when they can be carried on
-    (DuckDB; macros/anchor_fans_recount.sql): the users whose rows of
-    int_stream_user_days_summarized were written since the last run, or who have a day entering
-    the windows because D moved, are counted again over all their days; every other stored row
-    is carried over less the days that left a window. Writing the table anew costs less than
+    (DuckDB; macros/anchor_fans_recount.sql): the (anchor, user) pairs with rows of
+    int_stream_user_days_summarized written since the last run or dated in (last D, D] are
+    counted again over all their days, and every pair of a user with a row gone from a stream
+    or in a stream whose anchor changed (int_stream_anchors_tracked); every other stored row is
+    carried over less the days that left a window. Writing the table anew costs less than
     updating and deleting rows spread over all of it (at `large`, 31M rows: the update, its
     commit and the checkpoint after it took 70 s of the model's 110 s a night). On Spark, and
     on a full build, every user is counted. Once the run committed, a checkpoint (DuckDB; macro
     checkpoint_after_commit).
 -#}
+-- depends_on: {{ ref('int_stream_anchors_tracked') }}
 {%- set watermark = anchor_fans_watermark() %}
 with
 
@@ -26,7 +28,7 @@ streams as (
     select * from {{ ref('int_streams_started') }}
 ),
 
-user_days_tracked as (
+user_days_tracked as {{ inline_cte() }} (
     select * from {{ ref('int_stream_user_days_summarized') }}
 ),
 
@@ -44,10 +46,41 @@ stored_fans as (
     select * from {{ this }}
 ),
 
--- the users counted again (macro anchor_fans_users_to_recount)
+-- the user-day rows changed since the last run (macro anchor_fans_rows_changed)
+rows_changed as (
+    {{ anchor_fans_rows_changed(ref('int_stream_user_days_summarized'), watermark) }}
+),
+
+-- the users counted again over every anchor: a row without a date (gone from a stream) or of a
+-- stream not started by D, or a row of a stream whose anchor changed since the last run
 recounted_users as (
-    select distinct user_id
-    from ({{ anchor_fans_users_to_recount(ref('int_stream_user_days_summarized'), watermark) }}) as recount_rows
+    select rows_changed.user_id
+    from rows_changed
+    left join streams
+        on rows_changed.stream_id = streams.stream_id
+    where rows_changed.activity_date is null or streams.stream_id is null
+    union
+    select user_days_tracked.user_id
+    from user_days_tracked
+    inner join {{ ref('int_stream_anchors_tracked') }} as anchors_tracked
+        on user_days_tracked.stream_id = anchors_tracked.stream_id
+    where
+        user_days_tracked.user_id is not null
+        and anchors_tracked.is_reanchored
+        and anchors_tracked._changed_at > cast('{{ watermark.last_run }}' as timestamp)
+),
+
+-- the (anchor, user) pairs counted again: those of the other changed rows
+recounted_pairs as (
+    select distinct
+        streams.anchor_id,
+        rows_changed.user_id
+    from rows_changed
+    inner join streams
+        on rows_changed.stream_id = streams.stream_id
+    left join recounted_users
+        on rows_changed.user_id = recounted_users.user_id
+    where recounted_users.user_id is null
 ),
 
 -- per anchor and user, what the days leaving the 90- and 365-day windows had added
@@ -72,22 +105,31 @@ fans_carried as (
     from stored_fans
     left join recounted_users
         on stored_fans.user_id = recounted_users.user_id
+    left join recounted_pairs
+        on
+            stored_fans.anchor_id = recounted_pairs.anchor_id
+            and stored_fans.user_id = recounted_pairs.user_id
     left join days_leaving
         on
             stored_fans.anchor_id = days_leaving.anchor_id
             and stored_fans.user_id = days_leaving.user_id
-    where recounted_users.user_id is null
+    where recounted_users.user_id is null and recounted_pairs.user_id is null
 ),
 
 {%- endif %}
 
--- the rows without a date (stream rows, users gone from a stream) only carry change tracking
+-- the rows without a date (stream rows, users gone from a stream) only carry change tracking;
+-- on a run carrying rows on, the days of the users counted again, whole or in some pairs
 stream_user_days as (
     select user_days_tracked.*
     from user_days_tracked
     {%- if watermark is not none %}
-    inner join recounted_users
-        on user_days_tracked.user_id = recounted_users.user_id
+    inner join (
+        select user_id from recounted_users
+        union
+        select user_id from recounted_pairs
+    ) as recounted
+        on user_days_tracked.user_id = recounted.user_id
     {%- endif %}
     where user_days_tracked.activity_date is not null
 ),
@@ -106,6 +148,15 @@ anchor_user_days as (
     from stream_user_days
     inner join streams
         on stream_user_days.stream_id = streams.stream_id
+    {%- if watermark is not none %}
+    left join recounted_users
+        on stream_user_days.user_id = recounted_users.user_id
+    left join recounted_pairs
+        on
+            streams.anchor_id = recounted_pairs.anchor_id
+            and stream_user_days.user_id = recounted_pairs.user_id
+    where recounted_users.user_id is not null or recounted_pairs.user_id is not null
+    {%- endif %}
     group by
         streams.anchor_id,
         stream_user_days.user_id,
