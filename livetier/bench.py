@@ -103,9 +103,10 @@ RETRIED: list[str] = []
 
 # the stream marts of the operators' review and the intermediate models only they read
 STREAM_MODELS = ("stream_kpis", "stream_minute_kpis", "anchor_fans", "int_anchor_fans_counted",
-                 "int_stream_minutes_counted", "int_stream_numbers_counted", "int_stream_sessions_bounded",
-                 "int_stream_user_days_summarized", "int_stream_user_event_days_counted",
-                 "int_stream_viewers_merged", "int_streams_started", "int_user_first_sessions")
+                 "int_stream_anchors_tracked", "int_stream_minutes_counted", "int_stream_numbers_counted",
+                 "int_stream_sessions_bounded", "int_stream_user_days_summarized",
+                 "int_stream_user_event_days_counted", "int_stream_viewers_merged", "int_streams_started",
+                 "int_user_first_sessions")
 
 
 def model_seconds(names: tuple[str, ...] | None = None) -> dict[str, float]:

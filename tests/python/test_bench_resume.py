@@ -205,3 +205,27 @@ def test_the_slowest_models_come_first_whatever_the_order_of_the_profile():
     lines = bench.profile_markdown(result, top=2)
     rows = [line for line in lines if line.startswith("| ") and not line.startswith("| model")]
     assert rows == ["| b_slow | 9.0 | 60.0% |", "| c_mid | 5.0 | 33.3% |"]
+
+
+
+@pytest.mark.parametrize(("large_version", "met"), [("this", True), ("other", None), (None, None)])
+def test_scaling_is_judged_only_against_a_result_of_the_same_code(fake_bench, monkeypatch, tmp_path,
+                                                                  large_version, met):
+    monkeypatch.setattr(bench, "measured_code_version", lambda: "this")
+    (tmp_path / "results").mkdir()
+    # medium (fakes): 1,000 events, variable part 100 - 20 = 80 s; large: 10x the events in 10x the
+    # variable seconds, time / data = 1.0
+    large = {"scale": "large", "events_rows": 10_000, "full_build_models_s": 820.0, "overhead_s": 20.0,
+             "code_version": large_version}
+    (tmp_path / "results" / "large.json").write_text(json.dumps(large))
+    result = bench.run("medium", history=False)
+    assert result["code_version"] == "this"
+    assert (result["scaling"]["time_vs_data"], result["scaling"]["met"]) == (1.0, met)
+    row = [line for line in bench.to_markdown(result).splitlines() if line.startswith("| large/medium")]
+    assert row[0].endswith("met) |" if met else "not judged: the other scale's result was measured on other code) |")
+
+
+def test_measured_code_version_is_a_short_hash_stable_between_calls():
+    version = bench.measured_code_version()
+    assert version is not None and len(version) == 12
+    assert version == bench.measured_code_version()
