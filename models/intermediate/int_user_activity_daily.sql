@@ -27,7 +27,7 @@ all_events as (
     select * from {{ ref('stg_live__events') }}
 ),
 
-all_watch_sessions as (
+all_watch_sessions as {{ inline_cte() }} (
     select * from {{ ref('int_watch_sessions_sessionized') }}
 ),
 

@@ -39,7 +39,7 @@ all_events as (
 
 {% if is_incremental() %}
 
-    watch_sessions as (
+    watch_sessions as {{ inline_cte() }} (
         select * from {{ ref('int_watch_sessions_sessionized') }}
     ),
 

@@ -67,13 +67,15 @@ counted_streams as (
 
 {% endif %}
 
--- the rows without a date (stream rows, users gone from a stream) only carry change tracking
+-- the rows without a date (stream rows, users gone from a stream) only carry change tracking.
+-- The counted streams filter by `in`, not by a join: through a join DuckDB summed every stored
+-- row per stream and user before joining (4.4 of the model's 4.6 s a night at `medium`)
 stream_user_days as (
     select user_days_tracked.*
     from user_days_tracked
-    inner join counted_streams
-        on user_days_tracked.stream_id = counted_streams.stream_id
-    where user_days_tracked.activity_date is not null
+    where
+        user_days_tracked.activity_date is not null
+        and user_days_tracked.stream_id in (select counted_streams.stream_id from counted_streams)
 ),
 
 stream_users as (

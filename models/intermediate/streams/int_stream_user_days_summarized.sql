@@ -39,7 +39,7 @@ sessions as (
     select * from {{ ref('int_stream_sessions_bounded') }}
 ),
 
-stream_event_days as (
+stream_event_days as {{ inline_cte() }} (
     select * from {{ ref('int_stream_user_event_days_counted') }}
 ),
 
