@@ -13,13 +13,15 @@
       change without new data).
     Every user is counted (no watermark) on Spark, on a full build, when the table is missing or
     empty, when D is earlier than the stored D, when a window length differs from the stored one,
-    or when int_stream_anchors_tracked was built whole since the last run (no earlier anchors).
+    or when int_stream_anchors_tracked is missing or was built whole since the last run (no
+    earlier anchors).
 -#}
 
 {#- The last run's start, D and window lengths, and this run's (none: recount every user). -#}
 {% macro anchor_fans_watermark() -%}
     {%- if not execute or this is none or target.type == 'spark' or flags.FULL_REFRESH
-            or model.resource_type == 'unit_test' or load_relation(this) is none -%}
+            or model.resource_type == 'unit_test' or load_relation(this) is none
+            or load_relation(ref('int_stream_anchors_tracked')) is none -%}
         {{ return(none) }}
     {%- endif -%}
     {%- set watermark_query -%}
