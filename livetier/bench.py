@@ -342,6 +342,10 @@ def measure_overhead(work: Path, raw: Path, repeats: int = 2) -> float:
 STEPS = ("overhead", "full_build_models", "full_build", "floor", "pandas", "incremental_day")
 
 
+# what a benchmark result measures: the code whose changes make earlier steps and results stale
+MEASURED_PATHS = ("models", "macros", "seeds", "livetier", "dbt_project.yml", "profiles.yml")
+
+
 def code_version() -> str | None:
     """The project's commit, with a hash of the uncommitted changes when there are any (None
     outside a git checkout): steps measured on another version are not reused."""
@@ -350,9 +354,8 @@ def code_version() -> str | None:
     try:
         head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=PROJECT_ROOT, capture_output=True,
                               text=True, check=True).stdout.strip()
-        diff = subprocess.run(["git", "diff", "HEAD", "--", "models", "macros", "seeds", "livetier",
-                               "dbt_project.yml", "profiles.yml"], cwd=PROJECT_ROOT, capture_output=True,
-                              check=True).stdout
+        diff = subprocess.run(["git", "diff", "HEAD", "--", *MEASURED_PATHS], cwd=PROJECT_ROOT,
+                              capture_output=True, check=True).stdout
     except (OSError, subprocess.CalledProcessError):
         return None
     return head + (f"+{hashlib.sha256(diff).hexdigest()[:12]}" if diff else "")
@@ -364,12 +367,11 @@ def measured_code_version() -> str | None:
     compared only when it is the same (None outside a git checkout)."""
     import hashlib
 
-    paths = ["models", "macros", "seeds", "livetier", "dbt_project.yml", "profiles.yml"]
     try:
-        trees = subprocess.run(["git", "rev-parse", *[f"HEAD:{path}" for path in paths]], cwd=PROJECT_ROOT,
-                               capture_output=True, check=True).stdout
-        diff = subprocess.run(["git", "diff", "HEAD", "--", *paths], cwd=PROJECT_ROOT, capture_output=True,
-                              check=True).stdout
+        trees = subprocess.run(["git", "rev-parse", *[f"HEAD:{path}" for path in MEASURED_PATHS]],
+                               cwd=PROJECT_ROOT, capture_output=True, check=True).stdout
+        diff = subprocess.run(["git", "diff", "HEAD", "--", *MEASURED_PATHS], cwd=PROJECT_ROOT,
+                              capture_output=True, check=True).stdout
     except (OSError, subprocess.CalledProcessError):
         return None
     return hashlib.sha256(trees + diff).hexdigest()[:12]
