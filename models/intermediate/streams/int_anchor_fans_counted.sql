@@ -46,6 +46,10 @@ stored_fans as (
     select * from {{ this }}
 ),
 
+anchors_tracked as (
+    select * from {{ ref('int_stream_anchors_tracked') }}
+),
+
 -- the user-day rows changed since the last run (macro anchor_fans_rows_changed)
 rows_changed as (
     {{ anchor_fans_rows_changed(ref('int_stream_user_days_summarized'), watermark) }}
@@ -62,7 +66,7 @@ recounted_users as (
     union
     select user_days_tracked.user_id
     from user_days_tracked
-    inner join {{ ref('int_stream_anchors_tracked') }} as anchors_tracked
+    inner join anchors_tracked
         on user_days_tracked.stream_id = anchors_tracked.stream_id
     where
         user_days_tracked.user_id is not null

@@ -84,28 +84,21 @@ conversions as (
     group by campaign_users_dated.campaign_id, campaign_users_dated.user_id
 ),
 
--- the user's cluster: the stream of the last watch session begun before the first touch
+-- the user's cluster: the stream of the last watch session begun before the first touch (the
+-- latest start; of two begun together, the greater session_id)
 last_streams as (
     select
-        campaign_id,
-        user_id,
-        stream_id
-    from (
-        select
-            campaign_users_dated.campaign_id,
-            campaign_users_dated.user_id,
-            watch_sessions.stream_id,
-            row_number() over (
-                partition by campaign_users_dated.campaign_id, campaign_users_dated.user_id
-                order by watch_sessions.session_started_at desc, watch_sessions.session_id desc
-            ) as recency_rank
-        from campaign_users_dated
-        inner join watch_sessions
-            on
-                campaign_users_dated.user_id = watch_sessions.user_id
-                and campaign_users_dated.sent_at > watch_sessions.session_started_at
-    ) as ranked
-    where recency_rank = 1
+        campaign_users_dated.campaign_id,
+        campaign_users_dated.user_id,
+        {{ value_at_max('watch_sessions.stream_id', [
+            'watch_sessions.session_started_at', 'watch_sessions.session_id'
+        ]) }} as stream_id
+    from campaign_users_dated
+    inner join watch_sessions
+        on
+            campaign_users_dated.user_id = watch_sessions.user_id
+            and campaign_users_dated.sent_at > watch_sessions.session_started_at
+    group by campaign_users_dated.campaign_id, campaign_users_dated.user_id
 ),
 
 -- the tier held the day before the touch; a user not yet known then is `not_known`
