@@ -73,9 +73,15 @@ def _dbt(args: list[str], raw: Path, db: Path, env_extra: dict[str, str] | None 
     dbt = str(Path(sys.executable).parent / "dbt")
     done = None
     peak_kb = 0
+    EARLIER_RESULTS.clear()
 
     def invoke(dbt_args: list[str], dbt_env: dict) -> int:
         nonlocal done, peak_kb
+        if dbt_args[:1] == ["retry"]:
+            # dbt retry writes run_results.json anew with only the models it runs again: keep the
+            # ones the first attempt built, so that the run's profile has every model
+            EARLIER_RESULTS[:] = [item for item in _run_results(dbt_target_dir(dbt_env))
+                                  if item.get("status") == "success"]
         cmd = [dbt, *dbt_args, "--project-dir", str(PROJECT_ROOT), "--profiles-dir", str(PROJECT_ROOT)]
         done = subprocess.run([sys.executable, "-c", wrapper, str(log), *cmd], env=dbt_env, cwd=PROJECT_ROOT,
                               capture_output=True, text=True)
@@ -99,6 +105,21 @@ def _dbt(args: list[str], raw: Path, db: Path, env_extra: dict[str, str] | None 
 
 # the dbt commands of this benchmark run that ran out of memory and were retried one model at a time
 RETRIED: list[str] = []
+# the models the last dbt command built before it ran out of memory and was retried
+EARLIER_RESULTS: list[dict] = []
+
+
+def _run_results(target: Path) -> list[dict]:
+    path = target / "run_results.json"
+    return json.loads(path.read_text()).get("results", []) if path.exists() else []
+
+
+def last_run_results(target: Path | None = None) -> list[dict]:
+    """The results of the last dbt command (run_results.json in `target`), with those of the
+    models its first attempt built when it was retried after running out of memory."""
+    results = _run_results(target or dbt_target_dir(os.environ))
+    again = {item.get("unique_id") for item in results}
+    return [item for item in EARLIER_RESULTS if item.get("unique_id") not in again] + results
 
 
 # the stream marts of the operators' review and the intermediate models only they read
@@ -112,11 +133,8 @@ STREAM_MODELS = ("stream_kpis", "stream_minute_kpis", "anchor_fans", "int_anchor
 def model_seconds(names: tuple[str, ...] | None = None) -> dict[str, float]:
     """Execution seconds per model of the last dbt command (its target/run_results.json): the
     models of `names`, or every model (slowest first) when `names` is None."""
-    # dbt resolves a relative target path against the project folder (its working directory here)
-    path = dbt_target_dir(os.environ) / "run_results.json"
-    results = json.loads(path.read_text()).get("results", []) if path.exists() else []
     seconds = {}
-    for item in results:
+    for item in last_run_results():
         name = item.get("unique_id", "").split(".")[-1]
         if item.get("unique_id", "").startswith("model.") and (names is None or name in names):
             seconds[name] = round(float(item.get("execution_time") or 0.0), 3)
@@ -135,7 +153,7 @@ def models_alone(db: Path, target: Path | None = None) -> dict[str, float]:
     from livetier.pii import resolve_key
 
     target = target or dbt_target_dir(os.environ)
-    results = json.loads((target / "run_results.json").read_text()).get("results", [])
+    results = last_run_results(target)
     nodes = json.loads((target / "manifest.json").read_text()).get("nodes", {})
     con = duckdb.connect()
     seconds: dict[str, float] = {}

@@ -229,3 +229,41 @@ def test_measured_code_version_is_a_short_hash_stable_between_calls():
     version = bench.measured_code_version()
     assert version is not None and len(version) == 12
     assert version == bench.measured_code_version()
+
+
+def test_a_run_retried_after_running_out_of_memory_profiles_the_models_of_both_attempts(monkeypatch, tmp_path):
+    """dbt retry rewrites run_results.json with only the models it ran again: the profile of the
+    night at `large` listed 21 of 88 models until the first attempt's were kept."""
+    import subprocess
+
+    from livetier import cli
+
+    target = tmp_path / "target"
+    target.mkdir()
+    monkeypatch.setenv("DBT_TARGET_PATH", str(target))
+    monkeypatch.setattr("livetier.ingest.prepare", lambda raw, db: None)
+
+    def result(name, status, seconds, message=""):
+        return {"unique_id": f"model.livetier.{name}", "status": status, "execution_time": seconds,
+                "message": message}
+
+    def fake_run(cmd, **kwargs):
+        if "retry" in cmd:
+            results = [result("b_lost", "success", 3.0), result("c_skipped", "success", 2.0)]
+            code = 0
+        else:
+            results = [result("a_built", "success", 5.0), result("b_lost", "error", 1.0, cli.OUT_OF_MEMORY),
+                       result("c_skipped", "skipped", 0.0)]
+            code = 1
+        (target / "run_results.json").write_text(json.dumps({"results": results}))
+        return subprocess.CompletedProcess(cmd, code, stdout="1024\n", stderr="")
+
+    monkeypatch.setattr(bench.subprocess, "run", fake_run)
+    bench._dbt(["run"], tmp_path / "raw", tmp_path / "bench.duckdb")
+    assert bench.model_seconds() == {"a_built": 5.0, "b_lost": 3.0, "c_skipped": 2.0}
+    # the next command starts afresh
+    (target / "run_results.json").write_text(json.dumps({"results": [result("d_next", "success", 1.0)]}))
+    monkeypatch.setattr(bench.subprocess, "run",
+                        lambda cmd, **kwargs: subprocess.CompletedProcess(cmd, 0, stdout="1024\n", stderr=""))
+    bench._dbt(["run"], tmp_path / "raw", tmp_path / "bench.duckdb")
+    assert bench.model_seconds() == {"d_next": 1.0}
