@@ -4,8 +4,11 @@
     The rules are evaluated again here with the same threshold rows the chain used at D
     (thresholds_valid_on), top-down like the spec; the matched rule's conditions are listed,
     then, for each higher rule, the first condition it failed. The data test
-    assert_tier_reasons_match_tiers holds rule_id equal to the tier in user_tiers.
+    assert_tier_reasons_match_tiers holds rule_id equal to the tier in user_tiers. The texts
+    (macro tier_reason_texts) are written into the reasons where used, so each user's are built
+    only for the rules named (building all of them for every user was most of the model's time).
 -#}
+{%- set texts = tier_reason_texts() %}
 with
 
 tiers_as_of as (
@@ -58,6 +61,34 @@ buyer_totals as (
     from buyers
 ),
 
+-- the numbers every user's texts share, written as text once per as-of date
+rule_texts as (
+    select
+        rules.as_of_date,
+        {{ number_text('rules.core_min_purchases_365d') }} as core_min_purchases_365d_text,
+        {{ number_text('rules.core_min_watch_days_90d') }} as core_min_watch_days_90d_text,
+        {{ number_text('rules.core_min_interactions_90d') }} as core_min_interactions_90d_text,
+        {{ number_text('rules.potential_max_purchases_365d') }} as potential_max_purchases_365d_text,
+        {{ number_text('rules.potential_min_watch_days_30d') }} as potential_min_watch_days_30d_text,
+        {{ number_text('rules.potential_min_interactions_30d') }} as potential_min_interactions_30d_text,
+        {{ number_text('rules.new_window_days') }} as new_window_days_text,
+        {{ number_text('rules.lifecycle_new_days') }} as lifecycle_new_days_text,
+        {{ number_text('rules.silent_after_days') }} as silent_after_days_text,
+        {{ number_text('rules.churn_after_days') }} as churn_after_days_text,
+        {{ number_text('rules.rfm_window_days') }} as rfm_window_days_text,
+        {{ number_text('1 - rules.spend_high_share') }} as spend_high_cut_text,
+        {{ number_text('1 - rules.spend_high_share - rules.spend_mid_share') }} as spend_mid_cut_text,
+        {{ number_text(divide_exact('buyer_totals.recency_days_total', 'buyer_totals.buyer_count', 2)) }}
+            as recency_days_mean_text,
+        {{ number_text(divide_exact('buyer_totals.f_value_total', 'buyer_totals.buyer_count', 2)) }}
+            as f_value_mean_text,
+        {{ number_text(divide_exact('buyer_totals.m_value_total', 'buyer_totals.buyer_count', 2)) }}
+            as m_value_mean_text,
+        {{ number_text('buyer_totals.buyer_count') }} as buyer_count_text
+    from rules
+    cross join buyer_totals
+),
+
 users as (
     select
         tiers.user_id,
@@ -96,10 +127,29 @@ users as (
         rules.churn_after_days,
         rules.spend_high_share,
         rules.spend_mid_share,
-        rules.rfm_window_days
+        rules.rfm_window_days,
+        rule_texts.core_min_purchases_365d_text,
+        rule_texts.core_min_watch_days_90d_text,
+        rule_texts.core_min_interactions_90d_text,
+        rule_texts.potential_max_purchases_365d_text,
+        rule_texts.potential_min_watch_days_30d_text,
+        rule_texts.potential_min_interactions_30d_text,
+        rule_texts.new_window_days_text,
+        rule_texts.lifecycle_new_days_text,
+        rule_texts.silent_after_days_text,
+        rule_texts.churn_after_days_text,
+        rule_texts.rfm_window_days_text,
+        rule_texts.spend_high_cut_text,
+        rule_texts.spend_mid_cut_text,
+        rule_texts.recency_days_mean_text,
+        rule_texts.f_value_mean_text,
+        rule_texts.m_value_mean_text,
+        rule_texts.buyer_count_text
     from tiers
     inner join rules
         on tiers.as_of_date = rules.as_of_date
+    inner join rule_texts
+        on tiers.as_of_date = rule_texts.as_of_date
     cross join buyer_totals
     left join buyers
         on tiers.user_id = buyers.user_id
@@ -129,88 +179,6 @@ conditions as (
     from users
 ),
 
--- each condition as text that reads right whether it held or failed
-condition_texts as (
-    select
-        *,
-        'purchases_365d ' || {{ number_text('purchases_365d') }}
-        || case when is_core_purchases then ' >= ' else ' < ' end
-        || {{ number_text('core_min_purchases_365d') }} || ' (core_min_purchases_365d)' as core_purchases_text,
-        'watch_days_90d ' || {{ number_text('watch_days_90d') }}
-        || case when is_core_watch then ' >= ' else ' < ' end
-        || {{ number_text('core_min_watch_days_90d') }} || ' (core_min_watch_days_90d)' as core_watch_text,
-        'interactions_90d ' || {{ number_text('interactions_90d') }}
-        || case when is_core_interactions then ' >= ' else ' < ' end
-        || {{ number_text('core_min_interactions_90d') }} || ' (core_min_interactions_90d)' as core_interactions_text,
-        'purchases_365d ' || {{ number_text('purchases_365d') }}
-        || case when is_potential_purchases then ' <= ' else ' > ' end
-        || {{ number_text('potential_max_purchases_365d') }} || ' (potential_max_purchases_365d)'
-            as potential_purchases_text,
-        'watch_days_30d ' || {{ number_text('watch_days_30d') }}
-        || case when is_potential_watch then ' >= ' else ' < ' end
-        || {{ number_text('potential_min_watch_days_30d') }} || ' (potential_min_watch_days_30d)'
-            as potential_watch_text,
-        'interactions_30d ' || {{ number_text('interactions_30d') }}
-        || case when is_potential_interactions then ' >= ' else ' < ' end
-        || {{ number_text('potential_min_interactions_30d') }} || ' (potential_min_interactions_30d)'
-            as potential_interactions_text,
-        'days_since_first_seen ' || {{ number_text('days_since_first_seen') }}
-        || case when is_new_window then ' < ' else ' >= ' end
-        || {{ number_text('new_window_days') }} || ' (new_window_days)' as new_window_text,
-        'lifetime_purchases ' || {{ number_text('lifetime_purchases') }}
-        || case when is_never_purchased then ' = 0' else ' > 0' end as never_purchased_text,
-        'purchases_365d ' || {{ number_text('purchases_365d') }}
-        || case when is_purchased_365d then ' > 0' else ' = 0' end as purchased_365d_text,
-        'days_since_first_seen ' || {{ number_text('days_since_first_seen') }}
-        || case when is_lifecycle_new then ' < ' else ' >= ' end
-        || {{ number_text('lifecycle_new_days') }} || ' (lifecycle_new_days)' as lifecycle_new_text,
-        case
-            when days_since_last_active is null then 'no active day'
-            else
-                'days_since_last_active ' || {{ number_text('days_since_last_active') }}
-                || case when is_active_recently then ' < ' else ' >= ' end
-                || {{ number_text('silent_after_days') }} || ' (silent_after_days)'
-        end as active_recently_text,
-        case
-            when has_comeback_in_window
-                then
-                    'came back after at least ' || {{ number_text('churn_after_days') }}
-                    || ' inactive days (churn_after_days) within ' || {{ number_text('silent_after_days') }}
-                    || ' days (silent_after_days)'
-            else
-                'no comeback after ' || {{ number_text('churn_after_days') }}
-                || ' inactive days (churn_after_days) within ' || {{ number_text('silent_after_days') }}
-                || ' days (silent_after_days)'
-        end as comeback_text,
-        case
-            when days_since_last_active is null then 'no active day'
-            else
-                'days_since_last_active ' || {{ number_text('days_since_last_active') }}
-                || case when is_active_before_churn then ' < ' else ' >= ' end
-                || {{ number_text('churn_after_days') }} || ' (churn_after_days)'
-        end as active_before_churn_text,
-        'm_cume_dist ' || {{ number_text('m_cume_count') }} || '/' || {{ number_text('buyer_count') }}
-        || case when is_spend_high then ' > ' else ' <= ' end
-        || {{ number_text('1 - spend_high_share') }} || ' (1 - spend_high_share)' as spend_high_text,
-        'm_cume_dist ' || {{ number_text('m_cume_count') }} || '/' || {{ number_text('buyer_count') }}
-        || case when is_spend_mid then ' > ' else ' <= ' end
-        || {{ number_text('1 - spend_high_share - spend_mid_share') }}
-        || ' (1 - spend_high_share - spend_mid_share)' as spend_mid_text,
-        'recency_days ' || {{ number_text('recency_days') }}
-        || case when is_r_high then ' <= ' else ' > ' end
-        || 'mean ' || {{ number_text(divide_exact('recency_days_total', 'buyer_count', 2)) }}
-        || ' (R ' || case when is_r_high then 'high' else 'low' end || ')' as r_text,
-        'f_value ' || {{ number_text('f_value') }}
-        || case when is_f_high then ' >= ' else ' < ' end
-        || 'mean ' || {{ number_text(divide_exact('f_value_total', 'buyer_count', 2)) }}
-        || ' (F ' || case when is_f_high then 'high' else 'low' end || ')' as f_text,
-        'm_value ' || {{ number_text('m_value') }}
-        || case when is_m_high then ' >= ' else ' < ' end
-        || 'mean ' || {{ number_text(divide_exact('m_value_total', 'buyer_count', 2)) }}
-        || ' (M ' || case when is_m_high then 'high' else 'low' end || ')' as m_text
-    from conditions
-),
-
 -- the rules top-down, first match wins (spec "Tier families"), and why the higher ones failed
 rules_matched as (
     select
@@ -223,24 +191,12 @@ rules_matched as (
             else 'casual'
         end as value_tier_rule_id,
         case
-            when not is_core_purchases then core_purchases_text
-            when not is_core_watch then core_watch_text
-            else core_interactions_text
-        end as core_failed_text,
-        case
-            when not is_potential_purchases then potential_purchases_text
-            when not is_potential_watch then potential_watch_text
-            else potential_interactions_text
-        end as potential_failed_text,
-        case when not is_new_window then new_window_text else never_purchased_text end as new_visitor_failed_text,
-        case
             when is_lifecycle_new then 'new'
             when is_active_recently and has_comeback_in_window then 'reactivated'
             when is_active_recently then 'active'
             when is_active_before_churn then 'silent'
             else 'churned'
         end as lifecycle_stage_rule_id,
-        case when not is_active_recently then active_recently_text else comeback_text end as reactivated_failed_text,
         case
             when not is_rfm_buyer then 'none'
             when is_spend_high then 'high'
@@ -258,71 +214,77 @@ rules_matched as (
             when not is_r_high and is_f_high and not is_m_high then 'general_retain'
             else 'general_winback'
         end as rfm_segment_rule_id
-    from condition_texts
+    from conditions
 ),
 
 reasons as (
     select
         *,
         value_tier_rule_id || ': ' || case value_tier_rule_id
-            when 'core_fan' then core_purchases_text || ', ' || core_watch_text || ', ' || core_interactions_text
+            when 'core_fan'
+                then
+                    {{ texts.core_purchases_text }} || ', ' || {{ texts.core_watch_text }}
+                    || ', ' || {{ texts.core_interactions_text }}
             when 'potential'
                 then
-                    potential_purchases_text || ', ' || potential_watch_text || ', ' || potential_interactions_text
-                    || '; not core_fan: ' || core_failed_text
+                    {{ texts.potential_purchases_text }} || ', ' || {{ texts.potential_watch_text }}
+                    || ', ' || {{ texts.potential_interactions_text }}
+                    || '; not core_fan: ' || {{ texts.core_failed_text }}
             when 'new_visitor'
                 then
-                    new_window_text || ', ' || never_purchased_text
-                    || '; not core_fan: ' || core_failed_text
-                    || '; not potential: ' || potential_failed_text
+                    {{ texts.new_window_text }} || ', ' || {{ texts.never_purchased_text }}
+                    || '; not core_fan: ' || {{ texts.core_failed_text }}
+                    || '; not potential: ' || {{ texts.potential_failed_text }}
             when 'regular'
                 then
-                    purchased_365d_text
-                    || '; not core_fan: ' || core_failed_text
-                    || '; not potential: ' || potential_failed_text
-                    || '; not new_visitor: ' || new_visitor_failed_text
+                    {{ texts.purchased_365d_text }}
+                    || '; not core_fan: ' || {{ texts.core_failed_text }}
+                    || '; not potential: ' || {{ texts.potential_failed_text }}
+                    || '; not new_visitor: ' || {{ texts.new_visitor_failed_text }}
             else
                 'no rule above matched'
-                || '; not core_fan: ' || core_failed_text
-                || '; not potential: ' || potential_failed_text
-                || '; not new_visitor: ' || new_visitor_failed_text
-                || '; not regular: ' || purchased_365d_text
+                || '; not core_fan: ' || {{ texts.core_failed_text }}
+                || '; not potential: ' || {{ texts.potential_failed_text }}
+                || '; not new_visitor: ' || {{ texts.new_visitor_failed_text }}
+                || '; not regular: ' || {{ texts.purchased_365d_text }}
         end as value_tier_reason,
         lifecycle_stage_rule_id || ': ' || case lifecycle_stage_rule_id
-            when 'new' then lifecycle_new_text
+            when 'new' then {{ texts.lifecycle_new_text }}
             when 'reactivated'
                 then
-                    active_recently_text || ', ' || comeback_text
-                    || '; not new: ' || lifecycle_new_text
+                    {{ texts.active_recently_text }} || ', ' || {{ texts.comeback_text }}
+                    || '; not new: ' || {{ texts.lifecycle_new_text }}
             when 'active'
                 then
-                    active_recently_text
-                    || '; not new: ' || lifecycle_new_text
-                    || '; not reactivated: ' || comeback_text
+                    {{ texts.active_recently_text }}
+                    || '; not new: ' || {{ texts.lifecycle_new_text }}
+                    || '; not reactivated: ' || {{ texts.comeback_text }}
             when 'silent'
                 then
-                    active_before_churn_text
-                    || '; not new: ' || lifecycle_new_text
-                    || '; not reactivated: ' || active_recently_text
-                    || '; not active: ' || active_recently_text
+                    {{ texts.active_before_churn_text }}
+                    || '; not new: ' || {{ texts.lifecycle_new_text }}
+                    || '; not reactivated: ' || {{ texts.active_recently_text }}
+                    || '; not active: ' || {{ texts.active_recently_text }}
             else
                 'no rule above matched'
-                || '; not new: ' || lifecycle_new_text
-                || '; not reactivated: ' || reactivated_failed_text
-                || '; not active: ' || active_recently_text
-                || '; not silent: ' || active_before_churn_text
+                || '; not new: ' || {{ texts.lifecycle_new_text }}
+                || '; not reactivated: ' || {{ texts.reactivated_failed_text }}
+                || '; not active: ' || {{ texts.active_recently_text }}
+                || '; not silent: ' || {{ texts.active_before_churn_text }}
         end as lifecycle_stage_reason,
         spend_tier_rule_id || ': ' || case spend_tier_rule_id
             when 'none'
-                then 'no purchase in the last ' || {{ number_text('rfm_window_days') }} || ' days (rfm_window_days)'
-            when 'high' then spend_high_text
-            when 'mid' then spend_mid_text || '; not high: ' || spend_high_text
-            else 'no rule above matched; not high: ' || spend_high_text || '; not mid: ' || spend_mid_text
+                then 'no purchase in the last ' || rfm_window_days_text || ' days (rfm_window_days)'
+            when 'high' then {{ texts.spend_high_text }}
+            when 'mid' then {{ texts.spend_mid_text }} || '; not high: ' || {{ texts.spend_high_text }}
+            else
+                'no rule above matched; not high: ' || {{ texts.spend_high_text }}
+                || '; not mid: ' || {{ texts.spend_mid_text }}
         end as spend_tier_reason,
         rfm_segment_rule_id || ': ' || case
             when rfm_segment_rule_id = 'non_buyer'
-                then 'no purchase in the last ' || {{ number_text('rfm_window_days') }} || ' days (rfm_window_days)'
-            else r_text || ', ' || f_text || ', ' || m_text
+                then 'no purchase in the last ' || rfm_window_days_text || ' days (rfm_window_days)'
+            else {{ texts.r_text }} || ', ' || {{ texts.f_text }} || ', ' || {{ texts.m_text }}
         end as rfm_segment_reason
     from rules_matched
 ),
