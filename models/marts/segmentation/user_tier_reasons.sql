@@ -61,10 +61,15 @@ buyer_totals as (
     from buyers
 ),
 
--- the numbers every user's texts share, written as text once per as-of date
+-- the rule numbers and buyer totals with the texts every user's reasons share, written once per
+-- as-of date
 rule_texts as (
     select
-        rules.as_of_date,
+        rules.*,
+        buyer_totals.buyer_count,
+        buyer_totals.recency_days_total,
+        buyer_totals.f_value_total,
+        buyer_totals.m_value_total,
         {{ number_text('rules.core_min_purchases_365d') }} as core_min_purchases_365d_text,
         {{ number_text('rules.core_min_watch_days_90d') }} as core_min_watch_days_90d_text,
         {{ number_text('rules.core_min_interactions_90d') }} as core_min_interactions_90d_text,
@@ -111,23 +116,23 @@ users as (
         buyers.f_value,
         buyers.m_value,
         buyers.m_cume_count,
-        buyer_totals.buyer_count,
-        buyer_totals.recency_days_total,
-        buyer_totals.f_value_total,
-        buyer_totals.m_value_total,
-        rules.core_min_purchases_365d,
-        rules.core_min_watch_days_90d,
-        rules.core_min_interactions_90d,
-        rules.potential_max_purchases_365d,
-        rules.potential_min_watch_days_30d,
-        rules.potential_min_interactions_30d,
-        rules.new_window_days,
-        rules.lifecycle_new_days,
-        rules.silent_after_days,
-        rules.churn_after_days,
-        rules.spend_high_share,
-        rules.spend_mid_share,
-        rules.rfm_window_days,
+        rule_texts.buyer_count,
+        rule_texts.recency_days_total,
+        rule_texts.f_value_total,
+        rule_texts.m_value_total,
+        rule_texts.core_min_purchases_365d,
+        rule_texts.core_min_watch_days_90d,
+        rule_texts.core_min_interactions_90d,
+        rule_texts.potential_max_purchases_365d,
+        rule_texts.potential_min_watch_days_30d,
+        rule_texts.potential_min_interactions_30d,
+        rule_texts.new_window_days,
+        rule_texts.lifecycle_new_days,
+        rule_texts.silent_after_days,
+        rule_texts.churn_after_days,
+        rule_texts.spend_high_share,
+        rule_texts.spend_mid_share,
+        rule_texts.rfm_window_days,
         rule_texts.core_min_purchases_365d_text,
         rule_texts.core_min_watch_days_90d_text,
         rule_texts.core_min_interactions_90d_text,
@@ -146,11 +151,8 @@ users as (
         rule_texts.m_value_mean_text,
         rule_texts.buyer_count_text
     from tiers
-    inner join rules
-        on tiers.as_of_date = rules.as_of_date
     inner join rule_texts
         on tiers.as_of_date = rule_texts.as_of_date
-    cross join buyer_totals
     left join buyers
         on tiers.user_id = buyers.user_id
 ),
@@ -179,7 +181,7 @@ conditions as (
     from users
 ),
 
--- the rules top-down, first match wins (spec "Tier families"), and why the higher ones failed
+-- the rules top-down, first match wins (spec "Tier families"): the rule each family matched
 rules_matched as (
     select
         *,
@@ -217,6 +219,7 @@ rules_matched as (
     from conditions
 ),
 
+-- the matched rule's conditions and why the higher rules failed, as text (macro tier_reason_texts)
 reasons as (
     select
         *,

@@ -33,29 +33,18 @@ tiers as (
         on tiers_as_of.as_of_date = as_of.as_of_date
 ),
 
--- the current spell of each family began at the user's latest change (or entry) by D
-latest_changes as (
-    select
-        user_id,
-        tier_family,
-        period_end as tier_since,
-        from_tier as previous_tier_code,
-        row_number() over (partition by user_id, tier_family order by period_end desc) as change_rank
-    from transitions
-),
-
+-- the current spell of each family began at the user's latest change (or entry) by D: per
+-- family, the latest period_end and the tier left then (one aggregate, no window per family)
 spells as (
     select
         {%- for family in tier_families() %}
-            max(case when latest_changes.tier_family = '{{ family }}' then latest_changes.tier_since end)
-                as {{ family }}_since,
-            max(case when latest_changes.tier_family = '{{ family }}' then latest_changes.previous_tier_code end)
+            max(period_end) filter (where tier_family = '{{ family }}') as {{ family }}_since,
+            {{ value_at_max('from_tier', ['period_end']) }} filter (where tier_family = '{{ family }}')
                 as previous_{{ family }},
         {%- endfor %}
-        latest_changes.user_id
-    from latest_changes
-    where latest_changes.change_rank = 1
-    group by latest_changes.user_id
+        user_id
+    from transitions
+    group by user_id
 ),
 
 final as (
