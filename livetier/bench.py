@@ -149,7 +149,7 @@ def models_alone(db: Path, target: Path | None = None) -> dict[str, float]:
     DuckDB's checkpoint of a big one); these do not, and leave out dbt's own work. Views and
     ephemeral models are left out (their readers run them), and so is a query that fails alone
     (a base model whose raw files' views are gone after the run)."""
-    from livetier.duckdb_plugin import FUNCTION_NAME, arrow_hash_function
+    from livetier.duckdb_plugin import define_hash_function
     from livetier.pii import resolve_key
 
     target = target or dbt_target_dir(os.environ)
@@ -162,8 +162,7 @@ def models_alone(db: Path, target: Path | None = None) -> dict[str, float]:
         con.execute(f"set threads = {int(os.environ.get('DUCKDB_THREADS', '2'))}")
         con.execute("set preserve_insertion_order = false")
         con.execute(f"set temp_directory = '{db.parent / 'alone.tmp'}'")
-        con.create_function(FUNCTION_NAME, arrow_hash_function(resolve_key(db)), ["VARCHAR"], "VARCHAR",
-                            type="arrow", null_handling="special", side_effects=False)
+        define_hash_function(con, resolve_key(db))
         # dbt-duckdb names the database after the file: the compiled queries name it
         con.execute(f"attach '{db}' as \"{db.stem}\" (read_only)")
         for item in results:

@@ -8,9 +8,10 @@ logs or artifacts. The key is, in this order of precedence (setting both is an e
 - otherwise `<warehouse>.pii-key` beside the DuckDB file: created once with a random 256-bit key
   (64 hex characters, mode 0600, atomically: never overwritten) and reused afterwards.
 
-On DuckDB, `livetier.duckdb_plugin` resolves the key and registers `livetier_pii_hash(varchar)`
-on the connection. Spark gets the HMAC pads as secret env vars (`spark_env`), which profiles.yml
-turns into session confs read back by `spark__pii_hash`; the pads are as secret as the key.
+On DuckDB, `livetier.duckdb_plugin` resolves the key and defines `livetier_pii_hash(value)` on
+each connection (DuckDB's own sha256 over the HMAC pads, held in session variables). Spark gets
+the pads as secret env vars (`spark_env`), which profiles.yml turns into session confs read back
+by `spark__pii_hash`; the pads are as secret as the key.
 """
 
 from __future__ import annotations
@@ -107,12 +108,20 @@ def hmac_hex(key: bytes, value: str) -> str:
     return hmac.new(key, value.encode("utf-8"), hashlib.sha256).hexdigest()
 
 
-def hasher(key: bytes):
-    """A fast one-value HMAC-SHA256 (hex) under `key`: the padded key is absorbed once, then copied."""
+def hmac_pads(key: bytes) -> tuple[bytes, bytes]:
+    """The HMAC-SHA256 inner and outer pads of `key`: HMAC(K, m) = sha256(opad || sha256(ipad || m)).
+
+    As secret as the key (the key is recovered from either)."""
     block_key = hashlib.sha256(key).digest() if len(key) > _BLOCK else key
     block_key = block_key.ljust(_BLOCK, b"\0")
-    inner = hashlib.sha256(bytes(b ^ 0x36 for b in block_key))
-    outer = hashlib.sha256(bytes(b ^ 0x5C for b in block_key))
+    return bytes(b ^ 0x36 for b in block_key), bytes(b ^ 0x5C for b in block_key)
+
+
+def hasher(key: bytes):
+    """A fast one-value HMAC-SHA256 (hex) under `key`: the padded key is absorbed once, then copied."""
+    ipad, opad = hmac_pads(key)
+    inner = hashlib.sha256(ipad)
+    outer = hashlib.sha256(opad)
 
     def one(value: str) -> str:
         i = inner.copy()
@@ -129,9 +138,5 @@ def spark_env(key: bytes) -> dict[str, str]:
 
     dbt scrubs the values of `DBT_ENV_SECRET_*` env vars from its logs; treat them like the key.
     """
-    block_key = hashlib.sha256(key).digest() if len(key) > _BLOCK else key
-    block_key = block_key.ljust(_BLOCK, b"\0")
-    return {
-        SPARK_IPAD_ENV: bytes(b ^ 0x36 for b in block_key).hex(),
-        SPARK_OPAD_ENV: bytes(b ^ 0x5C for b in block_key).hex(),
-    }
+    ipad, opad = hmac_pads(key)
+    return {SPARK_IPAD_ENV: ipad.hex(), SPARK_OPAD_ENV: opad.hex()}

@@ -1,11 +1,12 @@
 {#-
     Keyed hash (hex HMAC-SHA256) of personal data (phone, nickname, comment text); null stays null.
-    The key never appears in SQL text: on DuckDB the function `livetier_pii_hash` is registered on
-    the connection by the dbt-duckdb plugin `livetier.duckdb_plugin`, which resolves the key
-    (`livetier/pii.py`); on Spark the HMAC is computed from the key's inner and outer pads, session
-    confs set from secret env vars in profiles.yml and substituted by Spark itself (`${...}`), so
-    dbt's compiled SQL and artifacts hold only their names. Only table models may call it: a view
-    would need the function at read time on DuckDB and would store the substituted pads on Spark.
+    The key never appears in SQL text. Both engines compute the HMAC in SQL from the key's inner
+    and outer pads, which dbt's compiled SQL and artifacts only name: on DuckDB the dbt-duckdb
+    plugin `livetier.duckdb_plugin` resolves the key (`livetier/pii.py`), sets the pads as session
+    variables and defines the macro `livetier_pii_hash` on every connection; on Spark they are
+    session confs set from secret env vars in profiles.yml and substituted by Spark itself
+    (`${...}`). Only table models may call it: a view would need the function at read time on
+    DuckDB and would store the substituted pads on Spark.
 -#}
 {% macro pii_hash(expr) %}
     {% if execute and config.get('materialized') == 'view' %}

@@ -25,7 +25,7 @@ import pytest
 from dbt_harness import STAGING_SELECT, build, read_examples_table, write_table
 
 from livetier import PROJECT_ROOT, pii
-from livetier.duckdb_plugin import arrow_hash_function
+from livetier.duckdb_plugin import FUNCTION_NAME, define_hash_function
 
 TABLES = ("orders", "users", "events", "live_streams", "products", "order_items", "refunds", "campaign_touches")
 INJECTION = "x' || (select 'INJECTED') || '"
@@ -73,7 +73,9 @@ def _ok(result) -> None:
 
 def _key_forms(key: bytes) -> list[bytes]:
     pads = pii.spark_env(key)
-    return [key, key.hex().encode(), pads[pii.SPARK_IPAD_ENV].encode(), pads[pii.SPARK_OPAD_ENV].encode()]
+    # the pads as bytes too: on DuckDB they are session variables (BLOB), never stored
+    return [key, key.hex().encode(), pads[pii.SPARK_IPAD_ENV].encode(), pads[pii.SPARK_OPAD_ENV].encode(),
+            *pii.hmac_pads(key)]
 
 
 def _relations_text(db: Path) -> dict[str, str]:
@@ -300,15 +302,37 @@ def test_hasher_matches_hmac_for_short_block_and_long_keys() -> None:
             assert one(value) == hmac.new(key, value.encode(), hashlib.sha256).hexdigest()
 
 
-def test_arrow_function_keeps_nulls_and_memoises_within_bounds() -> None:
-    import pyarrow as pa
-
-    key = b"0123456789abcdef"
-    fn = arrow_hash_function(key, cache_size=2)
-    values = pa.array(["a", None, "b", "a", "c", "a", None])
-    out = fn(values).to_pylist()
-    assert out == [None if v is None else pii.hmac_hex(key, v) for v in values.to_pylist()]
-    assert fn(pa.nulls(3, pa.string())).to_pylist() == [None, None, None]
+def test_duckdb_hash_function_is_the_hmac_on_every_cursor_keeps_nulls_and_stores_nothing(tmp_path: Path) -> None:
+    key = ODD_KEY.encode() + b"x" * 60  # longer than a SHA-256 block: the key is hashed first
+    values = ["", "13900000000", INJECTION, "小明🙂", "a" * 300, None]
+    db = tmp_path / "w.duckdb"
+    con = duckdb.connect(str(db))
+    try:
+        define_hash_function(con, key)
+        cursor = con.cursor()
+        # a cursor is a connection of its own: without the plugin's second call it has no function
+        with pytest.raises(duckdb.CatalogException):
+            cursor.execute(f"select {FUNCTION_NAME}('a')")
+        define_hash_function(cursor, key)
+        for each in (con, cursor):
+            got = each.execute(f"select v, {FUNCTION_NAME}(v) from unnest(?) as t(v)", [values]).fetchall()
+            assert dict(got) == {v: None if v is None else pii.hmac_hex(key, v) for v in values}
+        assert cursor.execute(f"select {FUNCTION_NAME}(12)").fetchone()[0] == pii.hmac_hex(key, "12")
+        cursor.close()
+        con.execute(f"create table hashed as select {FUNCTION_NAME}(v) as h from unnest(?) as t(v)", [values])
+        con.execute("checkpoint")
+    finally:
+        con.close()
+    wal = db.with_suffix(".duckdb.wal")
+    data = db.read_bytes() + (wal.read_bytes() if wal.exists() else b"")
+    assert not [n for n in _key_forms(key) if n in data]
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        assert con.execute("select count(*) from hashed where h is not null").fetchone()[0] == len(values) - 1
+        with pytest.raises(duckdb.CatalogException):
+            con.execute(f"select {FUNCTION_NAME}('a')")
+    finally:
+        con.close()
 
 
 # --- Spark: the same HMAC from the pads, on a tiny local session ---------------------------------------
