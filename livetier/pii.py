@@ -117,22 +117,6 @@ def hmac_pads(key: bytes) -> tuple[bytes, bytes]:
     return bytes(b ^ 0x36 for b in block_key), bytes(b ^ 0x5C for b in block_key)
 
 
-def hasher(key: bytes):
-    """A fast one-value HMAC-SHA256 (hex) under `key`: the padded key is absorbed once, then copied."""
-    ipad, opad = hmac_pads(key)
-    inner = hashlib.sha256(ipad)
-    outer = hashlib.sha256(opad)
-
-    def one(value: str) -> str:
-        i = inner.copy()
-        i.update(value.encode("utf-8"))
-        o = outer.copy()
-        o.update(i.digest())
-        return o.hexdigest()
-
-    return one
-
-
 def spark_env(key: bytes) -> dict[str, str]:
     """Env vars for a Spark run: the HMAC inner and outer pads (hex), which profiles.yml makes session confs.
 
