@@ -155,58 +155,66 @@ grid_minutes as (
     from grid
 ),
 
--- concurrency at each minute start: the running sum of span starts (+1) and ends (-1) up to and
--- including the instant; at one instant the edges sort before the minute (half-open sessions)
-timeline as (
+-- concurrency at each minute start m_k: the viewers with a span [start, end) holding m_k. A span
+-- holds the minutes from the first one at or after its start to the last one before its end: it
+-- adds +1 at the first and -1 at the first past its end (an edge at or before the stream's start
+-- counts at minute 0), and the running sum of these changes along the grid is the concurrency.
+-- Edges are placed by minute index, so only the grid is sorted, not every span edge by time.
+span_edges as (
     select
         viewer_spans.stream_id,
-        viewer_spans.span_started_at as timeline_at,
-        0 as is_minute,
-        1 as viewer_change,
-        cast(null as bigint) as minute_index
+        counted_streams.started_at,
+        viewer_spans.span_started_at as edge_at,
+        1 as viewer_change
     from viewer_spans
     inner join counted_streams
         on viewer_spans.stream_id = counted_streams.stream_id
     union all
     select
         viewer_spans.stream_id,
-        viewer_spans.span_ended_at as timeline_at,
-        0 as is_minute,
-        -1 as viewer_change,
-        cast(null as bigint) as minute_index
+        counted_streams.started_at,
+        viewer_spans.span_ended_at as edge_at,
+        -1 as viewer_change
     from viewer_spans
     inner join counted_streams
         on viewer_spans.stream_id = counted_streams.stream_id
-    union all
-    select
-        stream_id,
-        minute_at as timeline_at,
-        1 as is_minute,
-        0 as viewer_change,
-        minute_index
-    from grid_minutes
 ),
 
-timeline_counted as (
+-- the first minute index k with m_k >= edge_at (ceiling of the elapsed minutes)
+span_edges_placed as (
+    select
+        stream_id,
+        case
+            when edge_at <= started_at then 0
+            else {{ integer_divide(microseconds_between('started_at', 'edge_at') ~ ' + 59999999', '60000000') }}
+        end as minute_index,
+        viewer_change
+    from span_edges
+),
+
+minute_changes as (
     select
         stream_id,
         minute_index,
-        is_minute,
-        sum(viewer_change) over (
-            partition by stream_id
-            order by timeline_at, is_minute
-            rows between unbounded preceding and current row
-        ) as concurrent_viewers
-    from timeline
+        sum(viewer_change) as viewer_change
+    from span_edges_placed
+    group by stream_id, minute_index
 ),
 
 minute_concurrency as (
     select
-        stream_id,
-        minute_index,
-        concurrent_viewers
-    from timeline_counted
-    where is_minute = 1
+        grid_minutes.stream_id,
+        grid_minutes.minute_index,
+        sum(coalesce(minute_changes.viewer_change, 0)) over (
+            partition by grid_minutes.stream_id
+            order by grid_minutes.minute_index
+            rows between unbounded preceding and current row
+        ) as concurrent_viewers
+    from grid_minutes
+    left join minute_changes
+        on
+            grid_minutes.stream_id = minute_changes.stream_id
+            and grid_minutes.minute_index = minute_changes.minute_index
 ),
 
 -- the stream's events dated <= D inside its grid, by minute [m_k, m_k + 60 s)
