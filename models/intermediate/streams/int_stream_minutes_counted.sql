@@ -180,14 +180,12 @@ span_edges as (
         on viewer_spans.stream_id = counted_streams.stream_id
 ),
 
--- the first minute index k with m_k >= edge_at (ceiling of the elapsed minutes)
+-- the first minute index k with m_k >= edge_at (the minute starts before it; 0 at or before
+-- the stream's start)
 span_edges_placed as (
     select
         stream_id,
-        case
-            when edge_at <= started_at then 0
-            else {{ integer_divide(microseconds_between('started_at', 'edge_at') ~ ' + 59999999', '60000000') }}
-        end as minute_index,
+        {{ minute_starts_before('started_at', 'edge_at') }} as minute_index,
         viewer_change
     from span_edges
 ),

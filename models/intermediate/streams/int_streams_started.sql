@@ -2,10 +2,6 @@
     One row per stream started by D (started_at dated <= D), with its end if known by D and
     the end of its minute grid: the known end, else started_at + max_session_minutes.
 -#}
-{%- set grid_minutes_ceiling = integer_divide(
-    microseconds_between('started_at', 'grid_ended_at') ~ ' + 59999999', '60000000'
-) -%}
-
 with
 
 live_streams as (
@@ -57,11 +53,7 @@ final as (
         ended_at,
         grid_ended_at,
         -- n = ceil((G - started_at) / 60 s) minute rows; none when G <= started_at
-        -- (x + 59999999) div 60000000 for x > 0 (integer division truncates on DuckDB)
-        case
-            when grid_ended_at > started_at then {{ grid_minutes_ceiling }}
-            else 0
-        end as grid_minutes,
+        {{ minute_starts_before('started_at', 'grid_ended_at') }} as grid_minutes,
         started_date,
         as_of_date
     from streams_gridded

@@ -1,0 +1,13 @@
+{#-
+    The number of minute starts m_k = start + k * 60 s (k >= 0) strictly before `instant`:
+    ceil((instant - start) / 60 s), 0 when instant <= start. It is also the index of the first
+    minute start at or after `instant`. Exact in microseconds on every engine:
+    (x + 59999999) div 60000000 for x > 0 (integer division truncates on DuckDB).
+-#}
+{% macro minute_starts_before(start_expr, instant_expr) -%}
+    case
+        when {{ instant_expr }} > {{ start_expr }}
+            then {{ integer_divide(microseconds_between(start_expr, instant_expr) ~ ' + 59999999', '60000000') }}
+        else 0
+    end
+{%- endmacro %}
