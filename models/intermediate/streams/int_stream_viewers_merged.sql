@@ -45,6 +45,29 @@ open_sessions as (
     where sessions.session_ended_at > sessions.session_started_at
 ),
 
+-- per stream and viewer: its open sessions and their bounds, which are its one span when it
+-- has one session (99% of the viewers at `medium`; only the others are ordered below)
+viewers as (
+    select
+        stream_id,
+        user_id,
+        count(*) as open_sessions,
+        min(session_started_at) as first_started_at,
+        max(session_ended_at) as last_ended_at
+    from open_sessions
+    group by stream_id, user_id
+),
+
+sessions_of_repeat_viewers as (
+    select open_sessions.*
+    from open_sessions
+    semi join viewers
+        on
+            open_sessions.stream_id = viewers.stream_id
+            and open_sessions.user_id = viewers.user_id
+            and viewers.open_sessions > 1
+),
+
 -- the latest end among the viewer's earlier sessions of the stream
 sessions_with_reach as (
     select
@@ -54,7 +77,7 @@ sessions_with_reach as (
             order by session_started_at, session_id
             rows between unbounded preceding and 1 preceding
         ) as earlier_ended_at
-    from open_sessions
+    from sessions_of_repeat_viewers
 ),
 
 -- a span starts at a session that begins after every earlier one of the viewer has ended
@@ -69,16 +92,35 @@ sessions_spanned as (
     from sessions_with_reach
 ),
 
+spans as (
+    select
+        stream_id,
+        user_id,
+        1 as span_number,
+        first_started_at as span_started_at,
+        last_ended_at as span_ended_at
+    from viewers
+    where open_sessions = 1
+    union all
+    select
+        stream_id,
+        user_id,
+        span_number,
+        min(session_started_at) as span_started_at,
+        max(session_ended_at) as span_ended_at
+    from sessions_spanned
+    group by stream_id, user_id, span_number
+),
+
 final as (
     select
         stream_id,
         user_id,
         cast(span_number as bigint) as span_number,
-        min(session_started_at) as span_started_at,
-        max(session_ended_at) as span_ended_at,
+        span_started_at,
+        span_ended_at,
         cast('{{ run_started_at.strftime("%Y-%m-%d %H:%M:%S.%f") }}' as timestamp) as _loaded_at
-    from sessions_spanned
-    group by stream_id, user_id, span_number
+    from spans
 )
 
 select * from final
