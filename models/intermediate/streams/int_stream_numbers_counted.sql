@@ -122,8 +122,7 @@ stream_totals as (
     group by stream_id
 ),
 
--- the viewers open from each instant a span starts or ends (ends before starts at one instant:
--- a session is open on [start, end)) up to the next such instant
+-- +1 where a span starts, -1 where it ends (a session is open on [start, end))
 span_edges as (
     select
         viewer_spans.stream_id,
@@ -142,25 +141,20 @@ span_edges as (
         on viewer_spans.stream_id = counted_streams.stream_id
 ),
 
-edge_instants as (
-    select
-        stream_id,
-        edge_at,
-        sum(viewer_change) as viewer_change
-    from span_edges
-    group by stream_id, edge_at
-),
-
+-- the running count of open spans, edge by edge, an instant's ends before its starts: after an
+-- instant's last edge it is the concurrency from that instant on; an instant's earlier edges
+-- give no more than the instant before it or the instant itself (ends lower it, starts raise
+-- it), so the largest running count is the peak and its first edge is at the peak instant
 concurrency as (
     select
         stream_id,
         edge_at,
         sum(viewer_change) over (
             partition by stream_id
-            order by edge_at
+            order by edge_at, viewer_change
             rows between unbounded preceding and current row
         ) as concurrent_viewers
-    from edge_instants
+    from span_edges
 ),
 
 peaks as (
