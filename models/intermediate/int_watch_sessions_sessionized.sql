@@ -156,30 +156,34 @@ room_events_with_next_leave as (
     from room_events_ordered
 ),
 
--- for every enter_room: the user's next enter_room of any stream, the next row among the
--- user's enter_rooms alone in the same order (a sort of the enter_rooms only, not of every
--- room event)
+-- for every enter_room: the user's earliest enter_room of any stream at a later instant (an
+-- enter_room at the same instant neither ends the session nor stops its leave_room), among the
+-- user's enter_rooms alone (a sort of the enter_rooms only, not of every room event); its date
+-- is the least date of that frame, the date of its earliest instant
 enters_with_next as (
     select
         *,
-        lead(event_at) over (
+        min(event_at) over (
             partition by user_id
-            order by event_at, event_id
+            order by {{ epoch_microseconds('event_at') }}
+            range between 1 following and unbounded following
         ) as next_enter_at,
-        lead(event_date) over (
+        min(event_date) over (
             partition by user_id
-            order by event_at, event_id
+            order by {{ epoch_microseconds('event_at') }}
+            range between 1 following and unbounded following
         ) as next_enter_date
     from room_events_with_next_leave
     where event_type = 'enter_room'
 ),
 
 -- a session starts at each enter_room; its own leave_room is the next one of that stream
--- unless the next enter_room comes first
+-- unless the next enter_room comes first: at one instant an enter_room sorts before a
+-- leave_room, so a leave_room at the next enter_room's instant is not the session's own
 sessions_led as (
     select
         *,
-        next_leave_at is not null and (next_enter_at is null or next_leave_at <= next_enter_at) as has_own_leave
+        next_leave_at is not null and (next_enter_at is null or next_leave_at < next_enter_at) as has_own_leave
     from enters_with_next
 ),
 
