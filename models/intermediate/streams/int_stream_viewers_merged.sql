@@ -58,14 +58,15 @@ viewers as (
     group by stream_id, user_id
 ),
 
+-- (viewers has one row per stream and viewer: the join keeps each session once)
 sessions_of_repeat_viewers as (
     select open_sessions.*
     from open_sessions
-    semi join viewers
+    inner join viewers
         on
             open_sessions.stream_id = viewers.stream_id
             and open_sessions.user_id = viewers.user_id
-            and viewers.open_sessions > 1
+    where viewers.open_sessions > 1
 ),
 
 -- the latest end among the viewer's earlier sessions of the stream
