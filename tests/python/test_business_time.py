@@ -73,3 +73,19 @@ def test_event_dates_and_hours_follow_the_zone_across_its_changes(zone_build) ->
     wrong = {event_id: (instants[event_id].isoformat(), got.get(event_id), want)
              for event_id, want in expected.items() if got.get(event_id) != want}
     assert not wrong, f"{len(wrong)} of {len(expected)} events in the wrong business hour: {list(wrong.items())[:5]}"
+
+
+@pytest.mark.parametrize("zone", sorted(TRANSITIONS))
+def test_listed_instants_are_changes_of_offset(zone: str) -> None:
+    """The instants above are real changes in the system's time zone database, half of them off
+    the whole UTC hour: if a newer database moved one, the test above would still pass while
+    testing less."""
+    tz = ZoneInfo(zone)
+    off_hour = 0
+    for text in TRANSITIONS[zone]:
+        change = datetime.fromisoformat(text).replace(tzinfo=UTC)
+        before = (change - timedelta(microseconds=1)).astimezone(tz).utcoffset()
+        after = change.astimezone(tz).utcoffset()
+        assert before != after, f"{zone}: no change of offset at {text} in this time zone database"
+        off_hour += change.minute != 0
+    assert off_hour >= 2, f"{zone}: fewer than two changes off the whole UTC hour"
