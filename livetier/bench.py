@@ -56,11 +56,15 @@ def _dbt(args: list[str], raw: Path, db: Path, env_extra: dict[str, str] | None 
     env.update({"RAW_PATH": str(raw.resolve()), "DUCKDB_PATH": str(db.resolve()),
                 "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"})
     env.update(env_extra or {})
+    prepare_seconds = 0.0
     if args and args[0] in ("build", "run"):
-        # the raw files are found, counted and aliased by Python first (as `livetier build` does)
+        # the raw files are found, counted and aliased by Python first (as `livetier build` does),
+        # timed with the run
         from livetier.ingest import prepare
 
+        prepare_started = time.perf_counter()
         prepare(raw.resolve(), db.resolve())
+        prepare_seconds = time.perf_counter() - prepare_started
     # wrap in a fresh python so RUSAGE_CHILDREN of the wrapper isolates this one dbt run; dbt's
     # output goes to a file beside the database, read back when the run fails
     log = db.parent / f"{db.name}.bench-dbt.log"
@@ -102,7 +106,7 @@ def _dbt(args: list[str], raw: Path, db: Path, env_extra: dict[str, str] | None 
     # run again with the ones it held up, one at a time (timed with the run)
     if invoke(args, env) != 0 and retry_after_out_of_memory(env, invoke) is not None:
         RETRIED.append(f"dbt {' '.join(args)}")
-    seconds = time.perf_counter() - started
+    seconds = time.perf_counter() - started + prepare_seconds
     if done.returncode != 0:
         lines = log.read_text(errors="replace").splitlines() if log.exists() else []
         errors = [line for line in lines if "Error" in line or "ERROR" in line][-12:] or lines[-20:]

@@ -130,3 +130,36 @@ def test_a_second_load_keeps_the_schema_keys_of_files_it_knows(tmp_path: Path) -
             for plan in plans]
     assert len(keys[0]) == 2 and len(set(keys[0].values())) == 1 and None not in keys[0].values()
     assert keys[1] == keys[0]
+
+
+def test_a_file_with_the_size_and_time_of_the_last_manifest_keeps_its_hash(tmp_path: Path) -> None:
+    """Hashing every raw file on each run read the whole export each night (a cost growing with the
+    history): a file whose path, size and modification time are those the last manifest recorded
+    keeps the hash recorded then; a new modification time makes it hashed again."""
+    import csv
+    import hashlib
+    import os
+
+    from livetier.ingest import prepare
+
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    orders = raw / "orders.csv"
+    orders.write_text("order_id,user_id\no1,u1\n", encoding="utf-8")
+    db = tmp_path / "w.duckdb"
+
+    def recorded_hash() -> str:
+        prepared = prepare(raw, db, environ={"LIVETIER_PII_KEY": "k" * 64})
+        with (prepared.landing / "files.csv").open(newline="", encoding="utf-8") as handle:
+            return next(row["sha256"] for row in csv.DictReader(handle) if row["raw_table"] == "orders")
+
+    first = recorded_hash()
+    assert first == hashlib.sha256(orders.read_bytes()).hexdigest()
+    # the same size and time: the recorded hash is trusted, the file is not read again
+    stat = orders.stat()
+    orders.write_text("order_id,user_id\no2,u2\n", encoding="utf-8")
+    os.utime(orders, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    assert recorded_hash() == first
+    # a new modification time: hashed again
+    os.utime(orders, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000))
+    assert recorded_hash() == hashlib.sha256(orders.read_bytes()).hexdigest() != first
