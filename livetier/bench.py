@@ -57,7 +57,9 @@ def _dbt(args: list[str], raw: Path, db: Path, env_extra: dict[str, str] | None 
                 "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"})
     env.update(env_extra or {})
     prepare_seconds = 0.0
-    if args and args[0] in ("build", "run"):
+    # a build or run reads the raw files and is parsed first (untimed); other commands are not
+    builds = bool(args) and args[0] in ("build", "run")
+    if builds:
         # the raw files are found, counted and aliased by Python first (as `livetier build` does),
         # timed with the run
         from livetier.ingest import prepare
@@ -93,7 +95,7 @@ def _dbt(args: list[str], raw: Path, db: Path, env_extra: dict[str, str] | None 
         peak_kb = max(peak_kb, int(lines[-1]) if lines else 0)
         return done.returncode
 
-    if args and args[0] in ("build", "run"):
+    if builds:
         # untimed: the run then parses partially, as a nightly build of one warehouse does. The
         # database path is part of dbt's profile, so a run on another file than the command before
         # (the tiny overhead build, a copy for the incremental day) would parse the project anew
@@ -352,7 +354,7 @@ def ensure_data(scale: str, seed: int = 7, users: int | None = None, days: int |
 MODELS_ONLY = ["build", "--exclude-resource-type", "test", "--exclude-resource-type", "unit_test"]
 
 
-def measure_overhead(work: Path, raw: Path, repeats: int = 2) -> float:
+def measure_overhead(work: Path, repeats: int = 2) -> float:
     """dbt's fixed overhead: the models-only build of the tiny worked examples from an empty
     file (parsed partially, like every timed run: `_dbt`), the fastest of `repeats`: every ratio
     subtracts it, and one slow run of ~16 s moved them by a tenth."""
@@ -511,7 +513,7 @@ def run(scale: str, history: bool | None = None, history_users: int | None = Non
     def measured(name: str, measure, builds_warehouse: bool = False):
         return None if name in skip else checkpoint.step(name, measure, builds_warehouse)
 
-    result["overhead_s"] = measured("overhead", lambda: measure_overhead(work, raw))
+    result["overhead_s"] = measured("overhead", lambda: measure_overhead(work))
     models = measured("full_build_models", models_build, builds_warehouse=True)
     tested = measured("full_build", tested_build, builds_warehouse=True)
     result["floor_s"] = measured("floor", lambda: floor_query(raw))
@@ -577,7 +579,7 @@ def run_history_only(scale: str, history_users: int | None = None) -> dict:
     """Only dbt's fixed overhead and the history measurement (`--history-only`)."""
     work = BENCH_DIR / "data" / "history"
     work.mkdir(parents=True, exist_ok=True)
-    overhead = round(measure_overhead(work, EXAMPLES_RAW), 3)
+    overhead = round(measure_overhead(work), 3)
     result: dict = {"scale": scale, "overhead_s": overhead, "targets": TARGETS, "met": {}}
     add_history(result, measure_history(scale, overhead, users=history_users))
     return result

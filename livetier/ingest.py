@@ -134,7 +134,7 @@ def discover(raw: Path) -> list[RawFile]:
 def _fingerprint(item: RawFile, known_hashes: dict[tuple[str, str, str], str]) -> None:
     """Size, modification time and SHA-256. A file whose path, size and time are those of the last
     run's manifest keeps the hash recorded then (as git and make trust a file's stat): hashing every
-    file each night read the whole export, a cost growing with the history (~6 s at `large`). A
+    file each night read the whole export, a cost growing with the history (0.6 s for the 356 MB of `medium`). A
     file rewritten in place gets a new time, so it is hashed again; only a rewrite that restores
     the size and the time to the microsecond would go unseen."""
     stat = item.path.stat()
@@ -322,13 +322,13 @@ def _link(landing: Path, item: RawFile, raw: Path) -> None:
     item.alias = str(alias)
 
 
-def _previous(landing: Path) -> dict[str, dict[str, str]]:
-    """The last manifest's rows by sha256 and format: an unchanged file is not analysed again."""
+def _manifest_rows(landing: Path) -> list[dict[str, str]]:
+    """The last manifest's rows (none before the first run)."""
     path = landing / "files.csv"
     if not path.exists():
-        return {}
+        return []
     with path.open(newline="", encoding="utf-8") as handle:
-        return {f"{row['sha256']}|{row['format']}|{row['raw_table']}": row for row in csv.DictReader(handle)}
+        return list(csv.DictReader(handle))
 
 
 def _write_csv(path: Path, columns: tuple[str, ...], rows: list[dict]) -> None:
@@ -359,8 +359,11 @@ def prepare(raw: Path, db: Path, business_timezone: str | None = None,
     for table in RAW_TABLES:  # aliases of files gone since the last run
         for old in (landing / table).glob("*") if (landing / table).is_dir() else []:
             old.unlink()
-    previous = _previous(landing)
-    known_hashes = {(row["source_file"], row["bytes"], row["mtime"]): row["sha256"] for row in previous.values()}
+    manifest = _manifest_rows(landing)
+    # every file's recorded hash by its stat (two files with the same bytes each keep theirs), and
+    # the last analysis by content: an unchanged file is not analysed again
+    known_hashes = {(row["source_file"], row["bytes"], row["mtime"]): row["sha256"] for row in manifest}
+    previous = {f"{row['sha256']}|{row['format']}|{row['raw_table']}": row for row in manifest}
     old_rejects = _old_rejects(landing)
     rejects: list[Reject] = []
     for item in files:

@@ -29,7 +29,7 @@ def fake_bench(monkeypatch, tmp_path):
         db.write_text("built")
         return (100.0 if calls[-1] == "models" else 130.0), 900
 
-    def fake_overhead(work, raw):
+    def fake_overhead(work):
         calls.append("overhead")
         return 20.0
 
@@ -184,7 +184,7 @@ def test_overhead_is_the_fastest_of_its_builds_each_from_an_empty_file(monkeypat
         return next(times), 900
 
     monkeypatch.setattr(bench, "_dbt", fake_dbt)
-    assert bench.measure_overhead(tmp_path, tmp_path / "raw", repeats=3) == 15.5
+    assert bench.measure_overhead(tmp_path, repeats=3) == 15.5
     assert builds == [(False, "tiny.duckdb")] * 3
 
 

@@ -163,3 +163,35 @@ def test_a_file_with_the_size_and_time_of_the_last_manifest_keeps_its_hash(tmp_p
     # a new modification time: hashed again
     os.utime(orders, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000))
     assert recorded_hash() == hashlib.sha256(orders.read_bytes()).hexdigest() != first
+
+
+def test_two_files_with_the_same_bytes_each_keep_their_recorded_hash(tmp_path: Path) -> None:
+    """The recorded hashes are looked up by each file's path, size and time, not by content: of two
+    files with identical bytes, neither is read again while its stat is unchanged."""
+    import csv
+    import os
+
+    from livetier.ingest import prepare
+
+    raw = tmp_path / "raw"
+    (raw / "events").mkdir(parents=True)
+    (raw / "orders.csv").write_text("order_id,user_id\no1,u1\n", encoding="utf-8")
+    copies = [raw / "events" / "2025-01.csv", raw / "events" / "2025-02.csv"]
+    for path in copies:
+        path.write_text("event_id,user_id\ne1,u1\n", encoding="utf-8")
+    db = tmp_path / "w.duckdb"
+
+    def recorded_hashes() -> dict[str, str]:
+        prepared = prepare(raw, db, environ={"LIVETIER_PII_KEY": "k" * 64})
+        with (prepared.landing / "files.csv").open(newline="", encoding="utf-8") as handle:
+            return {row["source_file"]: row["sha256"] for row in csv.DictReader(handle)
+                    if row["raw_table"] == "events"}
+
+    first = recorded_hashes()
+    assert len(first) == 2 and len(set(first.values())) == 1
+    # both rewritten with other bytes of the same size, their times restored: neither is read again
+    for path in copies:
+        stat = path.stat()
+        path.write_text("event_id,user_id\ne2,u2\n", encoding="utf-8")
+        os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    assert recorded_hashes() == first
