@@ -102,7 +102,8 @@ def _now() -> str:
     return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
 
 
-def _fsync(path: Path) -> None:
+def fsync_path(path: Path) -> None:
+    """Waits until the file (or folder) at `path` is on disk."""
     fd = os.open(path, os.O_RDONLY)
     try:
         os.fsync(fd)
@@ -185,11 +186,11 @@ def publish(work: Path, published: Path, before_rename: Callable[[], None] | Non
             con.execute("checkpoint")
         finally:
             con.close()
-        _fsync(temp)
+        fsync_path(temp)
         if before_rename is not None:
             before_rename()
         os.replace(temp, paths.published)
-        _fsync(paths.published.parent)
+        fsync_path(paths.published.parent)
         return relations
     except BaseException:
         temp.unlink(missing_ok=True)
