@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import subprocess
 import sys
 import time
@@ -155,6 +156,16 @@ def model_seconds(names: tuple[str, ...] | None = None) -> dict[str, float]:
     return dict(sorted(seconds.items(), key=lambda pair: -pair[1]))
 
 
+KEPT_TABLE = re.compile(r"(\w+): inputs unchanged since its last build, table kept")
+
+
+def kept_tables(db: Path) -> set[str]:
+    """The `table_on_change` models the last dbt command on `db` kept (from its output, which
+    `_dbt` writes beside the database)."""
+    log = db.parent / f"{db.name}.bench-dbt.log"
+    return set(KEPT_TABLE.findall(log.read_text(errors="replace"))) if log.exists() else set()
+
+
 def models_alone(db: Path, target: Path | None = None) -> dict[str, float]:
     """Each table model of the last dbt command re-run alone: its compiled query (run_results.json)
     written into a temporary table on a fresh connection to `db` (read only, the profile's memory
@@ -162,13 +173,15 @@ def models_alone(db: Path, target: Path | None = None) -> dict[str, float]:
     threads on two cores (a model's seconds include its neighbour's, a cheap model can pay for
     DuckDB's checkpoint of a big one); these do not, and leave out dbt's own work. Views and
     ephemeral models are left out (their readers run them), and so is a query that fails alone
-    (a base model whose raw files' views are gone after the run)."""
+    (a base model whose raw files' views are gone after the run), and a `table_on_change` model
+    the run kept (its log beside `db` says so: the run did not execute its query)."""
     from livetier.duckdb_plugin import define_hash_function
     from livetier.pii import resolve_key
 
     target = target or dbt_target_dir(os.environ)
     results = last_run_results(target)
     nodes = json.loads((target / "manifest.json").read_text()).get("nodes", {})
+    kept = kept_tables(db)
     con = duckdb.connect()
     seconds: dict[str, float] = {}
     try:
@@ -182,7 +195,8 @@ def models_alone(db: Path, target: Path | None = None) -> dict[str, float]:
         for item in results:
             unique_id, sql = item.get("unique_id", ""), item.get("compiled_code")
             materialized = nodes.get(unique_id, {}).get("config", {}).get("materialized")
-            if not unique_id.startswith("model.") or not sql or materialized in ("view", "ephemeral"):
+            if (not unique_id.startswith("model.") or not sql or materialized in ("view", "ephemeral")
+                    or unique_id.split(".")[-1] in kept):
                 continue
             started = time.perf_counter()
             try:

@@ -94,7 +94,11 @@ def test_models_alone_times_each_table_query_on_the_warehouse(tmp_path, monkeypa
         "hashed": ("table", 'select livetier_pii_hash(cast(x as varchar)) as h from "bench"."main_staging"."events"'),
         "a_view": ("view", 'select * from "bench"."main_staging"."events"'),
         "broken": ("table", 'select * from "bench"."main_staging"."missing"'),
+        "kept": ("table_on_change", 'select count(*) as n from "bench"."main_staging"."events"'),
     })
+    # the run's output (written beside the database by _dbt) says the table_on_change model was kept
+    (tmp_path / "bench.duckdb.bench-dbt.log").write_text(
+        "10:00:01  kept: inputs unchanged since its last build, table kept\n", encoding="utf-8")
     seconds = bench.models_alone(db, target)
     assert set(seconds) == {"counted", "hashed"}
     assert all(value >= 0 for value in seconds.values())
