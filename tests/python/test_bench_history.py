@@ -5,6 +5,7 @@ its arithmetic, the shape of its JSON and markdown, with dbt and the generator r
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import duckdb
@@ -106,6 +107,16 @@ def test_models_alone_times_each_table_query_on_the_warehouse(tmp_path, monkeypa
     con = duckdb.connect(str(db), read_only=True)
     assert con.execute("select count(*) from information_schema.tables").fetchall() == [(1,)]
     con.close()
+
+
+def test_the_kept_table_pattern_matches_the_line_the_macro_logs():
+    # bench.kept_tables reads what macros/table_on_change.sql logs: a reworded message there
+    # would make the queries-alone list count kept tables again, silently
+    macro = (PROJECT_ROOT / "macros" / "table_on_change.sql").read_text(encoding="utf-8")
+    logged = re.findall(r'log\(this\.identifier ~ "([^"]*)"', macro)
+    assert len(logged) == 1
+    line = "10:00:01  int_order_net_amounts_versioned" + logged[0]
+    assert bench.KEPT_TABLE.findall(line) == ["int_order_net_amounts_versioned"]
 
 
 def test_markdown_of_a_full_result_has_the_history_rows_and_growth_table():
