@@ -4,6 +4,9 @@
     date): 7-day windows, watch seconds (with the length known on D of sessions not settled
     by then), the tag inputs and the latest comeback day, for every user active by D.
 -#}
+{%- set windows_start = windows_start_date(
+    ['window_7d_days', 'window_30d_days', 'window_90d_days', 'cart_abandon_window_days']
+) %}
 with
 
 activity_daily as {{ inline_cte() }} (
@@ -44,6 +47,10 @@ days_windowed as (
         days_ago < {{ threshold('window_90d_days') }} as is_in_90d,
         days_ago < {{ threshold('cart_abandon_window_days') }} as is_in_cart_window
     from days_as_of
+    {%- if windows_start is not none %}
+    -- only the windows' dates (macro windows_start_date): the older row groups are not read
+    where activity_date > cast('{{ windows_start }}' as date)
+    {%- endif %}
 ),
 
 -- sessions begun by D whose end became known only after D: their daily watch_seconds are

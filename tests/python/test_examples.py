@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date, timedelta
 from pathlib import Path
 
 import pandas as pd
@@ -72,3 +73,15 @@ def test_default_as_of_date_is_latest_kept_order_or_event(tmp_path: Path) -> Non
     assert result.returncode == 0, result.stdout[-5000:]
     as_of = query(db, "select distinct as_of_date from user_tiers")
     assert [str(v)[:10] for v in as_of.as_of_date] == ["2025-04-05"]
+
+
+def test_the_activity_windows_read_only_the_dates_of_the_longest_window(examples_db: Path) -> None:
+    # int_user_activity_summarized filters its windowed sums with a literal (macro
+    # windows_start_date) so that older row groups are skipped; the windows are dates in
+    # (D-N, D], the longest of them 90 days (window_90d_days): the filter keeps exactly those
+    result = build(EXAMPLES_RAW, examples_db, as_of="2025-03-31", command="compile",
+                   select="int_user_activity_summarized")
+    assert result.returncode == 0, result.stdout[-5000:]
+    compiled = next((examples_db.parent / "target" / "compiled").rglob("int_user_activity_summarized.sql"))
+    first_excluded = date(2025, 3, 31) - timedelta(days=90)
+    assert f"where activity_date > cast('{first_excluded.isoformat()}' as date)" in compiled.read_text()
