@@ -304,7 +304,13 @@ sessions_recomputed as (
     changed_older_sessions as (
         select sessions_recomputed.*
         from sessions_recomputed
-        inner join {{ this }} as previous_sessions
+        -- an older session redone is one of these two (a session begun from m on is not older):
+        -- their stored rows, already read, instead of a join of every stored session
+        inner join (
+            select * from open_sessions
+            union all
+            select * from restreamed_sessions
+        ) as previous_sessions
             on sessions_recomputed.session_id = previous_sessions.session_id
         cross join recompute_from
         where
