@@ -3,15 +3,25 @@
     days, interactions) summed per marker bucket, and one ordered pass over the user's buckets
     giving the running values at each bucket's marker and the number of the user's next
     bucket. A regular purchase's paid date is an active day like an event day (a purchase from
-    then on at every date up to D). Only buckets in which something changes have a row.
+    then on at every date up to D). Only buckets in which something changes have a row. The
+    daily rows up to the bank date B (macro activity_bank_date), all in the first bucket, are
+    read as their per-user sums (int_user_activity_banked).
 -#}
 -- depends_on: {{ ref('int_as_of_inputs_fingerprinted') }}
 -- depends_on: {{ ref('int_as_of_dates') }}
+-- depends_on: {{ ref('int_thresholds_current') }}
+-- depends_on: {{ ref('int_as_of_date') }}
 {%- set from_date = as_of_steps_recompute_from() %}
+{%- set bank_date = activity_bank_date() %}
+{{- activity_bank_check(bank_date) }}
 with
 
 activity_daily as (
     select * from {{ ref('int_user_activity_daily') }}
+),
+
+activity_banked as (
+    select * from {{ ref('int_user_activity_banked') }}
 ),
 
 purchase_spans as (
@@ -41,21 +51,37 @@ activity_items as (
     select
         activity_daily.user_id,
         activity_daily.activity_date as timeline_date,
-        case when activity_daily.is_event_day then activity_daily.activity_date end as active_date,
+        case when activity_daily.is_event_day then activity_daily.activity_date end as last_active_date,
+        case when activity_daily.is_event_day then activity_daily.activity_date end as first_active_date,
         case when activity_daily.is_watch_day then 1 else 0 end as watch_day_count,
         activity_daily.interactions as interaction_count
     from activity_daily
     cross join marker_bounds
-    where activity_daily.activity_date <= marker_bounds.last_marker_date
+    -- the dates up to B are in the bank (a literal: their row groups are not read)
+    where
+        activity_daily.activity_date <= marker_bounds.last_marker_date
+        and {{ "true" if bank_date is none else "activity_daily.activity_date > cast('" ~ bank_date ~ "' as date)" }}
     union all
     select
         user_id,
         paid_date as timeline_date,
-        paid_date as active_date,
+        paid_date as last_active_date,
+        paid_date as first_active_date,
         0 as watch_day_count,
         0 as interaction_count
     from purchase_spans
     where is_regular
+    union all
+    -- the days up to B, one row per user (none without B: every day is read above)
+    select
+        user_id,
+        bank_date as timeline_date,
+        last_active_date,
+        first_active_date,
+        watch_day_count,
+        interaction_count
+    from activity_banked
+    where {{ "false" if bank_date is none else "bank_date = cast('" ~ bank_date ~ "' as date)" }}
 ),
 
 -- dates before the first marker are in the first bucket
@@ -63,7 +89,8 @@ activity_items_clamped as (
     select
         users_numbered.user_number,
         greatest(activity_items.timeline_date, marker_bounds.first_marker_date) as bucket_date,
-        activity_items.active_date,
+        activity_items.last_active_date,
+        activity_items.first_active_date,
         activity_items.watch_day_count,
         activity_items.interaction_count
     from activity_items
@@ -76,8 +103,8 @@ activity_buckets as (
     select
         activity_items_clamped.user_number,
         marker_calendar.marker_number,
-        max(activity_items_clamped.active_date) as last_active_date,
-        min(activity_items_clamped.active_date) as first_active_date,
+        max(activity_items_clamped.last_active_date) as last_active_date,
+        min(activity_items_clamped.first_active_date) as first_active_date,
         sum(activity_items_clamped.watch_day_count) as watch_day_count,
         sum(activity_items_clamped.interaction_count) as interaction_count
     from activity_items_clamped
