@@ -4,22 +4,21 @@
     of every daily row (its first bucket holds every date before its first marker, and so grew
     with the history).
 
-    activity_bank_date() is B as date text: the last day of the month before the month of
-    X - the longest marker offset (window_30d_days, window_90d_days, silent_after_days), X the
-    first as-of date the steps recompute (as_of_steps_recompute_from). Every marker read is an
+    activity_bank_date(from_date) is B as date text: the last day of the month before the month
+    of X - the longest marker offset (window_30d_days, window_90d_days, silent_after_days), X =
+    `from_date`, the first as-of date the steps recompute (as_of_steps_recompute_from). Every marker read is an
     as-of date on or after X less an offset, so after B: B's dates all fall in the first bucket.
     B stays the same for a month of nights. none (no bank: every daily row read) when the steps
     recompute every date (a full refresh, Spark, a unit test unless it overrides this macro);
     with `or_at_d` (the bank itself) a full refresh on DuckDB takes X = D, the X of the next
     night, so that the bank is ready for it.
 -#}
-{% macro activity_bank_date(or_at_d=false) -%}
+{% macro activity_bank_date(from_date, or_at_d=false) -%}
     {%- if not execute or target.type == 'spark' or model.resource_type == 'unit_test'
             or load_relation(ref('int_as_of_date')) is none
             or load_relation(ref('int_thresholds_current')) is none -%}
         {{ return(none) }}
     {%- endif -%}
-    {%- set from_date = as_of_steps_recompute_from() -%}
     {%- if from_date is none and or_at_d and not restate_history() -%}
         {%- set from_date = run_query(
             'select cast(max(as_of_date) as ' ~ dbt.type_string() ~ ') from ' ~ ref('int_as_of_date')
@@ -71,10 +70,15 @@
                 and fingerprints._changed_at > stored.built_at
         ),
 
+        -- whether there is any activity up to B (the first row found is enough)
         banked_days as (
             select count(*) as day_rows
-            from {{ ref('int_user_activity_daily') }}
-            where activity_date <= cast('{{ bank_date }}' as date)
+            from (
+                select 1 as found
+                from {{ ref('int_user_activity_daily') }}
+                where activity_date <= cast('{{ bank_date }}' as date)
+                limit 1
+            ) as first_day
         )
 
         select coalesce(

@@ -11,7 +11,7 @@
 -- depends_on: {{ ref('int_thresholds_current') }}
 -- depends_on: {{ ref('int_as_of_dates') }}
 -- depends_on: {{ ref('int_as_of_date') }}
-{%- set bank_date = activity_bank_date(or_at_d=true) %}
+{%- set bank_date = activity_bank_date(as_of_steps_recompute_from(), or_at_d=true) %}
 {%- set kept = activity_bank_kept(bank_date) %}
 with
 

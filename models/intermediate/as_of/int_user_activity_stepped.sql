@@ -12,7 +12,7 @@
 -- depends_on: {{ ref('int_thresholds_current') }}
 -- depends_on: {{ ref('int_as_of_date') }}
 {%- set from_date = as_of_steps_recompute_from() %}
-{%- set bank_date = activity_bank_date() %}
+{%- set bank_date = activity_bank_date(from_date) %}
 {{- activity_bank_check(bank_date) }}
 with
 
