@@ -6,15 +6,16 @@
 
     activity_bank_date(from_date) is B as date text: the last day of the month before the month
     of X - the longest marker offset (window_30d_days, window_90d_days, silent_after_days), X =
-    `from_date`, the first as-of date the steps recompute (as_of_steps_recompute_from). Every marker read is an
-    as-of date on or after X less an offset, so after B: B's dates all fall in the first bucket.
+    `from_date`, the first as-of date the steps recompute (as_of_steps_recompute_from). Every
+    marker read is an as-of date on or after X less an offset, so after B: B's dates all fall in
+    the first bucket.
     B stays the same for a month of nights. none (no bank: every daily row read) when the steps
     recompute every date (a full refresh, Spark, a unit test unless it overrides this macro);
-    with `or_at_d` (the bank itself) a full refresh on DuckDB takes X = D, the X of the next
-    night, so that the bank is ready for it.
+    with `or_at_d` (the bank itself) X is then D, the X of the next night, so that the bank is
+    ready for it (on Spark the bank is built every run and never read).
 -#}
 {% macro activity_bank_date(from_date, or_at_d=false) -%}
-    {%- if not execute or target.type == 'spark' or model.resource_type == 'unit_test'
+    {%- if not execute or model.resource_type == 'unit_test'
             or load_relation(ref('int_as_of_date')) is none
             or load_relation(ref('int_thresholds_current')) is none -%}
         {{ return(none) }}
@@ -56,7 +57,7 @@
                 count(*) as row_count,
                 min(bank_date) as min_bank_date,
                 max(bank_date) as max_bank_date,
-                max(_built_at) as built_at
+                max(_loaded_at) as built_at
             from {{ bank }}
         ),
 
@@ -98,11 +99,11 @@
     {{ return(run_query(query).rows[0][0]) }}
 {%- endmacro %}
 
-{#- Whether int_user_activity_banked keeps its stored rows (false on a full refresh, in a unit
-    test and when it does not exist yet) -#}
+{#- Whether int_user_activity_banked keeps its stored rows (false on a full refresh, on Spark,
+    in a unit test and when it does not exist yet) -#}
 {% macro activity_bank_kept(bank_date) -%}
-    {%- if bank_date is none or not execute or model.resource_type == 'unit_test' or flags.FULL_REFRESH
-            or load_relation(this) is none -%}
+    {%- if bank_date is none or not execute or target.type == 'spark' or model.resource_type == 'unit_test'
+            or flags.FULL_REFRESH or load_relation(this) is none -%}
         {{ return(false) }}
     {%- endif -%}
     {{ return(activity_bank_current(this, bank_date)) }}

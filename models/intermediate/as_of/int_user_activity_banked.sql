@@ -36,7 +36,7 @@ activity_daily as (
             min(case when is_event_day then activity_date end) as first_active_date,
             cast(sum(case when is_watch_day then 1 else 0 end) as bigint) as watch_day_count,
             cast(sum(interactions) as bigint) as interaction_count,
-            cast('{{ run_started_at.strftime("%Y-%m-%d %H:%M:%S.%f") }}' as timestamp) as _built_at
+            cast('{{ run_started_at.strftime("%Y-%m-%d %H:%M:%S.%f") }}' as timestamp) as _loaded_at
         from activity_daily
         where {{ "false" if bank_date is none else "activity_date <= cast('" ~ bank_date ~ "' as date)" }}
         group by user_id
