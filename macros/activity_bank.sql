@@ -15,30 +15,17 @@
     ready for it (on Spark the bank is built every run and never read).
 -#}
 {% macro activity_bank_date(from_date, or_at_d=false) -%}
-    {%- if not execute or model.resource_type == 'unit_test'
-            or load_relation(ref('int_as_of_date')) is none
-            or load_relation(ref('int_thresholds_current')) is none -%}
+    {%- if from_date is none and (not or_at_d or restate_history()) -%}
         {{ return(none) }}
     {%- endif -%}
-    {%- if from_date is none and or_at_d and not restate_history() -%}
-        {%- set from_date = run_query(
-            'select cast(max(as_of_date) as ' ~ dbt.type_string() ~ ') from ' ~ ref('int_as_of_date')
-        ).rows[0][0] -%}
-    {%- endif -%}
-    {%- if from_date is none -%}
+    {#- X less the longest marker offset (from D when from_date is none) -#}
+    {%- set first_read = windows_start_date(
+        ['window_30d_days', 'window_90d_days', 'silent_after_days'], from_date
+    ) -%}
+    {%- if first_read is none -%}
         {{ return(none) }}
     {%- endif -%}
-    {%- set query -%}
-        select cast(max(threshold_value) as integer)
-        from {{ ref('int_thresholds_current') }}
-        where threshold_name in ('window_30d_days', 'window_90d_days', 'silent_after_days')
-    {%- endset -%}
-    {%- set longest = run_query(query).rows[0][0] -%}
-    {%- if longest is none -%}
-        {{ return(none) }}
-    {%- endif -%}
-    {%- set first_read = modules.datetime.datetime.strptime((from_date | string)[:10], '%Y-%m-%d').date()
-        - modules.datetime.timedelta(days=longest | int) -%}
+    {%- set first_read = modules.datetime.datetime.strptime(first_read, '%Y-%m-%d').date() -%}
     {{ return((first_read.replace(day=1) - modules.datetime.timedelta(days=1)).isoformat()) }}
 {%- endmacro %}
 

@@ -5,9 +5,9 @@
     literal, a stored table's older row groups are skipped unread, while a filter on a CTE's
     value reads every row first. The filter it makes is redundant with the windows' own, so
     none (no filter) is always right: in a unit test, when not executing, and when D or the
-    thresholds are not built yet.
+    thresholds are not built yet. With `from_date`, the windows end there instead of at D.
 -#}
-{% macro windows_start_date(threshold_names) -%}
+{% macro windows_start_date(threshold_names, from_date=none) -%}
     {%- if not execute or model.resource_type == 'unit_test'
             or load_relation(ref('int_as_of_date')) is none
             or load_relation(ref('int_thresholds_current')) is none -%}
@@ -24,6 +24,8 @@
     {%- if row[0] is none or row[1] is none -%}
         {{ return(none) }}
     {%- endif -%}
-    {%- set as_of_date = modules.datetime.datetime.strptime(row[0][:10], '%Y-%m-%d').date() -%}
-    {{ return((as_of_date - modules.datetime.timedelta(days=row[1] | int)).isoformat()) }}
+    {%- set end_date = modules.datetime.datetime.strptime(
+        ((row[0] if from_date is none else from_date) | string)[:10], '%Y-%m-%d'
+    ).date() -%}
+    {{ return((end_date - modules.datetime.timedelta(days=row[1] | int)).isoformat()) }}
 {%- endmacro %}
