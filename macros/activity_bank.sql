@@ -31,11 +31,17 @@
 
 {#-
     Whether the bank `bank` (a relation) holds the sums up to `bank_date` of the activity as it
-    is now (read once at run time): its rows were all built for `bank_date` (or it has none and
-    there is no activity up to it), and no activity date up to `bank_date` changed since it was
-    built (int_as_of_inputs_fingerprinted: a date written with other rows, or whose rows are gone).
+    is now (read once at run time): its rows were all built for `bank_date` and for the comeback
+    buckets of the churn_after_days valid now (or it has none and there is no activity up to it),
+    and no activity date up to `bank_date` changed since it was built
+    (int_as_of_inputs_fingerprinted: a date written with other rows, or whose rows are gone).
 -#}
 {% macro activity_bank_current(bank, bank_date) -%}
+    {#- a bank stored by an older livetier (without comeback buckets) is not current -#}
+    {%- set stored_columns = adapter.get_columns_in_relation(bank) | map(attribute='name') | map('lower') | list -%}
+    {%- if 'bucket_days' not in stored_columns -%}
+        {{ return(false) }}
+    {%- endif -%}
     {%- set query -%}
         with
 
@@ -44,8 +50,17 @@
                 count(*) as row_count,
                 min(bank_date) as min_bank_date,
                 max(bank_date) as max_bank_date,
+                min(bucket_days) as min_bucket_days,
+                max(bucket_days) as max_bucket_days,
                 max(_loaded_at) as built_at
             from {{ bank }}
+        ),
+
+        -- the width of the comeback buckets now (macro comeback_bucket_days)
+        bucket_width as (
+            select max({{ comeback_bucket_days('cast(threshold_value as integer)') }}) as bucket_days
+            from {{ ref('int_thresholds_current') }}
+            where threshold_name = 'churn_after_days'
         ),
 
         changed as (
@@ -74,12 +89,15 @@
                 stored.row_count > 0
                 and stored.min_bank_date = cast('{{ bank_date }}' as date)
                 and stored.max_bank_date = cast('{{ bank_date }}' as date)
+                and stored.min_bucket_days = bucket_width.bucket_days
+                and stored.max_bucket_days = bucket_width.bucket_days
                 and changed.changed_dates = 0
             )
             or (stored.row_count = 0 and banked_days.day_rows = 0),
             false
         )
         from stored
+        cross join bucket_width
         cross join changed
         cross join banked_days
     {%- endset -%}
@@ -96,8 +114,9 @@
     {{ return(activity_bank_current(this, bank_date)) }}
 {%- endmacro %}
 
-{#- The pre-check of int_user_activity_stepped: stops the run in one sentence when the bank it
-    reads is not the one for its bank date (the steps run without the bank after a change) -#}
+{#- The pre-check of a model reading the bank (int_user_activity_stepped,
+    int_user_activity_summarized): stops the run in one sentence when the bank is not the one for
+    its bank date (the reader run without the bank after a change) -#}
 {% macro activity_bank_check(bank_date) -%}
     {%- if bank_date is none or not execute or model.resource_type == 'unit_test' -%}
         {{ return('') }}
@@ -106,9 +125,26 @@
     {%- if load_relation(bank) is none or not activity_bank_current(bank, bank_date) -%}
         {{ exceptions.raise_compiler_error(
             "int_user_activity_banked does not hold the activity up to " ~ bank_date ~ " as it is now, which "
-            ~ "int_user_activity_stepped reads in place of those days: run them together "
-            ~ "(dbt build -s +int_user_activity_stepped)."
+            ~ model.name ~ " reads in place of those days: run them together "
+            ~ "(dbt build -s +" ~ model.name ~ ")."
         ) }}
     {%- endif -%}
     {{ return('') }}
+{%- endmacro %}
+
+{#- The stored bank's date B when the bank is current (activity_bank_current), for a model that
+    can read it but does not choose B (int_user_activity_summarized: any B before D will do);
+    none, and every daily row read, when it is not, when there is no bank or it is empty, on
+    Spark, when not executing, and in a unit test unless it overrides this macro -#}
+{% macro activity_bank_readable_date() -%}
+    {%- set bank = ref('int_user_activity_banked') -%}
+    {%- if not execute or target.type == 'spark' or model.resource_type == 'unit_test'
+            or load_relation(bank) is none -%}
+        {{ return(none) }}
+    {%- endif -%}
+    {%- set bank_date = run_query('select cast(max(bank_date) as ' ~ dbt.type_string() ~ ') from ' ~ bank)[0][0] -%}
+    {%- if bank_date is none or not activity_bank_current(bank, bank_date) -%}
+        {{ return(none) }}
+    {%- endif -%}
+    {{ return(bank_date) }}
 {%- endmacro %}

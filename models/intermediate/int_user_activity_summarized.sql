@@ -2,15 +2,24 @@
     The activity facts that exist only at D (the as-of chain, int_user_facts_snapshotted, has
     the 30- and 90-day watch days and interactions and the last active day at every as-of
     date): 7-day windows, watch seconds (with the length known on D of sessions not settled
-    by then), the tag inputs and the latest comeback day, for every user active by D.
+    by then), the tag inputs and the latest comeback day, for every user active by D. For the
+    comeback day and the last add-to-cart, the daily rows up to the bank's date B are read as
+    their sums per user and comeback bucket (int_user_activity_banked), when the bank is current
+    (macro activity_bank_readable_date; else every daily row is read).
 -#}
+-- depends_on: {{ ref('int_as_of_inputs_fingerprinted') }}
 {%- set windows_start = windows_start_date(
     ['window_7d_days', 'window_30d_days', 'window_90d_days', 'cart_abandon_window_days']
 ) %}
+{%- set bank_date = activity_bank_readable_date() %}
 with
 
 activity_daily as {{ inline_cte() }} (
     select * from {{ ref('int_user_activity_daily') }}
+),
+
+activity_banked as (
+    select * from {{ ref('int_user_activity_banked') }}
 ),
 
 watch_sessions as (
@@ -113,11 +122,37 @@ activity as (
     group by user_id
 ),
 
+-- the bank's rows of B (none without B: every day is read from days_as_of)
+banked_buckets as (
+    select *
+    from activity_banked
+    where {{ "false" if bank_date is none else "bank_date = cast('" ~ bank_date ~ "' as date)" }}
+),
+
+-- the days after B (a literal: the older row groups are not read), every day without B
+days_after_bank as (
+    select *
+    from days_as_of
+    {%- if bank_date is not none %}
+    where activity_date > cast('{{ bank_date }}' as date)
+    {%- endif %}
+),
+
 last_add_to_carts as (
     select
         user_id,
         max(last_add_to_cart_at) as last_add_to_cart_at
-    from days_as_of
+    from (
+        select
+            user_id,
+            last_add_to_cart_at
+        from days_after_bank
+        union all
+        select
+            user_id,
+            last_add_to_cart_at
+        from banked_buckets
+    ) as add_to_carts
     where last_add_to_cart_at is not null
     group by user_id
 ),
@@ -127,7 +162,7 @@ active_days as (
     select
         user_id,
         activity_date
-    from days_as_of
+    from days_after_bank
     where is_event_day
     union all
     select
@@ -146,25 +181,34 @@ churn_rule as (
 -- comeback day is the first active day of its bucket, and its previous active day is the last
 -- one of the user's previous non-empty bucket. Ordering the few buckets per user replaces a
 -- window sort of every active day (which grew with the history). A threshold below 0 (every
--- later day a comeback) takes buckets of one date.
+-- later day a comeback) takes buckets of one date (macro comeback_bucket_number). The bank's
+-- buckets (event days up to B) join the days after B and the purchases.
 active_days_bucketed as (
     select
         active_days.user_id,
-        active_days.activity_date,
-        cast(floor(
-            {{ dbt.datediff("cast('2000-01-01' as date)", 'active_days.activity_date', 'day') }}
-            / (greatest(churn_rule.churn_after_days, 0) + 1)
-        ) as integer) as bucket_number
+        {{ comeback_bucket_number('active_days.activity_date', 'churn_rule.churn_after_days') }}
+            as bucket_number,
+        active_days.activity_date as first_active_date,
+        active_days.activity_date as last_active_date
     from active_days
     cross join churn_rule
+    union all
+    select
+        user_id,
+        bucket_number,
+        first_active_date,
+        last_active_date
+    from banked_buckets
+    -- a bucket of the bank with days but no event day is no active bucket
+    where first_active_date is not null
 ),
 
 active_buckets as (
     select
         user_id,
         bucket_number,
-        min(activity_date) as first_active_date,
-        max(activity_date) as last_active_date
+        min(first_active_date) as first_active_date,
+        max(last_active_date) as last_active_date
     from active_days_bucketed
     group by user_id, bucket_number
 ),

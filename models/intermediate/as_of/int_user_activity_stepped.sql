@@ -5,7 +5,7 @@
     bucket. A regular purchase's paid date is an active day like an event day (a purchase from
     then on at every date up to D). Only buckets in which something changes have a row. The
     daily rows up to the bank date B (macro activity_bank_date), all in the first bucket, are
-    read as their per-user sums (int_user_activity_banked).
+    read as their sums per user and comeback bucket (int_user_activity_banked).
 -#}
 -- depends_on: {{ ref('int_as_of_inputs_fingerprinted') }}
 -- depends_on: {{ ref('int_as_of_dates') }}
