@@ -144,7 +144,7 @@ final as (
             {{ user_activity_days('events', 'watch_sessions') }}
 
             select * from final
-            {{ user_activity_days_order() }}
+            {{ in_date_order('activity_date') }}
         {%- endset -%}
         {%- do statements.append(statement) -%}
     {%- endfor -%}
@@ -155,13 +155,3 @@ final as (
     {{ return(statements | join(';\n')) }}
 {%- endmacro %}
 
-{#-
-    The order int_user_activity_daily's rows are written in on DuckDB: by date, so that each row
-    group holds a few dates and a reader of recent dates (the windows before D, the days after the
-    activity bank's date) skips the older row groups by their min/max instead of reading every
-    row (written in the aggregate's order, every row group spanned the whole history). Nothing on
-    Spark (its partitions are dates already).
--#}
-{% macro user_activity_days_order() -%}
-    {%- if target.type != 'spark' %}order by activity_date{% endif -%}
-{%- endmacro %}

@@ -76,4 +76,4 @@ all_watch_sessions as {{ inline_cte() }} (
 {{ user_activity_days('events', 'watch_sessions') }}
 
 select * from final
-{{ user_activity_days_order() }}
+{{ in_date_order('activity_date') }}

@@ -430,3 +430,4 @@ final as (
 )
 
 select * from final
+{{ in_date_order('activity_date') }}
