@@ -114,9 +114,8 @@
     {{ return(activity_bank_current(this, bank_date)) }}
 {%- endmacro %}
 
-{#- The pre-check of a model reading the bank (int_user_activity_stepped,
-    int_user_activity_summarized): stops the run in one sentence when the bank is not the one for
-    its bank date (the reader run without the bank after a change) -#}
+{#- The pre-check of int_user_activity_stepped: stops the run in one sentence when the bank it
+    reads is not the one for its bank date (the steps run without the bank after a change) -#}
 {% macro activity_bank_check(bank_date) -%}
     {%- if bank_date is none or not execute or model.resource_type == 'unit_test' -%}
         {{ return('') }}
@@ -132,17 +131,23 @@
     {{ return('') }}
 {%- endmacro %}
 
-{#- The stored bank's date B when the bank is current (activity_bank_current), for a model that
-    can read it but does not choose B (int_user_activity_summarized: any B before D will do);
-    none, and every daily row read, when it is not, when there is no bank or it is empty, on
+{#- The stored bank's date B when the bank is current (activity_bank_current) and B is on or
+    before D, for a model that can read it but does not choose B (int_user_activity_summarized:
+    any B up to D will do; a bank of a later D, read by a model run alone after D moved back, will
+    not); none, and every daily row read, otherwise, when there is no bank or it is empty, on
     Spark, when not executing, and in a unit test unless it overrides this macro -#}
 {% macro activity_bank_readable_date() -%}
     {%- set bank = ref('int_user_activity_banked') -%}
     {%- if not execute or target.type == 'spark' or model.resource_type == 'unit_test'
-            or load_relation(bank) is none -%}
+            or load_relation(bank) is none or load_relation(ref('int_as_of_date')) is none -%}
         {{ return(none) }}
     {%- endif -%}
-    {%- set bank_date = run_query('select cast(max(bank_date) as ' ~ dbt.type_string() ~ ') from ' ~ bank)[0][0] -%}
+    {%- set query -%}
+        select cast(max(bank_date) as {{ dbt.type_string() }})
+        from {{ bank }}
+        where bank_date <= (select max(as_of_date) from {{ ref('int_as_of_date') }})
+    {%- endset -%}
+    {%- set bank_date = run_query(query)[0][0] -%}
     {%- if bank_date is none or not activity_bank_current(bank, bank_date) -%}
         {{ return(none) }}
     {%- endif -%}
