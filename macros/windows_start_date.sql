@@ -5,9 +5,10 @@
     literal, a stored table's older row groups are skipped unread, while a filter on a CTE's
     value reads every row first. The filter it makes is redundant with the windows' own, so
     none (no filter) is always right: in a unit test, when not executing, and when D or the
-    thresholds are not built yet. With `from_date`, the windows end there instead of at D.
+    thresholds are not built yet. With `from_date`, the windows end there instead of at D. With
+    `summed`, one window as long as the thresholds together (one window after another).
 -#}
-{% macro windows_start_date(threshold_names, from_date=none) -%}
+{% macro windows_start_date(threshold_names, from_date=none, summed=false) -%}
     {%- if not execute or model.resource_type == 'unit_test'
             or load_relation(ref('int_as_of_date')) is none
             or load_relation(ref('int_thresholds_current')) is none -%}
@@ -16,7 +17,7 @@
     {%- set query -%}
         select
             cast((select max(as_of_date) from {{ ref('int_as_of_date') }}) as {{ dbt.type_string() }}),
-            cast(max(threshold_value) as integer)
+            cast({{ 'sum' if summed else 'max' }}(threshold_value) as integer)
         from {{ ref('int_thresholds_current') }}
         where threshold_name in ('{{ threshold_names | join("', '") }}')
     {%- endset -%}

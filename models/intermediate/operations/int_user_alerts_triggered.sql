@@ -3,6 +3,12 @@
     seg_thresholds, actions and priorities in the seed alert_playbook):
     core_fan_quiet, churn_warning, cart_followup, recall_due.
 -#}
+-- depends_on: {{ ref('int_as_of_date') }}
+{#- the dates a latest add_to_cart or favorite that fires can have: the two cart windows one after
+    the other (macro windows_start_date) -#}
+{%- set cart_dates_start = windows_start_date(
+    ['cart_followup_after_days', 'cart_followup_window_days'], summed=true
+) %}
 with
 
 as_of_dates as (
@@ -24,12 +30,21 @@ activity_daily as {{ inline_cte() }} (
     select * from {{ ref('int_user_activity_daily') }}
 ),
 
+-- the cart alert reads only the dates its latest cart date can have (a literal: the older row
+-- groups are not read): a later cart date hides one of those, an earlier one fires nothing, and
+-- the purchases that cancel it are paid on or after it
 cart_activity_daily as (
     select * from {{ ref('int_user_activity_daily') }}
+    {%- if cart_dates_start is not none %}
+    where activity_date > cast('{{ cart_dates_start }}' as date)
+    {%- endif %}
 ),
 
 purchases as (
     select * from {{ ref('int_purchases_netted') }}
+    {%- if cart_dates_start is not none %}
+    where paid_date > cast('{{ cart_dates_start }}' as date)
+    {%- endif %}
 ),
 
 campaign_touches as (
