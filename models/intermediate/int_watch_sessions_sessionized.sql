@@ -57,34 +57,69 @@ thresholds as (
             and events.event_date >= recompute_from.start_date
     ),
 
+    -- (two filters on stored columns and the literal m, without and with a leave_room, which the
+    -- scan of the stored sessions applies itself: one on a coalesce() of them read every column
+    -- of every stored session first)
     open_sessions as (
         select previous_sessions.*
         from {{ this }} as previous_sessions
-        cross join recompute_from
         inner join users_from_start
             on previous_sessions.user_id = users_from_start.user_id
         where
-            previous_sessions.session_date < recompute_from.start_date
+            previous_sessions.session_date < cast('{{ start_date }}' as date)
+            and previous_sessions.leave_date is null
             and (
-                coalesce(previous_sessions.leave_date, previous_sessions.next_enter_date) is null
-                or coalesce(previous_sessions.leave_date, previous_sessions.next_enter_date)
-                >= recompute_from.start_date
+                previous_sessions.next_enter_date is null
+                or previous_sessions.next_enter_date >= cast('{{ start_date }}' as date)
             )
-    ),
-
-    -- sessions before m whose stream end is no longer the one they were measured with
-    restreamed_sessions as (
+        union all
         select previous_sessions.*
         from {{ this }} as previous_sessions
-        cross join recompute_from
-        left join live_streams
-            on previous_sessions.stream_id = live_streams.stream_id
-        left join open_sessions
-            on previous_sessions.session_id = open_sessions.session_id
+        inner join users_from_start
+            on previous_sessions.user_id = users_from_start.user_id
         where
-            previous_sessions.session_date < recompute_from.start_date
-            and open_sessions.session_id is null
-            and not (previous_sessions.stream_ended_at is not distinct from live_streams.ended_at)
+            previous_sessions.session_date < cast('{{ start_date }}' as date)
+            and previous_sessions.leave_date >= cast('{{ start_date }}' as date)
+    ),
+
+    -- streams whose sessions before m were measured with an end other than the stream's now: the
+    -- stored (stream, end) pairs first, two columns, so that no stored session is read whole
+    -- unless its stream changed
+    restreamed_streams as (
+        select distinct stored_ends.stream_id
+        from (
+            select distinct
+                stream_id,
+                stream_ended_at
+            from {{ this }}
+            where session_date < cast('{{ start_date }}' as date)
+        ) as stored_ends
+        left join live_streams
+            on stored_ends.stream_id = live_streams.stream_id
+        where not (stored_ends.stream_ended_at is not distinct from live_streams.ended_at)
+    ),
+
+    -- the stored sessions before m of those streams (computed on their own: planned with the
+    -- joins below, the few streams were joined last, after those joins read every stored session)
+    restreamed_stored as {{ materialized_cte() }} (
+        select previous_sessions.*
+        from {{ this }} as previous_sessions
+        where
+            previous_sessions.session_date < cast('{{ start_date }}' as date)
+            and previous_sessions.stream_id in (select restreamed_streams.stream_id from restreamed_streams)
+    ),
+
+    -- of those, the sessions whose stream end is no longer the one they were measured with
+    restreamed_sessions as (
+        select restreamed_stored.*
+        from restreamed_stored
+        left join live_streams
+            on restreamed_stored.stream_id = live_streams.stream_id
+        left join open_sessions
+            on restreamed_stored.session_id = open_sessions.session_id
+        where
+            open_sessions.session_id is null
+            and not (restreamed_stored.stream_ended_at is not distinct from live_streams.ended_at)
     ),
 
     room_events as (
