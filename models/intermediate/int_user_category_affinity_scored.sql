@@ -9,6 +9,10 @@
       by the category of the stream watched.
     Items, events and sessions whose product or stream has no known category are left out.
 -#}
+{#- the first date before the product actions' window (macro windows_start_date): a literal, so
+    that the scan of the daily counts skips the older row groups unread (the sessions, not stored
+    in date order, were read no faster so) -#}
+{%- set actions_start = windows_start_date(['affinity_product_action_window_days']) %}
 with
 
 category_purchases as (
@@ -21,6 +25,9 @@ products as (
 
 product_actions_daily as (
     select * from {{ ref('int_user_product_actions_daily') }}
+    {%- if actions_start is not none %}
+    where activity_date > cast('{{ actions_start }}' as date)
+    {%- endif %}
 ),
 
 sessions as (

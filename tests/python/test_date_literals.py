@@ -8,6 +8,8 @@ can use, at the rule's boundary, and none that a D moved back makes wrong.
 - The cart alert (int_user_alerts_triggered, cart_followup) reads the daily rows and purchases dated
   after D - (cart_followup_after_days + cart_followup_window_days) only (macro windows_start_date,
   summed): a latest cart date exactly after + window - 1 days back still fires.
+- The category affinity (int_user_category_affinity_scored) reads the product actions dated after
+  D - affinity_product_action_window_days only: an action exactly window - 1 days back still counts.
 """
 from __future__ import annotations
 
@@ -24,6 +26,8 @@ LATER_D, BANK_DATE, EARLIER_D = "2025-03-31", "2024-11-30", "2024-11-15"
 # seed seg_thresholds: cart_followup_after_days 7, cart_followup_window_days 7 (the alert fires
 # for a latest cart date 7 to 13 days back)
 CART_AFTER_DAYS, CART_WINDOW_DAYS = 7, 7
+# seed seg_thresholds: affinity_product_action_window_days 90
+ACTION_WINDOW_DAYS = 90
 
 
 @pytest.fixture(scope="module")
@@ -92,3 +96,42 @@ def test_the_cart_alert_reads_the_dates_of_its_window_only(built: Path) -> None:
     finally:
         con.close()
     assert (user_id, last_cart + timedelta(days=CART_AFTER_DAYS), edge_days) in fired, fired
+
+
+def test_the_category_affinity_reads_the_product_actions_of_its_window_only(built: Path) -> None:
+    con = duckdb.connect(str(built), read_only=True)
+    try:
+        # the earliest product action of a product with a category
+        user_id, category, first_day = con.execute("""
+            select actions.user_id, products.category, actions.activity_date
+            from intermediate.int_user_product_actions_daily as actions
+            inner join staging.stg_live__products as products on actions.product_id = products.product_id
+            where products.category is not null
+            order by actions.activity_date, actions.user_id, products.category
+            limit 1
+        """).fetchone()
+        # D with that day at the far edge of the window (window - 1 days back): the user's actions
+        # in the category dated in [that day, D], counted here from the daily rows
+        as_of = first_day + timedelta(days=ACTION_WINDOW_DAYS - 1)
+        expected = con.execute(f"""
+            select sum(actions.product_clicks), sum(actions.add_to_carts)
+            from intermediate.int_user_product_actions_daily as actions
+            inner join staging.stg_live__products as products on actions.product_id = products.product_id
+            where
+                actions.user_id = '{user_id}' and products.category = '{category}'
+                and actions.activity_date between date '{first_day}' and date '{as_of}'
+        """).fetchone()
+    finally:
+        con.close()
+    compiled = _compiled_at(built, as_of.isoformat(), "int_user_category_affinity_scored", "intermediate")
+    first_excluded = as_of - timedelta(days=ACTION_WINDOW_DAYS)
+    assert f"where activity_date > cast('{first_excluded.isoformat()}' as date)" in compiled
+    con = duckdb.connect(str(built), read_only=True)
+    try:
+        counted = con.execute(
+            f"select product_clicks, add_to_carts from ({compiled}) "
+            f"where user_id = '{user_id}' and category = '{category}'"
+        ).fetchone()
+    finally:
+        con.close()
+    assert counted == expected, (user_id, category, first_day, counted, expected)
