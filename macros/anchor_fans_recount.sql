@@ -1,16 +1,20 @@
 {#-
-    int_anchor_fans_counted carries its rows on from run to run, each (anchor, user) row true as
-    of the last run's D. Each run writes the table anew:
+    int_anchor_fans_counted keeps its rows from run to run, each (anchor, user) row true as of
+    the last run's D. A run writes only the rows of the pairs that changed (strategy recount):
     - a row of the user in int_stream_user_days_summarized was written since the last run (the
       streams it rewrote) or is dated in (last D, D]: the (anchor, user) pair of the row's
       stream is counted again over all its days;
     - the user has a row without a date written since (a user left with no row of a rewritten
       stream, whose anchor may be gone) or a row of a stream whose anchor changed since
-      (int_stream_anchors_tracked): every pair of the user is counted again;
+      (int_stream_anchors_tracked): every pair of the user is counted again (and a stored pair
+      of the user counted no more is removed);
     - only because D moved, a day of the pair leaves a window, a date in (last D - N, D - N]
       for the 90- and 365-day windows: the stored window sums less those days, so that the cost
       does not grow with the history (the row's other numbers count every date and do not
       change without new data).
+    The last run and its D are the latest _loaded_at and as_of_date stored: a run that wrote no
+    row had no changed row and no day leaving a window, so counting from an earlier run's
+    watermark again finds the same pairs (the rows changed since are counted again, whole).
     Every user is counted (no watermark) on Spark, on a full build, when the table is missing or
     empty, when D is earlier than the stored D, when a window length differs from the stored one,
     or when int_stream_anchors_tracked is missing or was built whole since the last run (no

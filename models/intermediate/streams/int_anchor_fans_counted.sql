@@ -1,6 +1,9 @@
 {{
     config(
-        materialized='table',
+        materialized=('table' if target.type == 'spark' else 'incremental'),
+        incremental_strategy='recount',
+        unique_key=['anchor_id', 'user_id'],
+        on_schema_change='append_new_columns',
         post_hook=after_commit("{{ checkpoint_after_commit() }}"),
     )
 }}
@@ -9,16 +12,19 @@
     length) or a purchase as of D in the anchor's streams (streams started by D), windows being
     dates in (D-N, D]. stream_review.md, `anchor_fans`; the mart adds the tier.
 
-    A table written whole each run, from its own stored rows when they can be carried on
-    (DuckDB; macros/anchor_fans_recount.sql): the (anchor, user) pairs with rows of
-    int_stream_user_days_summarized written since the last run or dated in (last D, D] are
-    counted again over all their days, and every pair of a user with a row gone from a stream
-    or in a stream whose anchor changed (int_stream_anchors_tracked); every other stored row is
-    carried over less the days that left a window. Writing the table anew costs less than
-    updating and deleting rows spread over all of it (at `large`, 31M rows: the update, its
-    commit and the checkpoint after it took 70 s of the model's 110 s a night). On Spark, and
-    on a full build, every user is counted. Once the run committed, a checkpoint (DuckDB; macro
-    checkpoint_after_commit).
+    Incremental by (anchor, user) pair on DuckDB (macros/anchor_fans_recount.sql): the pairs
+    with rows of int_stream_user_days_summarized written since the last run or dated in
+    (last D, D] are counted again over all their days, and every pair of a user with a row gone
+    from a stream or in a stream whose anchor changed (int_stream_anchors_tracked); a stored pair
+    with a day leaving a window gets its stored row less that day. Only those rows are written
+    (strategy `recount`, macros/incremental_recount.sql: the stored rows of the batch's pairs
+    deleted, its rows inserted but for the `_is_removed` ones, pairs counted again that are no
+    fans any more); every other stored row stays as it was, true as of D too (as_of_date is the
+    D it was written at). On Spark (a table), on a full build, and when the stored rows cannot be
+    carried on (no watermark), every user is counted (and every stored pair not counted is
+    removed). Once the run committed, a checkpoint (DuckDB; macro checkpoint_after_commit). A
+    table written whole by an earlier version gets the column _is_removed (null) on its first
+    run (on_schema_change append_new_columns).
 -#}
 -- depends_on: {{ ref('int_stream_anchors_tracked') }}
 {%- set watermark = anchor_fans_watermark() %}
@@ -92,20 +98,17 @@ days_leaving as (
     {{ anchor_fans_days_leaving(ref('int_stream_user_days_summarized'), ref('int_streams_started'), watermark) }}
 ),
 
--- the stored rows of the users not counted again, less the days leaving the windows
-fans_carried as (
+-- the stored rows this run writes again or removes (one read of the stored table): of the
+-- users and pairs counted again, and of the pairs with a day leaving a window
+stored_in_scope as (
     select
-        stored_fans.anchor_id,
-        stored_fans.user_id,
-        stored_fans.first_watch_date,
-        stored_fans.last_watch_date,
-        stored_fans.watch_days_90d - coalesce(days_leaving.watch_days_90d, 0) as watch_days_90d,
-        stored_fans.watch_microseconds_90d - coalesce(days_leaving.watch_microseconds_90d, 0)
-            as watch_microseconds_90d,
-        stored_fans.interactions_90d - coalesce(days_leaving.interactions_90d, 0) as interactions_90d,
-        stored_fans.follows,
-        stored_fans.purchases_365d - coalesce(days_leaving.purchases_365d, 0) as purchases_365d,
-        stored_fans.net_gmv_365d - coalesce(days_leaving.net_gmv_365d, 0) as net_gmv_365d
+        stored_fans.*,
+        recounted_users.user_id is not null or recounted_pairs.user_id is not null as is_recounted,
+        days_leaving.watch_days_90d as leaving_watch_days_90d,
+        days_leaving.watch_microseconds_90d as leaving_watch_microseconds_90d,
+        days_leaving.interactions_90d as leaving_interactions_90d,
+        days_leaving.purchases_365d as leaving_purchases_365d,
+        days_leaving.net_gmv_365d as leaving_net_gmv_365d
     from stored_fans
     left join recounted_users
         on stored_fans.user_id = recounted_users.user_id
@@ -117,7 +120,28 @@ fans_carried as (
         on
             stored_fans.anchor_id = days_leaving.anchor_id
             and stored_fans.user_id = days_leaving.user_id
-    where recounted_users.user_id is null and recounted_pairs.user_id is null
+    where
+        recounted_users.user_id is not null
+        or recounted_pairs.user_id is not null
+        or days_leaving.user_id is not null
+),
+
+-- the stored rows of the pairs not counted again with a day leaving a window, less those days
+-- (every other stored row not counted again stays as it is)
+fans_leaving as (
+    select
+        anchor_id,
+        user_id,
+        first_watch_date,
+        last_watch_date,
+        watch_days_90d - leaving_watch_days_90d as watch_days_90d,
+        watch_microseconds_90d - leaving_watch_microseconds_90d as watch_microseconds_90d,
+        interactions_90d - leaving_interactions_90d as interactions_90d,
+        follows,
+        purchases_365d - leaving_purchases_365d as purchases_365d,
+        net_gmv_365d - leaving_net_gmv_365d as net_gmv_365d
+    from stored_in_scope
+    where not is_recounted
 ),
 
 {%- endif %}
@@ -197,7 +221,7 @@ anchor_users as (
     group by anchor_id, user_id, as_of_date
 ),
 
--- the users counted here, and on a run carrying stored rows on, those rows
+-- the users counted here, and on a run carrying stored rows on, the pairs with a day leaving
 fans as (
     select
         anchor_id,
@@ -215,27 +239,77 @@ fans as (
     where room_enters > 0 or orders > 0
     {%- if watermark is not none %}
     union all
-    select * from fans_carried
+    select * from fans_leaving
+    {%- endif %}
+),
+
+{%- if is_incremental() %}
+
+-- the stored pairs counted again (all of them without a watermark) that are no fans any more:
+-- rows that only delete the stored one (strategy recount)
+removed_pairs as (
+    select
+        stored_pairs.anchor_id,
+        stored_pairs.user_id
+    {%- if watermark is not none %}
+    from stored_in_scope as stored_pairs
+    {%- else %}
+    from {{ this }} as stored_pairs
+    {%- endif %}
+    left join fans
+        on
+            stored_pairs.anchor_id = fans.anchor_id
+            and stored_pairs.user_id = fans.user_id
+    where
+        fans.user_id is null
+        {%- if watermark is not none %}
+        and stored_pairs.is_recounted
+        {%- endif %}
+),
+
+{%- endif %}
+
+fans_written as (
+    select
+        *,
+        false as is_removed
+    from fans
+    {%- if is_incremental() %}
+    union all
+    select
+        anchor_id,
+        user_id,
+        cast(null as date) as first_watch_date,
+        cast(null as date) as last_watch_date,
+        null as watch_days_90d,
+        null as watch_microseconds_90d,
+        null as interactions_90d,
+        null as follows,
+        null as purchases_365d,
+        null as net_gmv_365d,
+        true as is_removed
+    from removed_pairs
     {%- endif %}
 ),
 
 final as (
     select
-        cast(fans.anchor_id as string) as anchor_id,
-        cast(fans.user_id as string) as user_id,
-        cast(fans.first_watch_date as date) as first_watch_date,
-        cast(fans.last_watch_date as date) as last_watch_date,
-        cast(fans.watch_days_90d as integer) as watch_days_90d,
-        cast(fans.watch_microseconds_90d as bigint) as watch_microseconds_90d,
-        cast(fans.interactions_90d as integer) as interactions_90d,
-        cast(fans.follows as integer) as follows,
-        cast(fans.purchases_365d as integer) as purchases_365d,
-        cast(fans.net_gmv_365d as decimal(18, 2)) as net_gmv_365d,
+        cast(fans_written.anchor_id as string) as anchor_id,
+        cast(fans_written.user_id as string) as user_id,
+        cast(fans_written.first_watch_date as date) as first_watch_date,
+        cast(fans_written.last_watch_date as date) as last_watch_date,
+        cast(fans_written.watch_days_90d as integer) as watch_days_90d,
+        cast(fans_written.watch_microseconds_90d as bigint) as watch_microseconds_90d,
+        cast(fans_written.interactions_90d as integer) as interactions_90d,
+        cast(fans_written.follows as integer) as follows,
+        cast(fans_written.purchases_365d as integer) as purchases_365d,
+        cast(fans_written.net_gmv_365d as decimal(18, 2)) as net_gmv_365d,
         cast(as_of.as_of_date as date) as as_of_date,
         cast({{ threshold('window_90d_days') }} as integer) as window_90d_days,
         cast({{ threshold('window_365d_days') }} as integer) as window_365d_days,
-        cast('{{ run_started_at.strftime("%Y-%m-%d %H:%M:%S.%f") }}' as timestamp) as _loaded_at
-    from fans
+        cast('{{ run_started_at.strftime("%Y-%m-%d %H:%M:%S.%f") }}' as timestamp) as _loaded_at,
+        cast(fans_written.is_removed as boolean) as _is_removed
+    from fans_written
     cross join as_of
 )
 
