@@ -62,24 +62,22 @@ thresholds as (
     -- of every stored session first)
     open_sessions as (
         select previous_sessions.*
-        from {{ this }} as previous_sessions
+        from (
+            select *
+            from {{ this }}
+            where
+                session_date < cast('{{ start_date }}' as date)
+                and leave_date is null
+                and (next_enter_date is null or next_enter_date >= cast('{{ start_date }}' as date))
+            union all
+            select *
+            from {{ this }}
+            where
+                session_date < cast('{{ start_date }}' as date)
+                and leave_date >= cast('{{ start_date }}' as date)
+        ) as previous_sessions
         inner join users_from_start
             on previous_sessions.user_id = users_from_start.user_id
-        where
-            previous_sessions.session_date < cast('{{ start_date }}' as date)
-            and previous_sessions.leave_date is null
-            and (
-                previous_sessions.next_enter_date is null
-                or previous_sessions.next_enter_date >= cast('{{ start_date }}' as date)
-            )
-        union all
-        select previous_sessions.*
-        from {{ this }} as previous_sessions
-        inner join users_from_start
-            on previous_sessions.user_id = users_from_start.user_id
-        where
-            previous_sessions.session_date < cast('{{ start_date }}' as date)
-            and previous_sessions.leave_date >= cast('{{ start_date }}' as date)
     ),
 
     -- streams whose sessions before m were measured with an end other than the stream's now: the
