@@ -522,3 +522,54 @@ def test_a_future_copy_reached_by_the_clock_can_become_the_kept_copy(tmp_path: P
     )
     assert before == [("u0", "future_timestamp", False), ("u1", "", False)]
     assert after == [("u0", "", False), ("u1", "", True)]
+
+
+@pytest.mark.parametrize("upgraded", [False, True], ids=["built", "built_before_event_id_hash"])
+def test_a_late_copy_in_another_partition_turns_the_stored_copy_into_a_duplicate(tmp_path: Path,
+                                                                                upgraded: bool) -> None:
+    """A new file brings a copy of a stored event_id dated on another day, and that copy ranks first:
+    the stored copy's partition (which the new file does not touch) is found by event_id_hash and
+    rewritten, so the stored copy becomes a duplicate, as in a full refresh. The same holds for a
+    warehouse built before the column existed (dropped here): on its next run its rows are matched
+    by event_id and the column is added (null for the rows not rewritten), on the run after by
+    event_id where the column is null."""
+    from dbt_harness import EXAMPLES_RAW
+
+    raw = tmp_path / "raw"
+    (raw / "events").mkdir(parents=True)
+    shutil.copy(EXAMPLES_RAW / "orders.csv", raw / "orders.csv")
+    header = "event_id,user_id,event_type,event_at\n"
+    (raw / "events" / "day-1.csv").write_text(
+        header + "c1,u1,like,2025-07-02T00:00:00Z\n" + "c2,u2,like,2025-07-01T00:00:00Z\n")
+    select = "quality_bounds staging intermediate.quality marts.quality"
+    clock = "2025-07-12T00:00:00"
+    incremental, full = tmp_path / "inc.duckdb", tmp_path / "full.duckdb"
+    first = build(raw, incremental, as_of="2025-07-02", select=select, clock=clock, env_extra=KEY)
+    assert first.returncode == 0, first.stdout[-4000:]
+    if upgraded:
+        con = duckdb.connect(str(incremental))
+        set_search_path(con)
+        con.execute("alter table base_live__events drop column event_id_hash")
+        con.close()
+    # user u0 ranks before u1 and u2: each new copy is kept, the stored one becomes a duplicate
+    expected = {
+        "day-2": [("c1", "u0", False, False), ("c1", "u1", True, False), ("c2", "u2", False, upgraded)],
+        "day-3": [("c1", "u0", False, False), ("c1", "u1", True, False), ("c2", "u0", False, False),
+                  ("c2", "u2", True, False)],
+    }
+    for day, copy in (("day-2", "c1,u0,like,2025-07-03T00:00:00Z"), ("day-3", "c2,u0,like,2025-07-04T00:00:00Z")):
+        (raw / "events" / f"{day}.csv").write_text(header + copy + "\n")
+        as_of = copy.split(",")[-1][:10]
+        run = build(raw, incremental, as_of=as_of, select=select, clock=clock, command="run", env_extra=KEY)
+        assert run.returncode == 0, run.stdout[-4000:]
+        refresh = build(raw, full, as_of=as_of, select=select, clock=clock, extra_args=["--full-refresh"],
+                        env_extra=KEY)
+        assert refresh.returncode == 0, refresh.stdout[-4000:]
+        con = duckdb.connect(str(incremental), read_only=True)
+        set_search_path(con)
+        rows = con.execute("select event_id, user_id, is_duplicate, event_id_hash is null from base_live__events "
+                           "order by 1, 2").fetchall()
+        con.close()
+        assert rows == expected[day], day
+        for table in ("base_live__events", "data_quality_ledger"):
+            assert _differences(incremental, full, table, aside=("event_id_hash",)) == (0, 0), (day, table)

