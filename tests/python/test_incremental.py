@@ -436,7 +436,7 @@ def test_daily_loads_equal_full_refresh_and_rerun_changes_nothing(source: Path, 
     assert duplicates > 0 and files == landing.first_load + LOADS
     assert all(n > 2 for n in runs.values()), runs
     assert all(first == (True, True) for first in chain_first.values()), chain_first
-    history_marts = ("user_tier_history", "tier_transitions")
+    history_marts = ("user_tier_history", "tier_transitions", "tier_transition_matrix", "tier_kpis")
     assert history_runs == {(mart, LOADS + 1, LOADS) for mart in history_marts}, history_runs
     assert not any(missing.values()), missing
     before = _checksums(incremental_db)
@@ -573,3 +573,30 @@ def test_a_late_copy_in_another_partition_turns_the_stored_copy_into_a_duplicate
         assert rows == expected[day], day
         for table in ("base_live__events", "data_quality_ledger"):
             assert _differences(incremental, full, table, aside=("event_id_hash",)) == (0, 0), (day, table)
+
+
+def test_the_kpis_row_before_yesterdays_d_follows_the_new_d(tmp_path: Path) -> None:
+    """D moves from a Tuesday to the Wednesday, no new data: yesterday's D leaves the history, and
+    tier_kpis' row at the Sunday before it must now name the Wednesday as its next period end and
+    count the moves to it (the matrix's rows from that Sunday): the run recomputes from the history
+    date before what the matrix rewrote. The four history marts equal a full refresh."""
+    from dbt_harness import EXAMPLES_RAW
+
+    select = "+tier_kpis"
+    incremental, full = tmp_path / "inc.duckdb", tmp_path / "full.duckdb"
+    no_tests = ["--exclude", "resource_type:test"]
+    first = build(EXAMPLES_RAW, incremental, as_of="2025-04-15", select=select, extra_args=no_tests, env_extra=KEY)
+    assert first.returncode == 0, first.stdout[-4000:]
+    second = build(EXAMPLES_RAW, incremental, as_of="2025-04-16", select=select, command="run", env_extra=KEY)
+    assert second.returncode == 0, second.stdout[-4000:]
+    refresh = build(EXAMPLES_RAW, full, as_of="2025-04-16", select=select, extra_args=[*no_tests, "--full-refresh"],
+                    env_extra=KEY)
+    assert refresh.returncode == 0, refresh.stdout[-4000:]
+    con = duckdb.connect(str(incremental), read_only=True)
+    set_search_path(con)
+    sunday = con.execute("select distinct next_period_end from tier_kpis "
+                         "where period_end = date '2025-04-13'").fetchall()
+    con.close()
+    assert sunday == [(dt.date(2025, 4, 16),)]
+    for table in ("user_tier_history", "tier_transitions", "tier_transition_matrix", "tier_kpis"):
+        assert _differences(incremental, full, table) == (0, 0), table

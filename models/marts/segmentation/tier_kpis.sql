@@ -1,22 +1,39 @@
+{{
+    config(
+        materialized=('table' if target.type == 'spark' else 'incremental'),
+        incremental_strategy='append',
+        on_schema_change='fail',
+        pre_hook="{{ delete_recomputed_dates(history_recompute_from(), history_dates(), 'period_end') }}",
+        post_hook="{{ log_history_run() }}",
+    )
+}}
+-- depends_on: {{ ref('int_history_runs_logged') }}
+-- depends_on: {{ ref('int_as_of_date') }}
 {#-
     Tier sizes and money per history date from user_tier_history; how each tier's users stand
     at the next period end from tier_transition_matrix (its rows from the tier at that period
-    end: every user of P has a tier there, a known user stays known).
+    end: every user of P has a tier there, a known user stays known). Incremental by period end
+    on DuckDB: a run rewrites the period ends from X on (macro history_recompute_from: the history
+    date before the earliest the matrix rewrote, whose row reads the matrix's next period end).
 -#}
 {%- set history_families = "'" ~ tier_families() | join("', '") ~ "'" -%}
+{%- set from_date = history_recompute_from() %}
 
 with
 
 history as (
     select * from {{ ref('user_tier_history') }}
+    {{- recomputed_dates_only(from_date, 'period_end') }}
 ),
 
 matrix as (
     select * from {{ ref('tier_transition_matrix') }}
+    {{- recomputed_dates_only(from_date, 'from_period_end') }}
 ),
 
 as_of_dates as (
     select * from {{ ref('int_as_of_dates') }}
+    {{- recomputed_dates_only(from_date) }}
 ),
 
 tier_labels as (

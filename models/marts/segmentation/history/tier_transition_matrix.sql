@@ -1,16 +1,32 @@
+{{
+    config(
+        materialized=('table' if target.type == 'spark' else 'incremental'),
+        incremental_strategy='append',
+        on_schema_change='fail',
+        pre_hook="{{ delete_recomputed_dates(history_recompute_from(), history_dates(), 'period_end') }}",
+        post_hook="{{ log_history_run() }}",
+    )
+}}
+-- depends_on: {{ ref('int_history_runs_logged') }}
+-- depends_on: {{ ref('int_as_of_date') }}
 {#-
     The from-to counts of every family and period end, stays included: the changes are
     tier_transitions' rows; a user who did not change stayed, so a tier's stays are its users in
-    user_tier_history minus the users who changed into it.
+    user_tier_history minus the users who changed into it. A period end's rows read that period
+    end's rows only: incremental by period end on DuckDB, a run rewrites the period ends from X
+    on (macro history_recompute_from: X follows what tier_transitions rewrote).
 -#}
+{%- set from_date = history_recompute_from() %}
 with
 
 transitions as (
     select * from {{ ref('tier_transitions') }}
+    {{- recomputed_dates_only(from_date, 'period_end') }}
 ),
 
 history as (
     select * from {{ ref('user_tier_history') }}
+    {{- recomputed_dates_only(from_date, 'period_end') }}
 ),
 
 as_of_dates as (
