@@ -14,7 +14,8 @@
     at the next period end from tier_transition_matrix (its rows from the tier at that period
     end: every user of P has a tier there, a known user stays known). Incremental by period end
     on DuckDB: a run rewrites the period ends from X on (macro history_recompute_from: the history
-    date before the earliest the matrix rewrote, whose row reads the matrix's next period end).
+    date before the earliest the matrix or user_tier_history rewrote, whose row reads the
+    matrix's next period end).
 -#}
 {%- set history_families = "'" ~ tier_families() | join("', '") ~ "'" -%}
 {%- set from_date = history_recompute_from() %}

@@ -14,7 +14,8 @@
     tier_transitions' rows; a user who did not change stayed, so a tier's stays are its users in
     user_tier_history minus the users who changed into it. A period end's rows read that period
     end's rows only: incremental by period end on DuckDB, a run rewrites the period ends from X
-    on (macro history_recompute_from: X follows what tier_transitions rewrote).
+    on (macro history_recompute_from: X follows what tier_transitions and user_tier_history
+    rewrote).
 -#}
 {%- set from_date = history_recompute_from() %}
 with
