@@ -56,14 +56,7 @@
         select
             cast(last_run.logged_at as {{ dbt.type_string() }}) as logged_at,
             {%- if this.name == 'tier_kpis' %}
-                cast(coalesce(
-                    (
-                        select max(dates.as_of_date)
-                        from {{ ref('int_as_of_dates') }} as dates
-                        where dates.is_history_date and dates.as_of_date < changed_from.from_date
-                    ),
-                    changed_from.from_date
-                ) as {{ dbt.type_string() }}) as from_date
+                cast({{ history_date_before('changed_from.from_date') }} as {{ dbt.type_string() }}) as from_date
             {%- else %}
                 cast(changed_from.from_date as {{ dbt.type_string() }}) as from_date
             {%- endif %}
@@ -86,4 +79,18 @@
         'tier_transition_matrix': ['tier_transitions', 'user_tier_history'],
         'tier_kpis': ['tier_transition_matrix', 'user_tier_history'],
     }.get(this.name, [])) }}
+{%- endmacro %}
+
+{#-
+    The history date (a period end or D) before `date_sql` (a SQL date expression), or `date_sql`
+    itself when none is: where a history mart's recompute steps back one date, because a row at a
+    period end reads the next one (tier_transitions: the move to X starts at the date before it;
+    tier_kpis: its row names the next period end).
+-#}
+{% macro history_date_before(date_sql) -%}
+    (
+        select coalesce(max(dates.as_of_date), {{ date_sql }})
+        from {{ ref('int_as_of_dates') }} as dates
+        where dates.is_history_date and dates.as_of_date < {{ date_sql }}
+    )
 {%- endmacro %}

@@ -60,12 +60,14 @@ from livetier.publish import set_search_path
 END = "2025-06-30"
 CLOCK = "2025-07-05T00:00:00"
 LOADS = 5
-EVENT_TABLES = ["base_live__events", "stg_live__event_partitions", "int_watch_sessions_sessionized",
-                "int_user_activity_daily", "int_user_product_actions_daily", "int_stream_user_event_days_counted"]
+EVENT_TABLES = ["base_live__events", "stg_live__event_partitions", "int_event_outcomes_counted",
+                "int_watch_sessions_sessionized", "int_user_activity_daily", "int_user_product_actions_daily",
+                "int_stream_user_event_days_counted"]
 CHAIN_TABLES = ["int_user_facts_snapshotted", "int_user_rfm_scored", "int_user_tiers_assigned"]
 # rebuilt on every run, for the as-of dates from the chain's X on (every date on a full build)
 STEP_TABLES = ["int_user_activity_stepped", "int_user_purchases_stepped"]
-STAMP = {"stg_live__event_partitions": "loaded_at"}  # the run stamp, where it is not `_loaded_at`
+# the run stamp, where it is not `_loaded_at`
+STAMP = {"stg_live__event_partitions": "loaded_at", "int_event_outcomes_counted": "loaded_at"}
 # incremental by user, a row kept as written (its as_of_date is its run's D), and a redone user
 # left without a session gets a null row: (columns left aside, rows compared)
 BY_USER_TABLES = {"int_user_first_sessions": (("as_of_date",), "session_id is not null")}

@@ -1,9 +1,11 @@
 {#-
     What became of every raw row of the eight raw tables, in one place for the quality marts:
     kept rows and further copies of a kept key counted per file (one row per table, file and
-    outcome), every row set aside by a contract check on its own (key, user, reason, file), and
-    every CSV record that did not parse (file and line; read by the pre-pass, not by the reader).
-    The base models' columns are read here only, so a rename there touches this model alone.
+    outcome; the events' summed from int_event_outcomes_counted, which counts only the partitions
+    rewritten since its last run), every row set aside by a contract check on its own (key, user,
+    reason, file), and every CSV record that did not parse (file and line; read by the pre-pass,
+    not by the reader). The base models' columns are read here only (the events' outcome columns
+    in int_event_outcomes_counted too), so a rename there touches these two models alone.
 -#}
 with
 
@@ -17,6 +19,11 @@ users as {{ inline_cte() }} (
 
 events as {{ inline_cte() }} (
     select * from {{ ref('base_live__events') }}
+),
+
+-- the events counted per partition, file and outcome (incremental: 24M events are not counted again)
+event_outcomes as (
+    select * from {{ ref('int_event_outcomes_counted') }}
 ),
 
 live_streams as {{ inline_cte() }} (
@@ -65,12 +72,12 @@ passed_counts as (
     union all
     select
         'events' as raw_table,
-        _source_file as source_file,
-        case when is_duplicate then 'duplicate' else 'kept' end as outcome,
-        count(*) as row_count
-    from events
-    where reject_reason is null
-    group by _source_file, is_duplicate
+        source_file,
+        outcome,
+        sum(row_count) as row_count
+    from event_outcomes
+    where outcome <> 'set_aside'
+    group by source_file, outcome
     union all
     select
         'live_streams' as raw_table,

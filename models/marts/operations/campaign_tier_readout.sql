@@ -62,10 +62,19 @@ campaign_users_dated as (
     select
         campaign_users.*,
         cast({{ to_business_timestamp('campaign_users.sent_at') }} as date) as sent_date,
+        cast({{ dbt.dateadd('day', -1, to_business_timestamp('campaign_users.sent_at')) }} as date) as eve_date,
         campaign_users.sent_at + {{ minutes_interval('rule_numbers.attribution_days * 24 * 60') }}
             as attribution_ends_at
     from campaign_users
     cross join rule_numbers
+),
+
+-- the chain's rows at the touches' eves only (a semi join: the join below then reads the tier
+-- columns of those dates, not of every as-of date in the history)
+tiers_at_eves as (
+    select tiers_as_of.*
+    from tiers_as_of
+    where tiers_as_of.as_of_date in (select campaign_users_dated.eve_date from campaign_users_dated)
 ),
 
 -- a conversion: a purchase (as of D) paid within attribution_days x 24 hours after sent_at
@@ -116,7 +125,7 @@ users_tiered as (
             {{ dbt.concat(["'user:'", 'campaign_users_dated.user_id']) }}
         ) as cluster_key,
         {%- for family in tier_families() %}
-            coalesce(tiers_as_of.{{ family }}, 'not_known') as {{ family }},
+            coalesce(tiers_at_eves.{{ family }}, 'not_known') as {{ family }},
         {%- endfor %}
         'all' as all_users
     from campaign_users_dated
@@ -128,10 +137,10 @@ users_tiered as (
         on
             campaign_users_dated.campaign_id = last_streams.campaign_id
             and campaign_users_dated.user_id = last_streams.user_id
-    left join tiers_as_of
+    left join tiers_at_eves
         on
-            campaign_users_dated.user_id = tiers_as_of.user_id
-            and tiers_as_of.as_of_date = cast({{ dbt.dateadd('day', -1, 'campaign_users_dated.sent_date') }} as date)
+            campaign_users_dated.user_id = tiers_at_eves.user_id
+            and campaign_users_dated.eve_date = tiers_at_eves.as_of_date
 ),
 
 -- one row per user and family; the family `all` (tier `all`) is the whole campaign

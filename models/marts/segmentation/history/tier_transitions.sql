@@ -23,11 +23,7 @@ with
 history as (
     select * from {{ ref('user_tier_history') }}
     {%- if from_date is not none %}
-        where period_end >= (
-            select coalesce(max(as_of_date), cast('{{ from_date }}' as date))
-            from {{ ref('int_as_of_dates') }}
-            where is_history_date and as_of_date < cast('{{ from_date }}' as date)
-        )
+        where period_end >= {{ history_date_before("cast('" ~ from_date ~ "' as date)") }}
     {%- endif %}
 ),
 
