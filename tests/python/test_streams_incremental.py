@@ -144,3 +144,54 @@ def test_days_leaving_the_fan_windows_equal_a_full_build(tmp_path: Path) -> None
             first_watch = row["first_watch_date"]
             assert (None if pd.isna(first_watch) else str(first_watch)[:10]) == (
                 "2025-02-20" if user == "U6" else None), (as_of, user)
+
+
+STREAM_S5 = "S5,A1,beauty,2025-03-04T20:00:00+08:00,2025-03-04T21:00:00+08:00\n"
+# U8 comments and likes in S0 (A1) on 03-01 without a session: no fan of A1 as of 03-03
+EVENTS_U8 = ("e30,U8,comment,2025-03-01T20:15:00+08:00,S0,,,hi\n"
+             "e31,U8,like,2025-03-01T20:16:00+08:00,S0,,3,\n")
+
+
+def test_a_first_session_on_a_new_day_counts_the_earlier_days(tmp_path: Path) -> None:
+    """D moves one day and the new day brings sessions in a new stream S5 of anchor A1: U1, a fan of
+    A1 since 03-01, gets the day; U8, whose only earlier A1 days are two interactions without a
+    session (no fan), becomes a fan counted over every day of the pair (the 03-01 interactions are
+    inside the 90 days), not over the new day alone. Both equal a fresh build as of 03-04."""
+    raw = tmp_path / "raw"
+    (raw / "events").mkdir(parents=True)
+    for name in ("live_streams.csv", "orders.csv", "refunds.csv"):
+        shutil.copy(EXAMPLE / name, raw / name)
+    shutil.copy(EXAMPLE / "events.csv", raw / "events" / "day-1.csv")
+    _append(raw / "events" / "day-1.csv", EVENTS_U8)
+    incremental = tmp_path / "incremental.duckdb"
+    _build_at(raw, incremental, "2025-03-03")
+    a1_fans = "select * from anchor_fans where anchor_id = 'A1' order by user_id"
+    before = query(incremental, a1_fans).set_index("user_id")
+    assert "U8" not in before.index and before.loc["U1", "watch_days_90d"] == 2
+
+    _append(raw / "live_streams.csv", STREAM_S5)
+    (raw / "events" / "day-2.csv").write_text(
+        "event_id,user_id,event_type,event_at,stream_id,product_id,value,text\n"
+        "e40,U1,enter_room,2025-03-04T20:00:00+08:00,S5,,,\n"
+        "e41,U1,leave_room,2025-03-04T20:20:00+08:00,S5,,,\n"
+        "e42,U1,like,2025-03-04T20:10:00+08:00,S5,,1,\n"
+        "e43,U8,enter_room,2025-03-04T20:05:00+08:00,S5,,,\n"
+        "e44,U8,leave_room,2025-03-04T20:15:00+08:00,S5,,,\n")
+    _build_at(raw, incremental, "2025-03-04")
+    fresh = tmp_path / "fresh.duckdb"
+    _build_at(raw, fresh, "2025-03-04")
+    for mart, order in MARTS.items():
+        left = query(incremental, f"select * from {mart} order by {order}")
+        right = query(fresh, f"select * from {mart} order by {order}")
+        pd.testing.assert_frame_equal(left, right, obj=mart)
+
+    fans = query(incremental, a1_fans).set_index("user_id")
+    # U1: 03-01 (S0, 50 min), 03-03 (S1, 30 min) and 03-04 (S5, 20 min)
+    u1 = fans.loc["U1"]
+    assert (str(u1["first_watch_date"])[:10], str(u1["last_watch_date"])[:10], u1["watch_days_90d"],
+            Decimal(str(u1["watch_seconds_90d"])), u1["interactions_90d"]) == (
+        "2025-03-01", "2025-03-04", 3, Decimal("6000"), before.loc["U1", "interactions_90d"] + 1)
+    # U8: the 03-04 session makes the fan; the 03-01 comment and like count
+    u8 = fans.loc["U8"]
+    assert (str(u8["first_watch_date"])[:10], u8["watch_days_90d"], Decimal(str(u8["watch_seconds_90d"])),
+            u8["interactions_90d"]) == ("2025-03-04", 1, Decimal("600"), 2)
