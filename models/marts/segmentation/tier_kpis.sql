@@ -1,12 +1,3 @@
-{{
-    config(
-        materialized=('table' if target.type == 'spark' else 'incremental'),
-        incremental_strategy='append',
-        on_schema_change='fail',
-        pre_hook="{{ delete_recomputed_dates(history_recompute_from(), history_dates(), 'period_end') }}",
-        post_hook="{{ log_history_run() }}",
-    )
-}}
 -- depends_on: {{ ref('int_history_runs_logged') }}
 -- depends_on: {{ ref('int_as_of_date') }}
 {#-
@@ -16,6 +7,8 @@
     on DuckDB: a run rewrites the period ends from X on (macro history_recompute_from: the history
     date before the earliest the matrix or user_tier_history rewrote, whose row reads the
     matrix's next period end).
+    Config (append, the pre-hook's delete, the post-hook's run log): dbt_project.yml, one block
+    for the four history marts.
 -#}
 {%- set history_families = "'" ~ tier_families() | join("', '") ~ "'" -%}
 {%- set from_date = history_recompute_from() %}

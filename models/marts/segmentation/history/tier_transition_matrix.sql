@@ -1,12 +1,3 @@
-{{
-    config(
-        materialized=('table' if target.type == 'spark' else 'incremental'),
-        incremental_strategy='append',
-        on_schema_change='fail',
-        pre_hook="{{ delete_recomputed_dates(history_recompute_from(), history_dates(), 'period_end') }}",
-        post_hook="{{ log_history_run() }}",
-    )
-}}
 -- depends_on: {{ ref('int_history_runs_logged') }}
 -- depends_on: {{ ref('int_as_of_date') }}
 {#-
@@ -16,6 +7,8 @@
     end's rows only: incremental by period end on DuckDB, a run rewrites the period ends from X
     on (macro history_recompute_from: X follows what tier_transitions and user_tier_history
     rewrote).
+    Config (append, the pre-hook's delete, the post-hook's run log): dbt_project.yml, one block
+    for the four history marts.
 -#}
 {%- set from_date = history_recompute_from() %}
 with

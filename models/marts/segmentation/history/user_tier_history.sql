@@ -1,18 +1,11 @@
-{{
-    config(
-        materialized=('table' if target.type == 'spark' else 'incremental'),
-        incremental_strategy='append',
-        on_schema_change='fail',
-        pre_hook="{{ delete_recomputed_dates(history_recompute_from(), history_dates(), 'period_end') }}",
-        post_hook="{{ log_history_run() }}",
-    )
-}}
 -- depends_on: {{ ref('int_history_runs_logged') }}
 -- depends_on: {{ ref('int_as_of_date') }}
 {#-
     The slices of int_user_tiers_assigned at the history dates. Incremental by period end on
     DuckDB: a run rewrites the period ends from X on (macro history_recompute_from) and keeps
     the rows before X, which are what a full refresh would give them.
+    Config (append, the pre-hook's delete, the post-hook's run log): dbt_project.yml, one block
+    for the four history marts.
 -#}
 {%- set from_date = history_recompute_from() %}
 with
