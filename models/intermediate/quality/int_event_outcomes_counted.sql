@@ -1,12 +1,3 @@
-{{
-    config(
-        materialized=('table' if target.type == 'spark' else 'incremental'),
-        incremental_strategy='delete+insert',
-        unique_key='partition_date',
-        pre_hook="{{ delete_event_partitions_if_rebuilt() }}",
-        on_schema_change='fail',
-    )
-}}
 -- The raw events counted per business-date partition of base_live__events, raw file and outcome.
 {#-
     int_raw_rows_outcomes_unioned sums these per file instead of counting every stored event on
@@ -15,16 +6,14 @@
     it writes with its run's `_loaded_at`, so a run counts only the rows loaded after the latest
     stored `loaded_at` (a literal bound the zone maps answer) and replaces those partitions. Every
     rewritten partition has rows here (set-aside rows are counted too), and a rebuilt base table
-    empties this one first (pre-hook), so no count outlives its rows.
+    empties this one first (pre-hook), so no count outlives its rows. Config: dbt_project.yml, one
+    block with stg_live__event_partitions.
 -#}
 {%- set watermark = event_partitions_watermark() %}
 with
 
 events as (
-    select * from {{ ref('base_live__events') }}
-    {%- if watermark is not none %}
-    where _loaded_at > cast('{{ watermark }}' as timestamp)
-    {%- endif %}
+    {{ event_rows_loaded_after(ref('base_live__events'), watermark) }}
 ),
 
 outcomes as (

@@ -1,12 +1,3 @@
-{{
-    config(
-        materialized=('table' if target.type == 'spark' else 'incremental'),
-        incremental_strategy='delete+insert',
-        unique_key='partition_date',
-        pre_hook="{{ delete_event_partitions_if_rebuilt() }}",
-        on_schema_change='fail',
-    )
-}}
 -- The incremental manifest of the events: one row per business-date partition of the base table.
 {#-
     Incremental on DuckDB (Spark rebuilds it). base_live__events rewrites whole partitions and
@@ -15,15 +6,13 @@
     only those rows (a literal bound, answered from the zone maps of `_loaded_at` without reading
     the older row groups) and replaces their partitions. A rebuilt base table (every row loaded
     after this table's last run) empties this one first (pre-hook), so no partition outlives it.
+    Config: dbt_project.yml, one block with int_event_outcomes_counted.
 -#}
 {%- set watermark = event_partitions_watermark() %}
 with
 
 base as (
-    select * from {{ ref('base_live__events') }}
-    {%- if watermark is not none %}
-    where _loaded_at > cast('{{ watermark }}' as timestamp)
-    {%- endif %}
+    {{ event_rows_loaded_after(ref('base_live__events'), watermark) }}
 ),
 
 final as (
