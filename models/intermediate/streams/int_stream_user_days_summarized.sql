@@ -3,7 +3,7 @@
         materialized=('table' if target.type == 'spark' else 'incremental'),
         incremental_strategy='delete+insert',
         unique_key='stream_id',
-        on_schema_change='fail',
+        on_schema_change='append_new_columns',
     )
 }}
 -- depends_on: {{ ref('stg_live__event_partitions') }}
@@ -15,19 +15,27 @@
     stream paid that date. Attribution is by each row's own stream_id (an event belongs to the
     stream it names, not to the session it falls in). Everything is as of D.
 
+    A user-day row's sessions_fingerprint sums a hash of each of its sessions (id, start, end as
+    of D): the stream's viewer spans (int_stream_viewers_merged) are a function of them.
+
     Besides, one stream row per stream (user_id and activity_date null, counts 0) holding the
     fingerprints of the stream's row and of its purchases as of D, and, once a user of a rewritten
     stream is left with no row of it, one user row (activity_date null, counts 0) that tells
     per-user readers to redo that user (int_anchor_fans_counted). Readers of days skip both
     (activity_date is null). Incremental
-    by stream on DuckDB (a table on Spark): a run rewrites every row of the streams whose inputs
-    changed since the last run that wrote rows (its start and its D are the watermark):
+    by stream on DuckDB (a table on Spark): a run counts again every row of the streams whose
+    inputs changed since the last run that wrote rows (its start and its D are the watermark):
     - streams started by D that are new, or whose stream row or purchases fingerprint differs;
     - stored streams no longer started by D (only their stream row is written, fingerprints null);
     - streams with a session or a stream event day written since the watermark (upstream tables
       rewrite whole dates, so also the stored rows' streams on an events partition written since);
     - when D differs from the last run's D: streams with a session or an event day dated between
-      the two, or a session whose length is not final by the earlier of the two (settled_date).
+      the two, or a session whose length is not final by the earlier of the two (settled_date);
+    and it writes (stamped with its start) only those of the streams whose rows, as_of_date aside,
+    differ from the stored ones: its readers recount the streams stamped since their own last run,
+    and the recent dates the event models recount every night (lookback_days) mostly come out as
+    they were. A table written by an earlier version gets the column sessions_fingerprint (null,
+    so its streams differ once counted again; on_schema_change append_new_columns).
 -#}
 with
 
@@ -234,7 +242,9 @@ stream_sessions as (
         sessions.user_id,
         sessions.session_date as activity_date,
         count(*) as room_enters,
-        sum(sessions.watch_microseconds) as watch_microseconds
+        sum(sessions.watch_microseconds) as watch_microseconds,
+        sum({{ row_hash(['sessions.session_id', 'sessions.session_started_at', 'sessions.session_ended_at']) }})
+            as sessions_fingerprint
     from sessions
     inner join counted_streams
         on sessions.stream_id = counted_streams.stream_id
@@ -278,6 +288,7 @@ stream_user_days as (
         activity_date,
         room_enters,
         watch_microseconds,
+        sessions_fingerprint,
         0 as interactions,
         0 as follows,
         0 as product_impressions,
@@ -293,6 +304,7 @@ stream_user_days as (
         activity_date,
         0 as room_enters,
         0 as watch_microseconds,
+        0 as sessions_fingerprint,
         interactions,
         follows,
         product_impressions,
@@ -308,6 +320,7 @@ stream_user_days as (
         activity_date,
         0 as room_enters,
         0 as watch_microseconds,
+        0 as sessions_fingerprint,
         0 as interactions,
         0 as follows,
         0 as product_impressions,
@@ -325,6 +338,7 @@ user_days_summed as (
         stream_user_days.activity_date,
         sum(stream_user_days.room_enters) as room_enters,
         sum(stream_user_days.watch_microseconds) as watch_microseconds,
+        sum(stream_user_days.sessions_fingerprint) as sessions_fingerprint,
         sum(stream_user_days.interactions) as interactions,
         sum(stream_user_days.follows) as follows,
         sum(stream_user_days.product_impressions) as product_impressions,
@@ -377,6 +391,7 @@ rows_unioned as (
         activity_date,
         room_enters,
         watch_microseconds,
+        sessions_fingerprint,
         interactions,
         follows,
         product_impressions,
@@ -395,6 +410,7 @@ rows_unioned as (
         cast(null as date) as activity_date,
         0 as room_enters,
         0 as watch_microseconds,
+        0 as sessions_fingerprint,
         0 as interactions,
         0 as follows,
         0 as product_impressions,
@@ -408,13 +424,14 @@ rows_unioned as (
     from dateless_rows
 ),
 
-final as (
+rows_typed as (
     select
         cast(stream_id as string) as stream_id,
         cast(user_id as string) as user_id,
         cast(activity_date as date) as activity_date,
         cast(room_enters as bigint) as room_enters,
         cast(watch_microseconds as bigint) as watch_microseconds,
+        cast(sessions_fingerprint as bigint) as sessions_fingerprint,
         cast(interactions as bigint) as interactions,
         cast(follows as bigint) as follows,
         cast(product_impressions as bigint) as product_impressions,
@@ -424,9 +441,57 @@ final as (
         cast(net_amount as decimal(18, 2)) as net_amount,
         cast(stream_fingerprint as decimal(38, 0)) as stream_fingerprint,
         cast(purchases_fingerprint as decimal(38, 0)) as purchases_fingerprint,
-        cast(as_of_date as date) as as_of_date,
-        cast('{{ run_started_at.strftime("%Y-%m-%d %H:%M:%S.%f") }}' as timestamp) as _loaded_at
+        cast(as_of_date as date) as as_of_date
     from rows_unioned
+),
+
+{% if is_incremental() %}
+
+-- the streams counted again whose rows, as_of_date aside, differ from the stored ones (every
+-- other one keeps its stored rows and stamp)
+{%- set compared = ['stream_id', 'user_id', 'activity_date', 'room_enters', 'watch_microseconds',
+    'sessions_fingerprint', 'interactions', 'follows', 'product_impressions', 'product_clicks',
+    'add_to_carts', 'orders', 'net_amount', 'stream_fingerprint', 'purchases_fingerprint'] %}
+
+stored_rows_compared as (
+    select {{ compared | join(', ') }}
+    from {{ this }}
+    where stream_id in (select changed_streams.stream_id from changed_streams)
+),
+
+counted_rows_compared as (
+    select {{ compared | join(', ') }}
+    from rows_typed
+),
+
+differing_streams as (
+    select distinct stream_id
+    from (
+        (select * from counted_rows_compared except all select * from stored_rows_compared)
+        union all
+        (select * from stored_rows_compared except all select * from counted_rows_compared)
+    ) as differing_rows
+),
+
+rows_written as (
+    select rows_typed.*
+    from rows_typed
+    where rows_typed.stream_id in (select differing_streams.stream_id from differing_streams)
+),
+
+{% else %}
+
+    rows_written as (
+        select * from rows_typed
+    ),
+
+{% endif %}
+
+final as (
+    select
+        *,
+        cast('{{ run_started_at.strftime("%Y-%m-%d %H:%M:%S.%f") }}' as timestamp) as _loaded_at
+    from rows_written
 )
 
 select * from final
