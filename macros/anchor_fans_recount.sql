@@ -3,7 +3,12 @@
     the last run's D. A run writes only the rows of the pairs that changed (strategy recount):
     - a row of the user in int_stream_user_days_summarized was written since the last run (the
       streams it rewrote) or is dated in (last D, D]: the (anchor, user) pair of the row's
-      stream is counted again over all its days;
+      stream is counted again over all its days, unless the pair is stored and every such row
+      is of a stream started after the last D, dated after it and inside both windows as of D
+      (the new streams of a night): then those rows are added to the stored row (banked). Its stored days are all on or
+      before the last D and no stream started after it was counted, so no day counts twice, and
+      a row that changed or vanished from an earlier stream would have put the pair out of
+      the bank (user days stamps every row of a stream it writes);
     - the user has a row without a date written since (a user left with no row of a rewritten
       stream, whose anchor may be gone) or a row of a stream whose anchor changed since
       (int_stream_anchors_tracked): every pair of the user is counted again (and a stored pair
@@ -94,6 +99,18 @@
                 and activity_date <= cast('{{ watermark.as_of_date }}' as date)
             )
         )
+{%- endmacro %}
+
+{#-
+    The condition "the changed row is new": of a stream started after the last D, dated after it,
+    and inside both windows as of D (so that no day added leaves a window in the same run).
+-#}
+{% macro anchor_fans_is_new_day(started_date, activity_date, watermark) -%}
+    {%- set as_of = "cast('" ~ watermark.as_of_date ~ "' as date)" %}
+    ({{ started_date }} > cast('{{ watermark.last_as_of_date }}' as date)
+    and {{ activity_date }} > cast('{{ watermark.last_as_of_date }}' as date)
+    and {{ activity_date }} > {{ dbt.dateadd('day', -watermark.window_90d_days, as_of) }}
+    and {{ activity_date }} > {{ dbt.dateadd('day', -watermark.window_365d_days, as_of) }})
 {%- endmacro %}
 
 {#- The condition "the date leaves the N-day window": in (last D - N, D - N]. -#}

@@ -150,24 +150,30 @@ STREAM_S5 = "S5,A1,beauty,2025-03-04T20:00:00+08:00,2025-03-04T21:00:00+08:00\n"
 # U8 comments and likes in S0 (A1) on 03-01 without a session: no fan of A1 as of 03-03
 EVENTS_U8 = ("e30,U8,comment,2025-03-01T20:15:00+08:00,S0,,,hi\n"
              "e31,U8,like,2025-03-01T20:16:00+08:00,S0,,3,\n")
+# U9 watches S0 (A1) on 03-01 only: a fan of A1 whose stored days no later run rewrites
+EVENTS_U9 = ("e32,U9,enter_room,2025-03-01T20:20:00+08:00,S0,,,\n"
+             "e33,U9,leave_room,2025-03-01T20:30:00+08:00,S0,,,\n")
 
 
 def test_a_first_session_on_a_new_day_counts_the_earlier_days(tmp_path: Path) -> None:
     """D moves one day and the new day brings sessions in a new stream S5 of anchor A1: U1, a fan of
     A1 since 03-01, gets the day; U8, whose only earlier A1 days are two interactions without a
     session (no fan), becomes a fan counted over every day of the pair (the 03-01 interactions are
-    inside the 90 days), not over the new day alone. Both equal a fresh build as of 03-04."""
+    inside the 90 days), not over the new day alone. U9, a fan of A1 through S0 alone (03-01, not
+    rewritten since), has only rows of a stream started after the last D: its stored row gets the
+    new day added (banked) instead of a count over every day. All equal a fresh build as of 03-04."""
     raw = tmp_path / "raw"
     (raw / "events").mkdir(parents=True)
     for name in ("live_streams.csv", "orders.csv", "refunds.csv"):
         shutil.copy(EXAMPLE / name, raw / name)
     shutil.copy(EXAMPLE / "events.csv", raw / "events" / "day-1.csv")
-    _append(raw / "events" / "day-1.csv", EVENTS_U8)
+    _append(raw / "events" / "day-1.csv", EVENTS_U8 + EVENTS_U9)
     incremental = tmp_path / "incremental.duckdb"
     _build_at(raw, incremental, "2025-03-03")
     a1_fans = "select * from anchor_fans where anchor_id = 'A1' order by user_id"
     before = query(incremental, a1_fans).set_index("user_id")
     assert "U8" not in before.index and before.loc["U1", "watch_days_90d"] == 2
+    assert before.loc["U9", "watch_days_90d"] == 1
 
     _append(raw / "live_streams.csv", STREAM_S5)
     (raw / "events" / "day-2.csv").write_text(
@@ -176,7 +182,10 @@ def test_a_first_session_on_a_new_day_counts_the_earlier_days(tmp_path: Path) ->
         "e41,U1,leave_room,2025-03-04T20:20:00+08:00,S5,,,\n"
         "e42,U1,like,2025-03-04T20:10:00+08:00,S5,,1,\n"
         "e43,U8,enter_room,2025-03-04T20:05:00+08:00,S5,,,\n"
-        "e44,U8,leave_room,2025-03-04T20:15:00+08:00,S5,,,\n")
+        "e44,U8,leave_room,2025-03-04T20:15:00+08:00,S5,,,\n"
+        "e45,U9,enter_room,2025-03-04T20:00:00+08:00,S5,,,\n"
+        "e46,U9,leave_room,2025-03-04T20:30:00+08:00,S5,,,\n"
+        "e47,U9,comment,2025-03-04T20:01:00+08:00,S5,,,hello\n")
     _build_at(raw, incremental, "2025-03-04")
     fresh = tmp_path / "fresh.duckdb"
     _build_at(raw, fresh, "2025-03-04")
@@ -195,3 +204,12 @@ def test_a_first_session_on_a_new_day_counts_the_earlier_days(tmp_path: Path) ->
     u8 = fans.loc["U8"]
     assert (str(u8["first_watch_date"])[:10], u8["watch_days_90d"], Decimal(str(u8["watch_seconds_90d"])),
             u8["interactions_90d"]) == ("2025-03-04", 1, Decimal("600"), 2)
+    # U9: 03-01 (S0, 10 min) stored, plus 03-04 (S5, 30 min and a comment); S0's rows were not
+    # written again (the one stamp of the first build), so the pair's only changed rows are S5's
+    s0_stamps = query(incremental, "select count(distinct _loaded_at) from "
+                                   "intermediate.int_stream_user_days_summarized where stream_id = 'S0'")
+    assert s0_stamps.iloc[0, 0] == 1
+    u9 = fans.loc["U9"]
+    assert (str(u9["first_watch_date"])[:10], str(u9["last_watch_date"])[:10], u9["watch_days_90d"],
+            Decimal(str(u9["watch_seconds_90d"])), u9["interactions_90d"]) == (
+        "2025-03-01", "2025-03-04", 2, Decimal("2400"), 1)
