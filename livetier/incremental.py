@@ -82,9 +82,14 @@ def split_events_by_day(raw: Path, memory_limit: str = "2GB") -> list[str]:
 
 
 def write_next_day(raw: Path, tag: str = "next") -> tuple[Path, str]:
-    """Adds one more business day of events to `<raw>/events/`: the last day's events one day
-    later under new event ids, plus 200 events of two days back delivered again (same ids, a
-    late repeat). Returns the new file and the new day."""
+    """Adds one more business day to `raw`, as a night's exports bring it: the last day's events
+    one day later under new event ids, in streams of their own (each stream those events name,
+    one day later as `<tag>-<stream_id>`, appended to `<raw>/live_streams.parquet`: a night has
+    streams that start on it), plus 200 events of two days back delivered again (same ids, a late
+    repeat). Returns the new events file and the new day."""
+    streams = raw / "live_streams.parquet"
+    if not streams.exists():
+        raise ValueError(f"the next day's streams go into {streams}, which does not exist")
     con = _connect()
     try:
         rel = _events_relation(raw)
@@ -93,6 +98,7 @@ def write_next_day(raw: Path, tag: str = "next") -> tuple[Path, str]:
         moved = ", ".join(
             f"'{tag}-' || event_id as event_id" if c == "event_id"
             else "cast(event_at as timestamptz) + interval 1 day as event_at" if c == "event_at"
+            else f"'{tag}-' || stream_id as stream_id" if c == "stream_id"
             else c
             for c in columns
         )
@@ -108,6 +114,23 @@ def write_next_day(raw: Path, tag: str = "next") -> tuple[Path, str]:
                  order by event_id limit 200)
             ) to '{path}' (format parquet)
         """)
+        # the streams file is read whole before it is written again (a snapshot table)
+        con.execute(f"""
+            create table next_streams as
+            select * from read_parquet('{streams}')
+            union all
+            select
+                '{tag}-' || stream_id as stream_id,
+                anchor_id,
+                category,
+                started_at + interval 1 day as started_at,
+                ended_at + interval 1 day as ended_at
+            from read_parquet('{streams}')
+            where stream_id in (
+                select stream_id from {rel} where {business_date_sql('event_at')} = date '{last_day}'
+            )
+        """)
+        con.execute(f"copy next_streams to '{streams}' (format parquet)")
     finally:
         con.close()
     return path, day
@@ -119,8 +142,9 @@ def bench_incremental_day(raw: Path, db: Path, dbt_runner: DbtRunner,
 
     `raw` holds events as a folder of files (`split_events_by_day`) and is fully built into
     `db`. The run goes into a copy of the database and the new file is removed afterwards, so
-    `raw` and `db` stay as they were. `after`, when given, is called with the copy once the run
-    ended, while the new day's file is still there (not timed).
+    `raw` and `db` stay as they were (the streams file is written back as it was). `after`, when
+    given, is called with the copy once the run ended, while the new day's files are still there
+    (not timed).
     """
     if (raw / "events.parquet").exists():
         raise ValueError("events must be a folder of files for an incremental day (split_events_by_day)")
@@ -138,11 +162,17 @@ def bench_incremental_day(raw: Path, db: Path, dbt_runner: DbtRunner,
     # the run's first commit waits for all of them to be written (~1.5 s for a 1.7 GB file here,
     # growing with the history), a cost a real night, in a warehouse file long on disk, does not pay
     fsync_path(db_copy)
-    path, _ = write_next_day(raw)
+    streams = raw / "live_streams.parquet"
+    streams_before = streams.read_bytes() if streams.exists() else None
     try:
-        seconds, _ = dbt_runner(["run"], raw, db_copy)
-        if after is not None:
-            after(db_copy)
+        path, _ = write_next_day(raw)
+        try:
+            seconds, _ = dbt_runner(["run"], raw, db_copy)
+            if after is not None:
+                after(db_copy)
+        finally:
+            path.unlink(missing_ok=True)
     finally:
-        path.unlink(missing_ok=True)
+        if streams_before is not None:
+            streams.write_bytes(streams_before)
     return seconds
