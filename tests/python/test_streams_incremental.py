@@ -13,6 +13,7 @@ import shutil
 from decimal import Decimal
 from pathlib import Path
 
+import duckdb
 import pandas as pd
 from dbt_harness import build, query
 
@@ -213,3 +214,29 @@ def test_a_first_session_on_a_new_day_counts_the_earlier_days(tmp_path: Path) ->
     assert (str(u9["first_watch_date"])[:10], str(u9["last_watch_date"])[:10], u9["watch_days_90d"],
             Decimal(str(u9["watch_seconds_90d"])), u9["interactions_90d"]) == (
         "2025-03-01", "2025-03-04", 2, Decimal("2400"), 1)
+
+
+def test_user_days_written_before_the_session_fingerprint_carry_on(tmp_path: Path) -> None:
+    """A warehouse whose user days were written before `sessions_fingerprint` existed (the column
+    dropped here) runs incrementally: the column is added (on_schema_change append_new_columns), the
+    stored rows compare with a null there, and the marts equal a fresh build."""
+    raw = tmp_path / "raw"
+    (raw / "events").mkdir(parents=True)
+    for name in ("live_streams.csv", "orders.csv", "refunds.csv"):
+        shutil.copy(EXAMPLE / name, raw / name)
+    shutil.copy(EXAMPLE / "events.csv", raw / "events" / "day-1.csv")
+    incremental = tmp_path / "incremental.duckdb"
+    _build_at(raw, incremental, "2025-03-03")
+    con = duckdb.connect(str(incremental))
+    con.execute("alter table intermediate.int_stream_user_days_summarized drop column sessions_fingerprint")
+    con.close()
+    _build_at(raw, incremental, "2025-03-04")
+    columns = query(incremental, "select column_name from information_schema.columns "
+                                 "where table_name = 'int_stream_user_days_summarized'")["column_name"].tolist()
+    assert "sessions_fingerprint" in columns
+    fresh = tmp_path / "fresh.duckdb"
+    _build_at(raw, fresh, "2025-03-04")
+    for mart, order in MARTS.items():
+        left = query(incremental, f"select * from {mart} order by {order}")
+        right = query(fresh, f"select * from {mart} order by {order}")
+        pd.testing.assert_frame_equal(left, right, obj=mart)
