@@ -5,10 +5,10 @@
       streams it rewrote) or is dated in (last D, D]: the (anchor, user) pair of the row's
       stream is counted again over all its days, unless the pair is stored and every such row
       is of a stream started after the last D, dated after it and inside both windows as of D
-      (the new streams of a night): then those rows are added to the stored row (banked). Its stored days are all on or
-      before the last D and no stream started after it was counted, so no day counts twice, and
-      a row that changed or vanished from an earlier stream would have put the pair out of
-      the bank (user days stamps every row of a stream it writes);
+      (the new streams of a night): then those rows are added to the stored row (banked). Its
+      stored days are all on or before the last D and no stream started after it was counted,
+      so no day counts twice, and a row that changed or vanished from an earlier stream would
+      have put the pair out of the bank (user days stamps every row of a stream it writes);
     - the user has a row without a date written since (a user left with no row of a rewritten
       stream, whose anchor may be gone) or a row of a stream whose anchor changed since
       (int_stream_anchors_tracked): every pair of the user is counted again (and a stored pair

@@ -38,6 +38,14 @@ def _append(path: Path, text: str) -> None:
         handle.write(text)
 
 
+def _assert_marts_equal(incremental: Path, fresh: Path, label: str = "") -> None:
+    """Every stream mart of `incremental` equals `fresh` row for row."""
+    for mart, order in MARTS.items():
+        left = query(incremental, f"select * from {mart} order by {order}")
+        right = query(fresh, f"select * from {mart} order by {order}")
+        pd.testing.assert_frame_equal(left, right, obj=f"{mart}{label}")
+
+
 def test_late_changes_to_old_streams_equal_a_full_build(tmp_path: Path) -> None:
     raw = tmp_path / "raw"
     (raw / "events").mkdir(parents=True)
@@ -65,10 +73,7 @@ def test_late_changes_to_old_streams_equal_a_full_build(tmp_path: Path) -> None:
     fresh = tmp_path / "fresh.duckdb"
     _build(raw, fresh)
 
-    for mart, order in MARTS.items():
-        left = query(incremental, f"select * from {mart} order by {order}")
-        right = query(fresh, f"select * from {mart} order by {order}")
-        pd.testing.assert_frame_equal(left, right, obj=mart)
+    _assert_marts_equal(incremental, fresh)
 
     kpis = query(incremental, "select * from stream_kpis order by stream_id").set_index("stream_id")
     # S3: its only order refunded in full by D: no purchase left
@@ -129,10 +134,7 @@ def test_days_leaving_the_fan_windows_equal_a_full_build(tmp_path: Path) -> None
         _build_at(raw, incremental, as_of)
         fresh = tmp_path / f"fresh-{as_of}.duckdb"
         _build_at(raw, fresh, as_of)
-        for mart, order in MARTS.items():
-            left = query(incremental, f"select * from {mart} order by {order}")
-            right = query(fresh, f"select * from {mart} order by {order}")
-            pd.testing.assert_frame_equal(left, right, obj=f"{mart} as of {as_of}")
+        _assert_marts_equal(incremental, fresh, f" as of {as_of}")
         # the user days of S4 are as built on 03-03: only the window edge can recount U6 and U7
         s4_as_of = query(incremental, "select distinct as_of_date from intermediate.int_stream_user_days_summarized "
                                       "where stream_id = 'S4'")
@@ -190,10 +192,7 @@ def test_a_first_session_on_a_new_day_counts_the_earlier_days(tmp_path: Path) ->
     _build_at(raw, incremental, "2025-03-04")
     fresh = tmp_path / "fresh.duckdb"
     _build_at(raw, fresh, "2025-03-04")
-    for mart, order in MARTS.items():
-        left = query(incremental, f"select * from {mart} order by {order}")
-        right = query(fresh, f"select * from {mart} order by {order}")
-        pd.testing.assert_frame_equal(left, right, obj=mart)
+    _assert_marts_equal(incremental, fresh)
 
     fans = query(incremental, a1_fans).set_index("user_id")
     # U1: 03-01 (S0, 50 min), 03-03 (S1, 30 min) and 03-04 (S5, 20 min)
@@ -236,7 +235,4 @@ def test_user_days_written_before_the_session_fingerprint_carry_on(tmp_path: Pat
     assert "sessions_fingerprint" in columns
     fresh = tmp_path / "fresh.duckdb"
     _build_at(raw, fresh, "2025-03-04")
-    for mart, order in MARTS.items():
-        left = query(incremental, f"select * from {mart} order by {order}")
-        right = query(fresh, f"select * from {mart} order by {order}")
-        pd.testing.assert_frame_equal(left, right, obj=mart)
+    _assert_marts_equal(incremental, fresh)

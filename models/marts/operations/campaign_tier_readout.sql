@@ -58,14 +58,22 @@ campaign_users as (
     group by campaign_touches.campaign_id, campaign_touches.user_id
 ),
 
+-- the first touch in business time, converted once for its date and its eve
+campaign_users_localized as (
+    select
+        *,
+        {{ to_business_timestamp('sent_at') }} as sent_business_at
+    from campaign_users
+),
+
 campaign_users_dated as (
     select
-        campaign_users.*,
-        cast({{ to_business_timestamp('campaign_users.sent_at') }} as date) as sent_date,
-        cast({{ dbt.dateadd('day', -1, to_business_timestamp('campaign_users.sent_at')) }} as date) as eve_date,
-        campaign_users.sent_at + {{ minutes_interval('rule_numbers.attribution_days * 24 * 60') }}
+        campaign_users_localized.*,
+        cast(campaign_users_localized.sent_business_at as date) as sent_date,
+        cast({{ dbt.dateadd('day', -1, 'campaign_users_localized.sent_business_at') }} as date) as eve_date,
+        campaign_users_localized.sent_at + {{ minutes_interval('rule_numbers.attribution_days * 24 * 60') }}
             as attribution_ends_at
-    from campaign_users
+    from campaign_users_localized
     cross join rule_numbers
 ),
 

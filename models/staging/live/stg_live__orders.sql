@@ -14,9 +14,9 @@ final as (
         coalesce(discount_amount, 0) as discount_amount,
         ordered_at,
         paid_at,
-        cast({{ to_business_timestamp('ordered_at') }} as date) as ordered_date,
-        cast({{ to_business_timestamp('paid_at') }} as date) as paid_date,
-        cast(extract(hour from {{ to_business_timestamp('ordered_at') }}) as integer) as ordered_hour
+        ordered_date,
+        paid_date,
+        ordered_hour
     from base
     where reject_reason is null and not is_duplicate
 )
