@@ -6,13 +6,16 @@
     - product actions: product_click and add_to_cart events in affinity_product_action_window_days,
       by the product's category, score = clicks x affinity_click_weight + carts x affinity_cart_weight;
     - watch: watch time of sessions begun in affinity_watch_window_days (lengths as known on D),
-      by the category of the stream watched.
+      by the category of the stream watched: of streams started by D, the per stream, user and
+      day sums of int_stream_user_days_summarized (stored in date order, its older row groups
+      are skipped unread; the sessions table is not in date order and is read whole); of the
+      other streams (sessions begun before their stream started), the sessions themselves.
     Items, events and sessions whose product or stream has no known category are left out.
 -#}
-{#- the first date before the product actions' window (macro windows_start_date): a literal, so
-    that the scan of the daily counts skips the older row groups unread (the sessions, not stored
-    in date order, were read no faster so) -#}
+{#- the first dates before the product actions' and the watch window (macro windows_start_date):
+    literals, so that the scans of the daily counts skip the older row groups unread -#}
 {%- set actions_start = windows_start_date(['affinity_product_action_window_days']) %}
+{%- set watch_start = windows_start_date(['affinity_watch_window_days']) %}
 with
 
 category_purchases as (
@@ -27,6 +30,15 @@ product_actions_daily as (
     select * from {{ ref('int_user_product_actions_daily') }}
     {%- if actions_start is not none %}
     where activity_date > cast('{{ actions_start }}' as date)
+    {%- endif %}
+),
+
+stream_user_days as (
+    select * from {{ ref('int_stream_user_days_summarized') }}
+    -- the days with a session (room_enters counts them; a day of events only is no watch signal)
+    where room_enters > 0
+    {%- if watch_start is not none %}
+        and activity_date > cast('{{ watch_start }}' as date)
     {%- endif %}
 ),
 
@@ -74,22 +86,43 @@ product_actions as (
     group by product_actions_daily.user_id, products.category
 ),
 
--- the sessions begun by D with their lengths as known on D
-watched as (
+-- the sessions begun by D with their lengths as known on D: of streams started by D, as the
+-- user's day sums per stream; of streams started after D, one by one
+watched_days as (
+    select
+        stream_user_days.user_id,
+        stream_user_days.stream_id,
+        stream_user_days.activity_date as session_date,
+        stream_user_days.watch_microseconds
+    from stream_user_days
+    union all
     select
         sessions.user_id,
-        live_streams.category,
-        sum(sessions.watch_microseconds) as watch_microseconds
+        sessions.stream_id,
+        sessions.session_date,
+        sessions.watch_microseconds
     from sessions
     cross join as_of
     inner join live_streams
         on sessions.stream_id = live_streams.stream_id
+    where live_streams.started_date > as_of.as_of_date
+),
+
+watched as (
+    select
+        watched_days.user_id,
+        live_streams.category,
+        sum(watched_days.watch_microseconds) as watch_microseconds
+    from watched_days
+    cross join as_of
+    inner join live_streams
+        on watched_days.stream_id = live_streams.stream_id
     where
-        sessions.session_date <= as_of.as_of_date
-        and {{ dbt.datediff('sessions.session_date', 'as_of.as_of_date', 'day') }}
+        watched_days.session_date <= as_of.as_of_date
+        and {{ dbt.datediff('watched_days.session_date', 'as_of.as_of_date', 'day') }}
         < {{ threshold('affinity_watch_window_days') }}
         and live_streams.category is not null
-    group by sessions.user_id, live_streams.category
+    group by watched_days.user_id, live_streams.category
 ),
 
 signals as (
