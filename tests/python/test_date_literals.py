@@ -9,7 +9,8 @@ can use, at the rule's boundary, and none that a D moved back makes wrong.
   after D - (cart_followup_after_days + cart_followup_window_days) only (macro windows_start_date,
   summed): a latest cart date exactly after + window - 1 days back still fires.
 - The category affinity (int_user_category_affinity_scored) reads the product actions dated after
-  D - affinity_product_action_window_days only: an action exactly window - 1 days back still counts.
+  D - affinity_product_action_window_days only: an action exactly window - 1 days back still counts;
+  likewise the stream user days (watch time) dated after D - affinity_watch_window_days.
 """
 from __future__ import annotations
 
@@ -26,8 +27,8 @@ LATER_D, BANK_DATE, EARLIER_D = "2025-03-31", "2024-11-30", "2024-11-15"
 # seed seg_thresholds: cart_followup_after_days 7, cart_followup_window_days 7 (the alert fires
 # for a latest cart date 7 to 13 days back)
 CART_AFTER_DAYS, CART_WINDOW_DAYS = 7, 7
-# seed seg_thresholds: affinity_product_action_window_days 90
-ACTION_WINDOW_DAYS = 90
+# seed seg_thresholds: affinity_product_action_window_days 90, affinity_watch_window_days 90
+ACTION_WINDOW_DAYS = WATCH_WINDOW_DAYS = 90
 
 
 @pytest.fixture(scope="module")
@@ -135,3 +136,44 @@ def test_the_category_affinity_reads_the_product_actions_of_its_window_only(buil
     finally:
         con.close()
     assert counted == expected, (user_id, category, first_day, counted, expected)
+
+
+def test_the_category_affinity_reads_the_watch_days_of_its_window_only(built: Path) -> None:
+    con = duckdb.connect(str(built), read_only=True)
+    try:
+        # the earliest day with a session of a stream with a category
+        user_id, category, first_day = con.execute("""
+            select days.user_id, streams.category, days.activity_date
+            from intermediate.int_stream_user_days_summarized as days
+            inner join staging.stg_live__live_streams as streams on days.stream_id = streams.stream_id
+            where streams.category is not null and days.room_enters > 0
+            order by days.activity_date, days.user_id, streams.category
+            limit 1
+        """).fetchone()
+        # D with that day at the far edge of the window: the user's watch time in the category
+        # on the days in [that day, D] of streams started by D, from the day sums
+        as_of = first_day + timedelta(days=WATCH_WINDOW_DAYS - 1)
+        expected, later_streams = con.execute(f"""
+            select
+                sum(days.watch_microseconds) filter (where streams.started_date <= date '{as_of}'),
+                count(*) filter (where streams.started_date > date '{as_of}')
+            from intermediate.int_stream_user_days_summarized as days
+            inner join staging.stg_live__live_streams as streams on days.stream_id = streams.stream_id
+            where
+                days.user_id = '{user_id}' and streams.category = '{category}' and days.room_enters > 0
+                and days.activity_date between date '{first_day}' and date '{as_of}'
+        """).fetchone()
+    finally:
+        con.close()
+    assert later_streams == 0, "the example's sessions all begin in streams already started"
+    compiled = _compiled_at(built, as_of.isoformat(), "int_user_category_affinity_scored", "intermediate")
+    first_excluded = as_of - timedelta(days=WATCH_WINDOW_DAYS)
+    assert f"and activity_date > cast('{first_excluded.isoformat()}' as date)" in compiled
+    con = duckdb.connect(str(built), read_only=True)
+    try:
+        counted = con.execute(
+            f"select watch_seconds from ({compiled}) where user_id = '{user_id}' and category = '{category}'"
+        ).fetchone()
+    finally:
+        con.close()
+    assert counted is not None and counted[0] * 1_000_000 == expected, (user_id, category, first_day, counted, expected)
