@@ -86,19 +86,21 @@ product_actions as (
     group by product_actions_daily.user_id, products.category
 ),
 
--- the sessions begun by D with their lengths as known on D: of streams started by D, as the
--- user's day sums per stream; of streams started after D, one by one
+-- the sessions begun by D with their lengths as known on D, by the stream's category: of streams
+-- started by D, as the user's day sums per stream; of streams started after D, one by one
 watched_days as (
     select
         stream_user_days.user_id,
-        stream_user_days.stream_id,
+        live_streams.category,
         stream_user_days.activity_date as session_date,
         stream_user_days.watch_microseconds
     from stream_user_days
+    inner join live_streams
+        on stream_user_days.stream_id = live_streams.stream_id
     union all
     select
         sessions.user_id,
-        sessions.stream_id,
+        live_streams.category,
         sessions.session_date,
         sessions.watch_microseconds
     from sessions
@@ -111,18 +113,16 @@ watched_days as (
 watched as (
     select
         watched_days.user_id,
-        live_streams.category,
+        watched_days.category,
         sum(watched_days.watch_microseconds) as watch_microseconds
     from watched_days
     cross join as_of
-    inner join live_streams
-        on watched_days.stream_id = live_streams.stream_id
     where
         watched_days.session_date <= as_of.as_of_date
         and {{ dbt.datediff('watched_days.session_date', 'as_of.as_of_date', 'day') }}
         < {{ threshold('affinity_watch_window_days') }}
-        and live_streams.category is not null
-    group by watched_days.user_id, live_streams.category
+        and watched_days.category is not null
+    group by watched_days.user_id, watched_days.category
 ),
 
 signals as (

@@ -38,6 +38,16 @@ def _append(path: Path, text: str) -> None:
         handle.write(text)
 
 
+def _example_raw(tmp_path: Path) -> Path:
+    """The worked example's raw files under `tmp_path`, its events as the first events file."""
+    raw = tmp_path / "raw"
+    (raw / "events").mkdir(parents=True)
+    for name in ("live_streams.csv", "orders.csv", "refunds.csv"):
+        shutil.copy(EXAMPLE / name, raw / name)
+    shutil.copy(EXAMPLE / "events.csv", raw / "events" / "day-1.csv")
+    return raw
+
+
 def _assert_marts_equal(incremental: Path, fresh: Path, label: str = "") -> None:
     """Every stream mart of `incremental` equals `fresh` row for row."""
     for mart, order in MARTS.items():
@@ -47,11 +57,7 @@ def _assert_marts_equal(incremental: Path, fresh: Path, label: str = "") -> None
 
 
 def test_late_changes_to_old_streams_equal_a_full_build(tmp_path: Path) -> None:
-    raw = tmp_path / "raw"
-    (raw / "events").mkdir(parents=True)
-    for name in ("live_streams.csv", "orders.csv", "refunds.csv"):
-        shutil.copy(EXAMPLE / name, raw / name)
-    shutil.copy(EXAMPLE / "events.csv", raw / "events" / "day-1.csv")
+    raw = _example_raw(tmp_path)
     _append(raw / "live_streams.csv", STREAM_S3)
     _append(raw / "orders.csv", ORDER_O3)
     incremental = tmp_path / "incremental.duckdb"
@@ -165,11 +171,7 @@ def test_a_first_session_on_a_new_day_counts_the_earlier_days(tmp_path: Path) ->
     inside the 90 days), not over the new day alone. U9, a fan of A1 through S0 alone (03-01, not
     rewritten since), has only rows of a stream started after the last D: its stored row gets the
     new day added (banked) instead of a count over every day. All equal a fresh build as of 03-04."""
-    raw = tmp_path / "raw"
-    (raw / "events").mkdir(parents=True)
-    for name in ("live_streams.csv", "orders.csv", "refunds.csv"):
-        shutil.copy(EXAMPLE / name, raw / name)
-    shutil.copy(EXAMPLE / "events.csv", raw / "events" / "day-1.csv")
+    raw = _example_raw(tmp_path)
     _append(raw / "events" / "day-1.csv", EVENTS_U8 + EVENTS_U9)
     incremental = tmp_path / "incremental.duckdb"
     _build_at(raw, incremental, "2025-03-03")
@@ -219,11 +221,7 @@ def test_user_days_written_before_the_session_fingerprint_carry_on(tmp_path: Pat
     """A warehouse whose user days were written before `sessions_fingerprint` existed (the column
     dropped here) runs incrementally: the column is added (on_schema_change append_new_columns), the
     stored rows compare with a null there, and the marts equal a fresh build."""
-    raw = tmp_path / "raw"
-    (raw / "events").mkdir(parents=True)
-    for name in ("live_streams.csv", "orders.csv", "refunds.csv"):
-        shutil.copy(EXAMPLE / name, raw / name)
-    shutil.copy(EXAMPLE / "events.csv", raw / "events" / "day-1.csv")
+    raw = _example_raw(tmp_path)
     incremental = tmp_path / "incremental.duckdb"
     _build_at(raw, incremental, "2025-03-03")
     con = duckdb.connect(str(incremental))
