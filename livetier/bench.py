@@ -18,6 +18,7 @@ import argparse
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 import time
@@ -29,7 +30,7 @@ import pandas as pd
 
 from livetier import PROJECT_ROOT
 from livetier.cli import dbt_target_dir, retry_after_out_of_memory
-from livetier.publish import set_search_path
+from livetier.publish import fsync_path, set_search_path
 
 BENCH_DIR = PROJECT_ROOT / "bench"
 EXAMPLES_RAW = PROJECT_ROOT / "tests" / "fixtures" / "examples" / "raw"
@@ -168,13 +169,16 @@ def kept_tables(db: Path) -> set[str]:
 
 def models_alone(db: Path, target: Path | None = None) -> dict[str, float]:
     """Each table model of the last dbt command re-run alone: its compiled query (run_results.json)
-    written into a temporary table on a fresh connection to `db` (read only, the profile's memory
-    limit and threads), timed; slowest first. The per-model seconds of a dbt run come from two
-    threads on two cores (a model's seconds include its neighbour's, a cheap model can pay for
-    DuckDB's checkpoint of a big one); these do not, and leave out dbt's own work. Views and
-    ephemeral models are left out (their readers run them), and so is a query that fails alone
-    (a base model whose raw files' views are gone after the run), and a `table_on_change` model
-    the run kept (its log beside `db` says so: the run did not execute its query)."""
+    written into a table of a scratch copy of `db` and checkpointed (fresh connection, the profile's
+    memory limit and threads), timed; slowest first. The per-model seconds of a dbt run come from
+    two threads on two cores (a model's seconds include its neighbour's, a cheap model can pay for
+    DuckDB's checkpoint of a big one); these do not, and leave out dbt's own work, but do include
+    writing the rows to disk (compression, the checkpoint's write and sync): a table rebuilt whole
+    each night costs its size, which a query alone into memory hid. An incremental model's query
+    is its batch (its delete of the stored rows is left out). Views and ephemeral models are left
+    out (their readers run them), and so is a query that fails alone (a base model whose raw files'
+    views are gone after the run), and a `table_on_change` model the run kept (its log beside `db`
+    says so: the run did not execute its query). `db` itself is not written."""
     from livetier.duckdb_plugin import define_hash_function
     from livetier.pii import resolve_key
 
@@ -182,16 +186,25 @@ def models_alone(db: Path, target: Path | None = None) -> dict[str, float]:
     results = last_run_results(target)
     nodes = json.loads((target / "manifest.json").read_text()).get("nodes", {})
     kept = kept_tables(db)
+    scratch = db.parent / "alone"
+    shutil.rmtree(scratch, ignore_errors=True)
+    scratch.mkdir()
+    copy = scratch / db.name
+    shutil.copy2(db, copy)
+    # on disk before the first checkpoint, or that one would wait for the whole copy to be written
+    fsync_path(copy)
     con = duckdb.connect()
     seconds: dict[str, float] = {}
     try:
         con.execute(f"set memory_limit = '{os.environ.get('DUCKDB_MEMORY_LIMIT', '3GB')}'")
         con.execute(f"set threads = {int(os.environ.get('DUCKDB_THREADS', '2'))}")
         con.execute("set preserve_insertion_order = false")
-        con.execute(f"set temp_directory = '{db.parent / 'alone.tmp'}'")
+        con.execute(f"set temp_directory = '{scratch / 'tmp'}'")
         define_hash_function(con, resolve_key(db))
         # dbt-duckdb names the database after the file: the compiled queries name it
-        con.execute(f"attach '{db}' as \"{db.stem}\" (read_only)")
+        catalog = '"' + db.stem.replace('"', '""') + '"'
+        con.execute(f"attach '{copy}' as {catalog}")
+        written = f"{catalog}.main.livetier_bench_alone"
         for item in results:
             unique_id, sql = item.get("unique_id", ""), item.get("compiled_code")
             materialized = nodes.get(unique_id, {}).get("config", {}).get("materialized")
@@ -200,13 +213,17 @@ def models_alone(db: Path, target: Path | None = None) -> dict[str, float]:
                 continue
             started = time.perf_counter()
             try:
-                con.execute(f"create or replace temp table livetier_bench_alone as {sql}")
+                con.execute(f"create table {written} as {sql}")
+                con.execute(f"force checkpoint {catalog}")
             except duckdb.Error:
+                con.execute(f"drop table if exists {written}")
                 continue
             seconds[unique_id.split(".")[-1]] = round(time.perf_counter() - started, 3)
-            con.execute("drop table livetier_bench_alone")
+            con.execute(f"drop table {written}")
+            con.execute(f"force checkpoint {catalog}")
     finally:
         con.close()
+        shutil.rmtree(scratch, ignore_errors=True)
     return dict(sorted(seconds.items(), key=lambda pair: -pair[1]))
 
 
@@ -667,8 +684,8 @@ def history_ratios(history: dict) -> dict:
         "ratio_12m_vs_6m": round(var12 / var6, 3) if var6 > 0 else None,
         "ratio_12m_vs_6m_total": round(total12 / total6, 3) if total6 > 0 else None,
     }
-    # the queries alone (models_alone), summed: the growth of the work itself, without dbt,
-    # checkpoints or the other thread
+    # the queries alone (models_alone), summed: the growth of the work itself and its writes,
+    # without dbt or the other thread
     if history.get("alone_6m") is not None and history.get("alone_12m") is not None:
         alone6, alone12 = (round(sum(history[f"alone_{label}"].values()), 3) for label in ("6m", "12m"))
         ratios.update({"alone_6m_s": alone6, "alone_12m_s": alone12,
@@ -722,8 +739,9 @@ def history_markdown(result: dict, top: int = 15) -> list[str]:
     if not rows:
         return []
     if h.get("alone_6m") is not None and h.get("alone_12m") is not None:
-        how = ("each table model's query re-run alone after the day (no dbt, no second thread, no "
-               "checkpoint; Python models and a query that fails alone left out; all of them: "
+        how = ("each table model's query re-run alone after the day, written into a table of a copy "
+               "of the warehouse and checkpointed (no dbt, no second thread; an incremental model's "
+               "batch without its delete; Python models and a query that fails alone left out; all of them: "
                f"{h['alone_6m_s']} s and {h['alone_12m_s']} s, ratio {h['ratio_12m_vs_6m_alone']})")
     else:
         how = "seconds as dbt reported them (two threads: a model's include its neighbour's)"

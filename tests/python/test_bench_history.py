@@ -103,10 +103,11 @@ def test_models_alone_times_each_table_query_on_the_warehouse(tmp_path, monkeypa
     seconds = bench.models_alone(db, target)
     assert set(seconds) == {"counted", "hashed"}
     assert all(value >= 0 for value in seconds.values())
-    # read only: the warehouse is unchanged and nothing was written into it
+    # the tables were written into a scratch copy, removed afterwards: the warehouse is unchanged
     con = duckdb.connect(str(db), read_only=True)
     assert con.execute("select count(*) from information_schema.tables").fetchall() == [(1,)]
     con.close()
+    assert sorted(path.name for path in tmp_path.iterdir() if path.is_dir()) == ["target"]
 
 
 def test_the_kept_table_pattern_matches_the_line_the_macro_logs():
