@@ -6,11 +6,12 @@
     )
 }}
 {#-
-    The run log of the history marts (user_tier_history, tier_transitions): one row per run of
-    each, written by the mart's post-hook (macro log_history_run), read by the next run to find
-    the period ends it must recompute (macro history_recompute_from). The marts are public and
-    carry no bookkeeping column, so their watermark lives here. This body adds no row; a full
-    refresh empties the log, and the next run of each mart recomputes everything.
+    The run log of the public marts kept incrementally (the history marts, anchor_fans): one row
+    per run of each, written by the mart's post-hook (macro log_mart_run), read by the next run:
+    the history marts find the period ends they must recompute (macro history_recompute_from),
+    anchor_fans the pairs written since. The marts are public and carry no bookkeeping column,
+    so their watermark lives here. This body adds no row; a full refresh empties the log, and
+    the next run of each mart recomputes everything.
 -#}
 with
 

@@ -1,9 +1,28 @@
+{{
+    config(
+        materialized=('table' if target.type == 'spark' else 'incremental'),
+        incremental_strategy='delete+insert',
+        unique_key=['anchor_id', 'user_id'],
+        on_schema_change='fail',
+        post_hook=["{{ anchor_fans_gone_deleted() }}", "{{ log_mart_run() }}"],
+    )
+}}
 {#-
     Each anchor's fan pyramid (core fans are loyal to the host, 主播): one row per anchor and user
     with a session (any date <= D, any length) or a purchase as of D in the anchor's streams
     (streams started by D). stream_review.md, `anchor_fans`: the numbers come from
-    int_anchor_fans_counted (incremental by user), the tier is assigned here.
+    int_anchor_fans_counted (incremental by pair), the tier is assigned here (macro
+    anchor_fan_tier).
+
+    Incremental by pair on DuckDB: a run writes the pairs the parent wrote since this mart's last
+    run (its `_loaded_at` after the run's start logged in int_history_runs_logged by the
+    post-hook log_mart_run; every pair when none is logged) and the stored pairs whose tier the
+    current rules set otherwise (a seed change); every other stored row stays, the parent's row
+    unchanged since. Pairs the parent no longer has are deleted by the post-hook
+    anchor_fans_gone_deleted. On Spark, on a full refresh: every pair.
 -#}
+-- depends_on: {{ ref('int_history_runs_logged') }}
+-- depends_on: {{ ref('int_as_of_date') }}
 with
 
 fans as (
@@ -14,23 +33,61 @@ thresholds as (
     select * from {{ ref('int_thresholds_current') }}
 ),
 
--- the spec's rules top-down, first match wins
+{% if is_incremental() %}
+
+    runs_logged as (
+        select * from {{ ref('int_history_runs_logged') }}
+    ),
+
+    stored_fans as (
+        select * from {{ this }}
+    ),
+
+    -- this mart's last run (its name written out: in a unit test `this` names the test's relation)
+    last_run as (
+        select max(logged_at) as logged_at
+        from runs_logged
+        where model_name = 'anchor_fans'
+    ),
+
+    -- the stored rows the current rules tier otherwise
+    stored_retiered as (
+        select
+            anchor_id,
+            user_id
+        from stored_fans
+        where
+            anchor_fan_tier
+            <> {{ anchor_fan_tier('watch_days_90d', 'interactions_90d', 'purchases_365d') }}
+    ),
+
+    fans_written as (
+        select fans.*
+        from fans
+        cross join last_run
+        left join stored_retiered
+            on
+                fans.anchor_id = stored_retiered.anchor_id
+                and fans.user_id = stored_retiered.user_id
+        where
+            last_run.logged_at is null
+            or fans._loaded_at > last_run.logged_at
+            or stored_retiered.user_id is not null
+    ),
+
+{% else %}
+
+    fans_written as (
+        select * from fans
+    ),
+
+{% endif %}
+
 fans_tiered as (
     select
         *,
-        case
-            when
-                watch_days_90d >= {{ threshold('anchor_core_min_watch_days_90d') }}
-                and interactions_90d >= {{ threshold('anchor_core_min_interactions_90d') }}
-                and purchases_365d >= {{ threshold('anchor_core_min_purchases_365d') }}
-                then 'anchor_core_fan'
-            when
-                watch_days_90d >= {{ threshold('anchor_regular_min_watch_days_90d') }}
-                or purchases_365d >= {{ threshold('anchor_regular_min_purchases_365d') }}
-                then 'anchor_regular'
-            else 'anchor_viewer'
-        end as anchor_fan_tier
-    from fans
+        {{ anchor_fan_tier('watch_days_90d', 'interactions_90d', 'purchases_365d') }} as anchor_fan_tier
+    from fans_written
 ),
 
 final as (
