@@ -29,12 +29,7 @@
         {%- set surplus = run_query(
             'select (select count(*) from ' ~ this ~ ') - (select count(*) from ' ~ parent ~ ')')[0][0] -%}
         {%- if surplus != 0 -%}
-            delete from {{ this }} as stored
-            where not exists (
-                select 1
-                from {{ parent }} as fans
-                where fans.anchor_id = stored.anchor_id and fans.user_id = stored.user_id
-            )
+            {{ rows_gone_deleted(parent, ['anchor_id', 'user_id']) }}
         {%- endif -%}
     {%- endif -%}
 {%- endmacro %}

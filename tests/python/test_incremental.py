@@ -439,9 +439,10 @@ def test_daily_loads_equal_full_refresh_and_rerun_changes_nothing(source: Path, 
     assert all(n > 2 for n in runs.values()), runs
     assert all(first == (True, True) for first in chain_first.values()), chain_first
     history_marts = ("user_tier_history", "tier_transitions", "tier_transition_matrix", "tier_kpis")
-    # anchor_fans logs each run too (its watermark), with no recomputed date (kept by pair)
-    assert history_runs == {(mart, LOADS + 1, LOADS) for mart in history_marts} | {("anchor_fans", LOADS + 1, 0)}, \
-        history_runs
+    # anchor_fans and stream_minute_kpis log each run too (their watermark), with no recomputed
+    # date (kept by pair, by stream)
+    assert history_runs == ({(mart, LOADS + 1, LOADS) for mart in history_marts}
+                            | {(mart, LOADS + 1, 0) for mart in ("anchor_fans", "stream_minute_kpis")}), history_runs
     assert not any(missing.values()), missing
     before = _checksums(incremental_db)
     last_day = landing.day(landing.first_load + LOADS - 1)

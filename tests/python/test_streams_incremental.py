@@ -3,7 +3,9 @@ spec's worked example (tests/stream_review_example) built as of 2025-03-03, then
 - a stream S3 whose only row was an order gets that order refunded in full (its rows vanish);
 - S2's end arrives (U4's session now ends at the stream's end, 12:00, not at the 240-minute cap);
 - a late enter_room of U3 in S0 on 03-01 (U3's first session ever moves from S1 to S0);
-- S0 moves from anchor A1 to A3 (U1's A1 row must lose S0's day, not only gain an A3 row).
+- S0 moves from anchor A1 to A3 (U1's A1 row must lose S0's day, not only gain an A3 row);
+- S6, live at the first build (its grid the 240-minute cap), gets an end equal to its start (no
+  minute left in stream_minute_kpis).
 The incremental run must give every stream mart row for row as a fresh build, and the hand-derived
 numbers below. A second test moves D so that days leave anchor_fans' 90- and 365-day windows."""
 
@@ -24,6 +26,7 @@ SELECT = "quality_bounds +stream_kpis +stream_minute_kpis +anchor_fans"
 MARTS = {"stream_kpis": "stream_id", "stream_minute_kpis": "stream_id, minute_index",
          "anchor_fans": "anchor_id, user_id"}
 STREAM_S3 = "S3,A2,food,2025-03-02T10:00:00+08:00,2025-03-02T11:00:00+08:00\n"
+STREAM_S6 = "S6,A2,food,2025-03-03T09:00:00+08:00,\n"
 ORDER_O3 = "O3,U5,2025-03-02T10:29:00+08:00,2025-03-02T10:30:00+08:00,paid,40.00,,,S3,CNY\n"
 
 
@@ -58,10 +61,12 @@ def _assert_marts_equal(incremental: Path, fresh: Path, label: str = "") -> None
 
 def test_late_changes_to_old_streams_equal_a_full_build(tmp_path: Path) -> None:
     raw = _example_raw(tmp_path)
-    _append(raw / "live_streams.csv", STREAM_S3)
+    _append(raw / "live_streams.csv", STREAM_S3 + STREAM_S6)
     _append(raw / "orders.csv", ORDER_O3)
     incremental = tmp_path / "incremental.duckdb"
     _build(raw, incremental)
+    s6_minutes = "select * from stream_minute_kpis where stream_id = 'S6'"
+    assert len(query(incremental, s6_minutes)) == 240
     assert query(incremental, "select orders from stream_kpis where stream_id = 'S3'").iloc[0, 0] == 1
     assert len(query(incremental, "select * from anchor_fans where user_id = 'U5'")) == 1
 
@@ -70,6 +75,7 @@ def test_late_changes_to_old_streams_equal_a_full_build(tmp_path: Path) -> None:
         "S2,A2,food,2025-03-03T08:00:00+08:00,", "S2,A2,food,2025-03-03T08:00:00+08:00,2025-03-03T12:00:00+08:00")
     assert len(query(incremental, "select * from anchor_fans where anchor_id = 'A1' and user_id = 'U1'")) == 1
     streams = streams.replace("S0,A1,", "S0,A3,")
+    streams = streams.replace(STREAM_S6, STREAM_S6.replace(",\n", ",2025-03-03T09:00:00+08:00\n"))
     (raw / "live_streams.csv").write_text(streams)
     (raw / "events" / "day-2.csv").write_text(
         "event_id,user_id,event_type,event_at,stream_id,product_id,value,text\n"
@@ -85,6 +91,7 @@ def test_late_changes_to_old_streams_equal_a_full_build(tmp_path: Path) -> None:
     # S3: its only order refunded in full by D: no purchase left
     assert (kpis.loc["S3", "orders"], Decimal(str(kpis.loc["S3", "net_gmv"]))) == (0, Decimal("0.00"))
     assert len(query(incremental, "select * from anchor_fans where user_id = 'U5'")) == 0
+    assert len(query(incremental, s6_minutes)) == 0
     # S2 ended at 12:00: U4's session [08:30, 12:00) is 12600 s
     assert Decimal(str(kpis.loc["S2", "watch_seconds"])) == Decimal("12600")
     # U3's first session is now in S0 (with U1's): S1 keeps U2 only as new
