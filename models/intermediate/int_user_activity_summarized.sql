@@ -57,8 +57,8 @@ days_windowed as (
         days_ago < {{ threshold('cart_abandon_window_days') }} as is_in_cart_window
     from days_as_of
     {%- if windows_start is not none %}
-    -- only the windows' dates (macro windows_start_date): the older row groups are not read
-    where activity_date > cast('{{ windows_start }}' as date)
+        -- only the windows' dates (macro windows_start_date): the older row groups are not read
+        where activity_date > cast('{{ windows_start }}' as date)
     {%- endif %}
 ),
 
@@ -134,7 +134,7 @@ days_after_bank as (
     select *
     from days_as_of
     {%- if bank_date is not none %}
-    where activity_date > cast('{{ bank_date }}' as date)
+        where activity_date > cast('{{ bank_date }}' as date)
     {%- endif %}
 ),
 

@@ -333,36 +333,38 @@ sessions_recomputed as (
 
 {% if is_incremental() %}
 
+    -- an older session redone is one of these two (a session begun from m on is not older):
+    -- their stored rows, already read, instead of a join of every stored session
+    older_sessions_stored as (
+        select * from open_sessions
+        union all
+        select * from restreamed_sessions
+    ),
+
     -- an older session redone but unchanged is left alone, so its partition is not rewritten
     changed_older_sessions as (
         select sessions_recomputed.*
         from sessions_recomputed
-        -- an older session redone is one of these two (a session begun from m on is not older):
-        -- their stored rows, already read, instead of a join of every stored session
-        inner join (
-            select * from open_sessions
-            union all
-            select * from restreamed_sessions
-        ) as previous_sessions
-            on sessions_recomputed.session_id = previous_sessions.session_id
+        inner join older_sessions_stored
+            on sessions_recomputed.session_id = older_sessions_stored.session_id
         cross join recompute_from
         where
             sessions_recomputed.session_date < recompute_from.start_date
             and not (
-                sessions_recomputed.watch_seconds is not distinct from previous_sessions.watch_seconds
-                and sessions_recomputed.seconds_to_leave is not distinct from previous_sessions.seconds_to_leave
+                sessions_recomputed.watch_seconds is not distinct from older_sessions_stored.watch_seconds
+                and sessions_recomputed.seconds_to_leave is not distinct from older_sessions_stored.seconds_to_leave
                 and sessions_recomputed.seconds_to_next_enter
-                is not distinct from previous_sessions.seconds_to_next_enter
+                is not distinct from older_sessions_stored.seconds_to_next_enter
                 and sessions_recomputed.seconds_to_stream_end
-                is not distinct from previous_sessions.seconds_to_stream_end
-                and sessions_recomputed.end_reason is not distinct from previous_sessions.end_reason
-                and sessions_recomputed.leave_at is not distinct from previous_sessions.leave_at
-                and sessions_recomputed.next_enter_at is not distinct from previous_sessions.next_enter_at
-                and sessions_recomputed.stream_ended_at is not distinct from previous_sessions.stream_ended_at
-                and sessions_recomputed.leave_date is not distinct from previous_sessions.leave_date
-                and sessions_recomputed.next_enter_date is not distinct from previous_sessions.next_enter_date
-                and sessions_recomputed.stream_ended_date is not distinct from previous_sessions.stream_ended_date
-                and sessions_recomputed.settled_date is not distinct from previous_sessions.settled_date
+                is not distinct from older_sessions_stored.seconds_to_stream_end
+                and sessions_recomputed.end_reason is not distinct from older_sessions_stored.end_reason
+                and sessions_recomputed.leave_at is not distinct from older_sessions_stored.leave_at
+                and sessions_recomputed.next_enter_at is not distinct from older_sessions_stored.next_enter_at
+                and sessions_recomputed.stream_ended_at is not distinct from older_sessions_stored.stream_ended_at
+                and sessions_recomputed.leave_date is not distinct from older_sessions_stored.leave_date
+                and sessions_recomputed.next_enter_date is not distinct from older_sessions_stored.next_enter_date
+                and sessions_recomputed.stream_ended_date is not distinct from older_sessions_stored.stream_ended_date
+                and sessions_recomputed.settled_date is not distinct from older_sessions_stored.settled_date
             )
     ),
 
@@ -375,14 +377,19 @@ sessions_recomputed as (
         select * from changed_older_sessions
     ),
 
+    partly_redone_dates as (
+        select distinct session_date
+        from changed_older_sessions
+    ),
+
     -- the older partitions with a changed session keep their other sessions as they were
     carried_sessions as (
-        select previous_sessions.*
-        from {{ this }} as previous_sessions
-        inner join (select distinct session_date from changed_older_sessions) as partly_redone_dates
-            on previous_sessions.session_date = partly_redone_dates.session_date
+        select stored_sessions.*
+        from {{ this }} as stored_sessions
+        inner join partly_redone_dates
+            on stored_sessions.session_date = partly_redone_dates.session_date
         left join changed_older_sessions
-            on previous_sessions.session_id = changed_older_sessions.session_id
+            on stored_sessions.session_id = changed_older_sessions.session_id
         where changed_older_sessions.session_id is null
     ),
 
@@ -427,4 +434,6 @@ final as (
     {%- endif %}
 )
 
-select * from final
+-- the carried sessions name every column of the recomputed ones, in their order (AM04 cannot
+-- count the star's columns across the union)
+select * from final  -- noqa: AM04

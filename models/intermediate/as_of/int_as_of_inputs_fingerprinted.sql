@@ -46,13 +46,13 @@ thresholds as (
 -- run only the dates written since this model's last change are fingerprinted again (a run
 -- that changed nothing leaves the mark where it was: those dates are then read once more)
 activity_rows as (
-    select *
+    select activity_daily.*
     from activity_daily
     {%- if is_incremental() %}
-    where activity_daily._loaded_at > (
-        select coalesce(max(_changed_at), cast('1900-01-01' as timestamp))
-        from {{ this }}
-    )
+        where activity_daily._loaded_at > (
+            select coalesce(max(stored_marks._changed_at), cast('1900-01-01' as timestamp))
+            from {{ this }} as stored_marks
+        )
     {%- endif %}
 ),
 
@@ -146,18 +146,18 @@ fingerprints as (
     -- vanished (count 0, so the next run finds them equal to nothing)
     changed as (
         select
-            coalesce(fingerprints.input_name, stored.input_name) as input_name,
-            coalesce(fingerprints.input_date, stored.input_date) as input_date,
+            coalesce(fingerprints.input_name, stored_compared.input_name) as input_name,
+            coalesce(fingerprints.input_date, stored_compared.input_date) as input_date,
             coalesce(fingerprints.row_count, 0) as row_count,
             coalesce(fingerprints.fingerprint, 0) as fingerprint
         from fingerprints
-        full outer join stored_compared as stored
+        full outer join stored_compared
             on
-                fingerprints.input_name = stored.input_name
-                and fingerprints.input_date = stored.input_date
+                fingerprints.input_name = stored_compared.input_name
+                and fingerprints.input_date = stored_compared.input_date
         where
-            coalesce(fingerprints.row_count, 0) <> coalesce(stored.row_count, 0)
-            or coalesce(fingerprints.fingerprint, 0) <> coalesce(stored.fingerprint, 0)
+            coalesce(fingerprints.row_count, 0) <> coalesce(stored_compared.row_count, 0)
+            or coalesce(fingerprints.fingerprint, 0) <> coalesce(stored_compared.fingerprint, 0)
     ),
 
 {% else %}

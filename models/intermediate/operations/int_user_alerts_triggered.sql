@@ -36,14 +36,14 @@ activity_daily as {{ inline_cte() }} (
 cart_activity_daily as (
     select * from {{ ref('int_user_activity_daily') }}
     {%- if cart_dates_start is not none %}
-    where activity_date > cast('{{ cart_dates_start }}' as date)
+        where activity_date > cast('{{ cart_dates_start }}' as date)
     {%- endif %}
 ),
 
 purchases as (
     select * from {{ ref('int_purchases_netted') }}
     {%- if cart_dates_start is not none %}
-    where paid_date > cast('{{ cart_dates_start }}' as date)
+        where paid_date > cast('{{ cart_dates_start }}' as date)
     {%- endif %}
 ),
 

@@ -50,129 +50,140 @@ as_of as (
 
 {%- if watermark is not none %}
 
-stored_fans as (
-    select * from {{ this }}
-),
+    stored_fans as (
+        select * from {{ this }}
+    ),
 
-anchors_tracked as (
-    select * from {{ ref('int_stream_anchors_tracked') }}
-),
+    anchors_tracked as (
+        select * from {{ ref('int_stream_anchors_tracked') }}
+    ),
 
--- the user-day rows changed since the last run (macro anchor_fans_rows_changed)
-rows_changed as (
-    {{ anchor_fans_rows_changed(ref('int_stream_user_days_summarized'), watermark) }}
-),
+    -- the user-day rows changed since the last run (macro anchor_fans_rows_changed)
+    rows_changed as (
+        {{ anchor_fans_rows_changed(ref('int_stream_user_days_summarized'), watermark) }}
+    ),
 
--- the users counted again over every anchor: a row without a date (gone from a stream) or of a
--- stream not started by D, or a row of a stream whose anchor changed since the last run
-recounted_users as (
-    select rows_changed.user_id
-    from rows_changed
-    left join streams
-        on rows_changed.stream_id = streams.stream_id
-    where rows_changed.activity_date is null or streams.stream_id is null
-    union
-    select user_days_tracked.user_id
-    from user_days_tracked
-    inner join anchors_tracked
-        on user_days_tracked.stream_id = anchors_tracked.stream_id
-    where
-        user_days_tracked.user_id is not null
-        and anchors_tracked.is_reanchored
-        and anchors_tracked._changed_at > cast('{{ watermark.last_run }}' as timestamp)
-),
+    -- the users counted again over every anchor: a row without a date (gone from a stream) or of a
+    -- stream not started by D, or a row of a stream whose anchor changed since the last run
+    recounted_users as (
+        select rows_changed.user_id
+        from rows_changed
+        left join streams
+            on rows_changed.stream_id = streams.stream_id
+        where rows_changed.activity_date is null or streams.stream_id is null
+        union
+        select user_days_tracked.user_id
+        from user_days_tracked
+        inner join anchors_tracked
+            on user_days_tracked.stream_id = anchors_tracked.stream_id
+        where
+            user_days_tracked.user_id is not null
+            and anchors_tracked.is_reanchored
+            and anchors_tracked._changed_at > cast('{{ watermark.last_run }}' as timestamp)
+    ),
 
--- the (anchor, user) pairs of the other changed rows, and whether every one of those rows is of
--- a stream started after the last D and dated after it (macro anchor_fans_is_new_day)
-changed_pairs as (
-    select
-        streams.anchor_id,
-        rows_changed.user_id,
-        bool_and({{ anchor_fans_is_new_day('streams.started_date', 'rows_changed.activity_date', watermark) }})
-            as has_only_new_days
-    from rows_changed
-    inner join streams
-        on rows_changed.stream_id = streams.stream_id
-    left join recounted_users
-        on rows_changed.user_id = recounted_users.user_id
-    where recounted_users.user_id is null
-    group by streams.anchor_id, rows_changed.user_id
-),
+    -- the (anchor, user) pairs of the other changed rows, and whether every one of those rows is of
+    -- a stream started after the last D and dated after it (macro anchor_fans_is_new_day)
+    changed_pairs as (
+        select
+            streams.anchor_id,
+            rows_changed.user_id,
+            bool_and({{ anchor_fans_is_new_day('streams.started_date', 'rows_changed.activity_date', watermark) }})
+                as has_only_new_days
+        from rows_changed
+        inner join streams
+            on rows_changed.stream_id = streams.stream_id
+        left join recounted_users
+            on rows_changed.user_id = recounted_users.user_id
+        where recounted_users.user_id is null
+        group by streams.anchor_id, rows_changed.user_id
+    ),
 
--- per anchor and user, what the days leaving the 90- and 365-day windows had added
-days_leaving as (
-    {{ anchor_fans_days_leaving(ref('int_stream_user_days_summarized'), ref('int_streams_started'), watermark) }}
-),
+    -- per anchor and user, what the days leaving the 90- and 365-day windows had added
+    days_leaving as (
+        {{ anchor_fans_days_leaving(ref('int_stream_user_days_summarized'), ref('int_streams_started'), watermark) }}
+    ),
 
--- the stored rows this run writes again or removes (one read of the stored table): of the
--- users and pairs counted again, of the pairs with new days only (banked: the stored row plus
--- those days), and of the pairs with a day leaving a window
-stored_in_scope as (
-    select
-        stored_fans.*,
-        recounted_users.user_id is not null or coalesce(not changed_pairs.has_only_new_days, false) as is_recounted,
-        coalesce(changed_pairs.has_only_new_days, false) as is_banked,
-        days_leaving.watch_days_90d as leaving_watch_days_90d,
-        days_leaving.watch_microseconds_90d as leaving_watch_microseconds_90d,
-        days_leaving.interactions_90d as leaving_interactions_90d,
-        days_leaving.purchases_365d as leaving_purchases_365d,
-        days_leaving.net_gmv_365d as leaving_net_gmv_365d
-    from stored_fans
-    left join recounted_users
-        on stored_fans.user_id = recounted_users.user_id
-    left join changed_pairs
-        on
-            stored_fans.anchor_id = changed_pairs.anchor_id
-            and stored_fans.user_id = changed_pairs.user_id
-    left join days_leaving
-        on
-            stored_fans.anchor_id = days_leaving.anchor_id
-            and stored_fans.user_id = days_leaving.user_id
-    where
-        recounted_users.user_id is not null
-        or changed_pairs.user_id is not null
-        or days_leaving.user_id is not null
-),
+    -- the stored rows this run writes again or removes (one read of the stored table): of the
+    -- users and pairs counted again, of the pairs with new days only (banked: the stored row plus
+    -- those days), and of the pairs with a day leaving a window
+    stored_in_scope as (
+        select
+            stored_fans.*,
+            recounted_users.user_id is not null or coalesce(not changed_pairs.has_only_new_days, false) as is_recounted,
+            coalesce(changed_pairs.has_only_new_days, false) as is_banked,
+            days_leaving.watch_days_90d as leaving_watch_days_90d,
+            days_leaving.watch_microseconds_90d as leaving_watch_microseconds_90d,
+            days_leaving.interactions_90d as leaving_interactions_90d,
+            days_leaving.purchases_365d as leaving_purchases_365d,
+            days_leaving.net_gmv_365d as leaving_net_gmv_365d
+        from stored_fans
+        left join recounted_users
+            on stored_fans.user_id = recounted_users.user_id
+        left join changed_pairs
+            on
+                stored_fans.anchor_id = changed_pairs.anchor_id
+                and stored_fans.user_id = changed_pairs.user_id
+        left join days_leaving
+            on
+                stored_fans.anchor_id = days_leaving.anchor_id
+                and stored_fans.user_id = days_leaving.user_id
+        where
+            recounted_users.user_id is not null
+            or changed_pairs.user_id is not null
+            or days_leaving.user_id is not null
+    ),
 
--- the pairs counted again over all their days: a changed row of an earlier stream or date, or
--- new days only but no stored row (a new fan may have earlier days without a session)
-recounted_pairs as (
-    select
-        changed_pairs.anchor_id,
-        changed_pairs.user_id
-    from changed_pairs
-    left join stored_in_scope
-        on
-            changed_pairs.anchor_id = stored_in_scope.anchor_id
-            and changed_pairs.user_id = stored_in_scope.user_id
-    where not changed_pairs.has_only_new_days or stored_in_scope.user_id is null
-),
+    -- the pairs counted again over all their days: a changed row of an earlier stream or date, or
+    -- new days only but no stored row (a new fan may have earlier days without a session)
+    recounted_pairs as (
+        select
+            changed_pairs.anchor_id,
+            changed_pairs.user_id
+        from changed_pairs
+        left join stored_in_scope
+            on
+                changed_pairs.anchor_id = stored_in_scope.anchor_id
+                and changed_pairs.user_id = stored_in_scope.user_id
+        where not changed_pairs.has_only_new_days or stored_in_scope.user_id is null
+    ),
 
-banked_pairs as (
-    select
-        anchor_id,
-        user_id
-    from stored_in_scope
-    where is_banked
-),
+    banked_pairs as (
+        select
+            anchor_id,
+            user_id
+        from stored_in_scope
+        where is_banked
+    ),
 
--- the stored rows of the pairs not counted again with a day leaving a window, less those days
--- (every other stored row not counted again stays as it is)
-fans_leaving as (
-    select
-        anchor_id,
-        user_id,
-        first_watch_date,
-        last_watch_date,
-        watch_days_90d - leaving_watch_days_90d as watch_days_90d,
-        watch_microseconds_90d - leaving_watch_microseconds_90d as watch_microseconds_90d,
-        interactions_90d - leaving_interactions_90d as interactions_90d,
-        follows,
-        purchases_365d - leaving_purchases_365d as purchases_365d,
-        net_gmv_365d - leaving_net_gmv_365d as net_gmv_365d
-    from stored_in_scope
-    where not is_recounted and not is_banked
-),
+    -- the stored rows of the pairs not counted again with a day leaving a window, less those days
+    -- (every other stored row not counted again stays as it is)
+    fans_leaving as (
+        select
+            anchor_id,
+            user_id,
+            first_watch_date,
+            last_watch_date,
+            watch_days_90d - leaving_watch_days_90d as watch_days_90d,
+            watch_microseconds_90d - leaving_watch_microseconds_90d as watch_microseconds_90d,
+            interactions_90d - leaving_interactions_90d as interactions_90d,
+            follows,
+            purchases_365d - leaving_purchases_365d as purchases_365d,
+            net_gmv_365d - leaving_net_gmv_365d as net_gmv_365d
+        from stored_in_scope
+        where not is_recounted and not is_banked
+    ),
+
+    recounted_user_ids as (
+        select user_id from recounted_users
+        union
+        select user_id from recounted_pairs
+    ),
+
+    banked_users as (
+        select distinct user_id
+        from banked_pairs
+    ),
 
 {%- endif %}
 
@@ -184,24 +195,20 @@ stream_user_days as (
         user_days_tracked.*,
         false as is_banked
     from user_days_tracked
-    {%- if watermark is not none %}
-    inner join (
-        select user_id from recounted_users
-        union
-        select user_id from recounted_pairs
-    ) as recounted
-        on user_days_tracked.user_id = recounted.user_id
-    {%- endif %}
+    {% if watermark is not none %}
+        inner join recounted_user_ids
+            on user_days_tracked.user_id = recounted_user_ids.user_id
+    {% endif %}
     where user_days_tracked.activity_date is not null
     {%- if watermark is not none %}
-    union all
-    select
-        user_days_tracked.*,
-        true as is_banked
-    from user_days_tracked
-    inner join (select distinct user_id from banked_pairs) as banked_users
-        on user_days_tracked.user_id = banked_users.user_id
-    where user_days_tracked.activity_date > cast('{{ watermark.last_as_of_date }}' as date)
+        union all
+        select
+            user_days_tracked.*,
+            true as is_banked
+        from user_days_tracked
+        inner join banked_users
+            on user_days_tracked.user_id = banked_users.user_id
+        where user_days_tracked.activity_date > cast('{{ watermark.last_as_of_date }}' as date)
     {%- endif %}
 ),
 
@@ -221,24 +228,24 @@ anchor_user_days as (
     inner join streams
         on stream_user_days.stream_id = streams.stream_id
     {%- if watermark is not none %}
-    left join recounted_users
-        on
-            stream_user_days.user_id = recounted_users.user_id
-            and not stream_user_days.is_banked
-    left join recounted_pairs
-        on
-            streams.anchor_id = recounted_pairs.anchor_id
-            and stream_user_days.user_id = recounted_pairs.user_id
-            and not stream_user_days.is_banked
-    left join banked_pairs
-        on
-            streams.anchor_id = banked_pairs.anchor_id
-            and stream_user_days.user_id = banked_pairs.user_id
-            and stream_user_days.is_banked
-    where
-        recounted_users.user_id is not null
-        or recounted_pairs.user_id is not null
-        or banked_pairs.user_id is not null
+        left join recounted_users
+            on
+                stream_user_days.user_id = recounted_users.user_id
+                and not stream_user_days.is_banked
+        left join recounted_pairs
+            on
+                streams.anchor_id = recounted_pairs.anchor_id
+                and stream_user_days.user_id = recounted_pairs.user_id
+                and not stream_user_days.is_banked
+        left join banked_pairs
+            on
+                streams.anchor_id = banked_pairs.anchor_id
+                and stream_user_days.user_id = banked_pairs.user_id
+                and stream_user_days.is_banked
+        where
+            recounted_users.user_id is not null
+            or recounted_pairs.user_id is not null
+            or banked_pairs.user_id is not null
     {%- endif %}
     group by
         streams.anchor_id,
@@ -281,31 +288,31 @@ anchor_users as (
 
 -- the banked pairs: the stored row, less the days leaving a window, plus the new days (every
 -- stored day is on or before the last D, every new one after it)
-fans_banked as (
-    select
-        stored_in_scope.anchor_id,
-        stored_in_scope.user_id,
-        coalesce(stored_in_scope.first_watch_date, anchor_users.first_watch_date) as first_watch_date,
-        coalesce(anchor_users.last_watch_date, stored_in_scope.last_watch_date) as last_watch_date,
-        stored_in_scope.watch_days_90d - coalesce(stored_in_scope.leaving_watch_days_90d, 0)
-        + coalesce(anchor_users.watch_days_90d, 0) as watch_days_90d,
-        stored_in_scope.watch_microseconds_90d - coalesce(stored_in_scope.leaving_watch_microseconds_90d, 0)
-        + coalesce(anchor_users.watch_microseconds_90d, 0) as watch_microseconds_90d,
-        stored_in_scope.interactions_90d - coalesce(stored_in_scope.leaving_interactions_90d, 0)
-        + coalesce(anchor_users.interactions_90d, 0) as interactions_90d,
-        stored_in_scope.follows + coalesce(anchor_users.follows, 0) as follows,
-        stored_in_scope.purchases_365d - coalesce(stored_in_scope.leaving_purchases_365d, 0)
-        + coalesce(anchor_users.purchases_365d, 0) as purchases_365d,
-        stored_in_scope.net_gmv_365d - coalesce(stored_in_scope.leaving_net_gmv_365d, 0)
-        + coalesce(anchor_users.net_gmv_365d, 0) as net_gmv_365d
-    from stored_in_scope
-    left join anchor_users
-        on
-            stored_in_scope.anchor_id = anchor_users.anchor_id
-            and stored_in_scope.user_id = anchor_users.user_id
-            and anchor_users.is_banked
-    where stored_in_scope.is_banked
-),
+    fans_banked as (
+        select
+            stored_in_scope.anchor_id,
+            stored_in_scope.user_id,
+            coalesce(stored_in_scope.first_watch_date, anchor_users.first_watch_date) as first_watch_date,
+            coalesce(anchor_users.last_watch_date, stored_in_scope.last_watch_date) as last_watch_date,
+            stored_in_scope.watch_days_90d - coalesce(stored_in_scope.leaving_watch_days_90d, 0)
+            + coalesce(anchor_users.watch_days_90d, 0) as watch_days_90d,
+            stored_in_scope.watch_microseconds_90d - coalesce(stored_in_scope.leaving_watch_microseconds_90d, 0)
+            + coalesce(anchor_users.watch_microseconds_90d, 0) as watch_microseconds_90d,
+            stored_in_scope.interactions_90d - coalesce(stored_in_scope.leaving_interactions_90d, 0)
+            + coalesce(anchor_users.interactions_90d, 0) as interactions_90d,
+            stored_in_scope.follows + coalesce(anchor_users.follows, 0) as follows,
+            stored_in_scope.purchases_365d - coalesce(stored_in_scope.leaving_purchases_365d, 0)
+            + coalesce(anchor_users.purchases_365d, 0) as purchases_365d,
+            stored_in_scope.net_gmv_365d - coalesce(stored_in_scope.leaving_net_gmv_365d, 0)
+            + coalesce(anchor_users.net_gmv_365d, 0) as net_gmv_365d
+        from stored_in_scope
+        left join anchor_users
+            on
+                stored_in_scope.anchor_id = anchor_users.anchor_id
+                and stored_in_scope.user_id = anchor_users.user_id
+                and anchor_users.is_banked
+        where stored_in_scope.is_banked
+    ),
 {%- endif %}
 
 -- the users counted here, and on a run carrying stored rows on, the pairs with a day leaving
@@ -325,10 +332,10 @@ fans as (
     -- a session or a purchase in the anchor's streams (events alone make no fan)
     where (room_enters > 0 or orders > 0) and not is_banked
     {%- if watermark is not none %}
-    union all
-    select * from fans_leaving
-    union all
-    select * from fans_banked
+        union all
+        select * from fans_leaving
+        union all
+        select * from fans_banked
     {%- endif %}
 ),
 
@@ -336,25 +343,25 @@ fans as (
 
 -- the stored pairs counted again (all of them without a watermark) that are no fans any more:
 -- rows that only delete the stored one (strategy recount)
-removed_pairs as (
-    select
-        stored_pairs.anchor_id,
-        stored_pairs.user_id
-    {%- if watermark is not none %}
-    from stored_in_scope as stored_pairs
-    {%- else %}
+    removed_pairs as (
+        select
+            stored_pairs.anchor_id,
+            stored_pairs.user_id
+        {%- if watermark is not none %}
+            from stored_in_scope as stored_pairs
+        {%- else %}
     from {{ this }} as stored_pairs
     {%- endif %}
-    left join fans
-        on
-            stored_pairs.anchor_id = fans.anchor_id
-            and stored_pairs.user_id = fans.user_id
-    where
-        fans.user_id is null
-        {%- if watermark is not none %}
-        and stored_pairs.is_recounted
-        {%- endif %}
-),
+        left join fans
+            on
+                stored_pairs.anchor_id = fans.anchor_id
+                and stored_pairs.user_id = fans.user_id
+        where
+            fans.user_id is null
+            {%- if watermark is not none %}
+                and stored_pairs.is_recounted
+            {%- endif %}
+    ),
 
 {%- endif %}
 
@@ -364,20 +371,20 @@ fans_written as (
         false as is_removed
     from fans
     {%- if is_incremental() %}
-    union all
-    select
-        anchor_id,
-        user_id,
-        cast(null as date) as first_watch_date,
-        cast(null as date) as last_watch_date,
-        null as watch_days_90d,
-        null as watch_microseconds_90d,
-        null as interactions_90d,
-        null as follows,
-        null as purchases_365d,
-        null as net_gmv_365d,
-        true as is_removed
-    from removed_pairs
+        union all
+        select
+            anchor_id,
+            user_id,
+            cast(null as date) as first_watch_date,
+            cast(null as date) as last_watch_date,
+            null as watch_days_90d,
+            null as watch_microseconds_90d,
+            null as interactions_90d,
+            null as follows,
+            null as purchases_365d,
+            null as net_gmv_365d,
+            true as is_removed
+        from removed_pairs
     {%- endif %}
 ),
 

@@ -33,31 +33,36 @@ viewer_spans as {{ inline_cte() }} (
 
 {% if is_incremental() %}
 
--- a second import, not a second read of user_days_tracked: DuckDB materialises a CTE read twice
-stream_rows_tracked as (
-    select * from {{ ref('int_stream_user_days_summarized') }}
-),
+    -- a second import, not a second read of user_days_tracked: DuckDB materialises a CTE read twice
+    stream_rows_tracked as (
+        select * from {{ ref('int_stream_user_days_summarized') }}
+    ),
 
-watermark as (
-    select max(_loaded_at) as loaded_at
-    from {{ this }}
-),
+    watermark as (
+        select max(_loaded_at) as loaded_at
+        from {{ this }}
+    ),
 
-counted_streams as (
-    select streams.*
-    from streams
-    cross join watermark
-    left join stream_rows_tracked
-        on
-            streams.stream_id = stream_rows_tracked.stream_id
-            and stream_rows_tracked.user_id is null
-    left join (select distinct stream_id from {{ this }}) as stored_streams
-        on streams.stream_id = stored_streams.stream_id
-    where
-        watermark.loaded_at is null
-        or stored_streams.stream_id is null
-        or not (stream_rows_tracked._loaded_at <= watermark.loaded_at)
-),
+    stored_streams as (
+        select distinct stream_id
+        from {{ this }}
+    ),
+
+    counted_streams as (
+        select streams.*
+        from streams
+        cross join watermark
+        left join stream_rows_tracked
+            on
+                streams.stream_id = stream_rows_tracked.stream_id
+                and stream_rows_tracked.user_id is null
+        left join stored_streams
+            on streams.stream_id = stored_streams.stream_id
+        where
+            watermark.loaded_at is null
+            or stored_streams.stream_id is null
+            or not (stream_rows_tracked._loaded_at <= watermark.loaded_at)
+    ),
 
 {% else %}
 

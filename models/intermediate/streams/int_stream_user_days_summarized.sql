@@ -86,143 +86,150 @@ streams_fingerprinted as (
 
 {% if is_incremental() %}
 
-watch_sessions as (
-    select * from {{ ref('int_watch_sessions_sessionized') }}
-),
+    watch_sessions as (
+        select * from {{ ref('int_watch_sessions_sessionized') }}
+    ),
 
-event_partitions as (
-    select * from {{ ref('stg_live__event_partitions') }}
-),
+    event_partitions as (
+        select * from {{ ref('stg_live__event_partitions') }}
+    ),
 
-as_of as (
-    select * from {{ ref('int_as_of_date') }}
-),
+    as_of as (
+        select * from {{ ref('int_as_of_date') }}
+    ),
 
-stored_streams as (
-    select
-        stream_id,
-        stream_fingerprint,
-        purchases_fingerprint,
-        as_of_date,
-        _loaded_at
-    from {{ this }}
-    where user_id is null
-),
+    stored_streams as (
+        select
+            stream_id,
+            stream_fingerprint,
+            purchases_fingerprint,
+            as_of_date,
+            _loaded_at
+        from {{ this }}
+        where user_id is null
+    ),
 
--- the last run that wrote rows: every row is as of its D, or unchanged since
-watermark as (
-    {{ last_run_watermark('stored_streams') }}
-),
+    -- the last run that wrote rows: every row is as of its D, or unchanged since
+    watermark as (
+        {{ last_run_watermark('stored_streams') }}
+    ),
 
-fingerprint_changed_streams as (
-    select streams_fingerprinted.stream_id
-    from streams_fingerprinted
-    left join stored_streams
-        on streams_fingerprinted.stream_id = stored_streams.stream_id
-    where
-        stored_streams.stream_id is null
-        or not (stored_streams.stream_fingerprint is not distinct from streams_fingerprinted.stream_fingerprint)
-        or not (stored_streams.purchases_fingerprint is not distinct from streams_fingerprinted.purchases_fingerprint)
-    union all
-    select stored_streams.stream_id
-    from stored_streams
-    left join streams_fingerprinted
-        on stored_streams.stream_id = streams_fingerprinted.stream_id
-    where
-        streams_fingerprinted.stream_id is null
-        and stored_streams.stream_fingerprint is not null
-),
-
-session_changed_streams as (
-    select distinct watch_sessions.stream_id
-    from watch_sessions
-    cross join watermark
-    where
-        watermark.loaded_at is null
-        or watch_sessions._loaded_at > watermark.loaded_at
-        or (
-            watch_sessions.session_date <= watermark.to_date
-            and (
-                watch_sessions.session_date > watermark.from_date
-                or (watch_sessions.settled_date > watermark.from_date and watermark.from_date < watermark.to_date)
+    fingerprint_changed_streams as (
+        select streams_fingerprinted.stream_id
+        from streams_fingerprinted
+        left join stored_streams
+            on streams_fingerprinted.stream_id = stored_streams.stream_id
+        where
+            stored_streams.stream_id is null
+            or not (
+                stored_streams.stream_fingerprint is not distinct from streams_fingerprinted.stream_fingerprint
             )
-        )
-),
+            or not (
+                stored_streams.purchases_fingerprint is not distinct from streams_fingerprinted.purchases_fingerprint
+            )
+        union all
+        select stored_streams.stream_id
+        from stored_streams
+        left join streams_fingerprinted
+            on stored_streams.stream_id = streams_fingerprinted.stream_id
+        where
+            streams_fingerprinted.stream_id is null
+            and stored_streams.stream_fingerprint is not null
+    ),
 
-event_day_changed_streams as (
-    select distinct stream_event_days.stream_id
-    from stream_event_days
-    cross join watermark
-    where
-        watermark.loaded_at is null
-        or stream_event_days._loaded_at > watermark.loaded_at
-        or (stream_event_days.activity_date > watermark.from_date and stream_event_days.activity_date <= watermark.to_date)
-),
+    session_changed_streams as (
+        select distinct watch_sessions.stream_id
+        from watch_sessions
+        cross join watermark
+        where
+            watermark.loaded_at is null
+            or watch_sessions._loaded_at > watermark.loaded_at
+            or (
+                watch_sessions.session_date <= watermark.to_date
+                and (
+                    watch_sessions.session_date > watermark.from_date
+                    or (watch_sessions.settled_date > watermark.from_date and watermark.from_date < watermark.to_date)
+                )
+            )
+    ),
 
--- stored rows on event dates rewritten since: their events or sessions may be gone
-rewritten_date_streams as (
-    select distinct previous_days.stream_id
-    from {{ this }} as previous_days
-    inner join event_partitions
-        on previous_days.activity_date = event_partitions.partition_date
-    cross join watermark
-    where event_partitions.loaded_at > watermark.loaded_at
-),
+    event_day_changed_streams as (
+        select distinct stream_event_days.stream_id
+        from stream_event_days
+        cross join watermark
+        where
+            watermark.loaded_at is null
+            or stream_event_days._loaded_at > watermark.loaded_at
+            or (
+                stream_event_days.activity_date > watermark.from_date
+                and stream_event_days.activity_date <= watermark.to_date
+            )
+    ),
 
-changed_streams as (
-    select stream_id from fingerprint_changed_streams
-    union
-    select stream_id from session_changed_streams
-    union
-    select stream_id from event_day_changed_streams
-    union
-    select stream_id from rewritten_date_streams
-),
+    -- stored rows on event dates rewritten since: their events or sessions may be gone
+    rewritten_date_streams as (
+        select distinct previous_days.stream_id
+        from {{ this }} as previous_days
+        inner join event_partitions
+            on previous_days.activity_date = event_partitions.partition_date
+        cross join watermark
+        where event_partitions.loaded_at > watermark.loaded_at
+    ),
 
-counted_streams as (
-    select streams.*
-    from streams
-    inner join changed_streams
-        on streams.stream_id = changed_streams.stream_id
-),
+    changed_streams as (
+        select stream_id from fingerprint_changed_streams
+        union
+        select stream_id from session_changed_streams
+        union
+        select stream_id from event_day_changed_streams
+        union
+        select stream_id from rewritten_date_streams
+    ),
 
--- stored streams no longer started by D: their stream row replaces their rows
-dropped_streams as (
-    select
-        stored_streams.stream_id,
-        as_of.as_of_date,
-        cast(null as decimal(38, 0)) as stream_fingerprint,
-        cast(null as decimal(38, 0)) as purchases_fingerprint
-    from stored_streams
-    cross join as_of
-    inner join changed_streams
-        on stored_streams.stream_id = changed_streams.stream_id
-    left join streams
-        on stored_streams.stream_id = streams.stream_id
-    where streams.stream_id is null
-),
+    counted_streams as (
+        select streams.*
+        from streams
+        inner join changed_streams
+            on streams.stream_id = changed_streams.stream_id
+    ),
 
-stream_rows as (
-    select streams_fingerprinted.*
-    from streams_fingerprinted
-    inner join changed_streams
-        on streams_fingerprinted.stream_id = changed_streams.stream_id
-    union all
-    select * from dropped_streams
-),
+    -- stored streams no longer started by D: their stream row replaces their rows
+    dropped_streams as (
+        select
+            stored_streams.stream_id,
+            as_of.as_of_date,
+            cast(null as decimal(38, 0)) as stream_fingerprint,
+            cast(null as decimal(38, 0)) as purchases_fingerprint
+        from stored_streams
+        cross join as_of
+        inner join changed_streams
+            on stored_streams.stream_id = changed_streams.stream_id
+        left join streams
+            on stored_streams.stream_id = streams.stream_id
+        where streams.stream_id is null
+    ),
 
--- the users with a stored row of a rewritten stream (their rows are replaced)
-previous_users as (
-    select distinct
-        previous_days.stream_id,
-        previous_days.user_id,
-        as_of.as_of_date
-    from {{ this }} as previous_days
-    inner join changed_streams
-        on previous_days.stream_id = changed_streams.stream_id
-    cross join as_of
-    where previous_days.user_id is not null
-),
+    stream_rows as (
+        select streams_fingerprinted.*
+        from streams_fingerprinted
+        inner join changed_streams
+            on streams_fingerprinted.stream_id = changed_streams.stream_id
+        union all
+        select * from dropped_streams
+    ),
+
+    -- the users with a stored row of a rewritten stream (their rows are replaced)
+    previous_users as (
+        select distinct
+            previous_days.stream_id,
+            previous_days.user_id,
+            as_of.as_of_date
+        from {{ this }} as previous_days
+        inner join changed_streams
+            on previous_days.stream_id = changed_streams.stream_id
+        cross join as_of
+        where previous_days.user_id is not null
+    ),
 
 {% else %}
 
@@ -357,6 +364,17 @@ user_days_summed as (
         counted_streams.as_of_date
 ),
 
+{% if is_incremental() %}
+
+    kept_users as (
+        select distinct
+            stream_id,
+            user_id
+        from user_days_summed
+    ),
+
+{% endif %}
+
 -- the rows without a date: each counted stream's row, and each user of a rewritten stream left
 -- with no row of it (kept while the user has none)
 dateless_rows as (
@@ -368,19 +386,19 @@ dateless_rows as (
         as_of_date
     from stream_rows
     {%- if is_incremental() %}
-    union all
-    select
-        previous_users.stream_id,
-        previous_users.user_id,
-        cast(null as decimal(38, 0)) as stream_fingerprint,
-        cast(null as decimal(38, 0)) as purchases_fingerprint,
-        previous_users.as_of_date
-    from previous_users
-    left join (select distinct stream_id, user_id from user_days_summed) as kept_users
-        on
-            previous_users.stream_id = kept_users.stream_id
-            and previous_users.user_id = kept_users.user_id
-    where kept_users.user_id is null
+        union all
+        select
+            previous_users.stream_id,
+            previous_users.user_id,
+            cast(null as decimal(38, 0)) as stream_fingerprint,
+            cast(null as decimal(38, 0)) as purchases_fingerprint,
+            previous_users.as_of_date
+        from previous_users
+        left join kept_users
+            on
+                previous_users.stream_id = kept_users.stream_id
+                and previous_users.user_id = kept_users.user_id
+        where kept_users.user_id is null
     {%- endif %}
 ),
 
@@ -462,31 +480,39 @@ rows_typed as (
 {%- set stored_fingerprint = 'sessions_fingerprint' if 'sessions_fingerprint' in stored_columns
     or stored_columns | length == 0 else 'cast(null as bigint) as sessions_fingerprint' %}
 
-stored_rows_compared as (
-    select {{ compared | join(', ') | replace('sessions_fingerprint', stored_fingerprint) }}
-    from {{ this }}
-    where stream_id in (select changed_streams.stream_id from changed_streams)
-),
+    stored_rows_compared as (
+        select {{ compared | join(', ') | replace('sessions_fingerprint', stored_fingerprint) }}
+        from {{ this }}
+        where stream_id in (select changed_streams.stream_id from changed_streams)
+    ),
 
-counted_rows_compared as (
-    select {{ compared | join(', ') }}
-    from rows_typed
-),
+    counted_rows_compared as (
+        select {{ compared | join(', ') }}
+        from rows_typed
+    ),
 
-differing_streams as (
-    select distinct stream_id
-    from (
-        (select * from counted_rows_compared except all select * from stored_rows_compared)
-        union all
-        (select * from stored_rows_compared except all select * from counted_rows_compared)
-    ) as differing_rows
-),
+    differing_streams as (
+        select distinct stream_id
+        from (
+            (
+                select * from counted_rows_compared
+                except all
+                select * from stored_rows_compared
+            )
+            union all
+            (
+                select * from stored_rows_compared
+                except all
+                select * from counted_rows_compared
+            )
+        ) as differing_rows
+    ),
 
-rows_written as (
-    select rows_typed.*
-    from rows_typed
-    where rows_typed.stream_id in (select differing_streams.stream_id from differing_streams)
-),
+    rows_written as (
+        select rows_typed.*
+        from rows_typed
+        where rows_typed.stream_id in (select differing_streams.stream_id from differing_streams)
+    ),
 
 {% else %}
 

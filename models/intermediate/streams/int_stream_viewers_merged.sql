@@ -24,7 +24,7 @@ with
 sessions as (
     select * from {{ ref('int_stream_sessions_bounded') }}
     {%- if is_incremental() %}
-    where stream_id in ({{ streams_rewritten_literals(ref('int_stream_user_days_summarized'), last_run) }})
+        where stream_id in ({{ streams_rewritten_literals(ref('int_stream_user_days_summarized'), last_run) }})
     {%- endif %}
 ),
 

@@ -35,105 +35,105 @@ as_of as (
 
 {% if is_incremental() %}
 
-watch_sessions as (
-    select * from {{ ref('int_watch_sessions_sessionized') }}
-),
+    watch_sessions as (
+        select * from {{ ref('int_watch_sessions_sessionized') }}
+    ),
 
-event_partitions as (
-    select * from {{ ref('stg_live__event_partitions') }}
-),
+    event_partitions as (
+        select * from {{ ref('stg_live__event_partitions') }}
+    ),
 
-watermark as (
-    {{ last_run_watermark(this) }}
-),
+    watermark as (
+        {{ last_run_watermark(this) }}
+    ),
 
--- sessions written since the last run, or dated between its D and this one's (any date)
-changed_sessions as (
-    select
-        watch_sessions.user_id,
-        watch_sessions.session_id,
-        watch_sessions.stream_id,
-        watch_sessions.session_started_at,
-        watch_sessions.session_date,
-        watch_sessions._loaded_at > watermark.loaded_at as is_written_since
-    from watch_sessions
-    cross join watermark
-    where
-        watermark.loaded_at is null
-        or watch_sessions._loaded_at > watermark.loaded_at
-        or (watch_sessions.session_date > watermark.from_date and watch_sessions.session_date <= watermark.to_date)
-),
+    -- sessions written since the last run, or dated between its D and this one's (any date)
+    changed_sessions as (
+        select
+            watch_sessions.user_id,
+            watch_sessions.session_id,
+            watch_sessions.stream_id,
+            watch_sessions.session_started_at,
+            watch_sessions.session_date,
+            watch_sessions._loaded_at > watermark.loaded_at as is_written_since
+        from watch_sessions
+        cross join watermark
+        where
+            watermark.loaded_at is null
+            or watch_sessions._loaded_at > watermark.loaded_at
+            or (watch_sessions.session_date > watermark.from_date and watch_sessions.session_date <= watermark.to_date)
+    ),
 
--- dates whose stored sessions may have changed or gone: the sessions partitions written since
--- and the events partitions written since (a rewritten date can be left without sessions)
-rewritten_dates as (
-    select changed_sessions.session_date as rewritten_date
-    from changed_sessions
-    where changed_sessions.is_written_since
-    union
-    select event_partitions.partition_date as rewritten_date
-    from event_partitions
-    cross join watermark
-    where event_partitions.loaded_at > watermark.loaded_at
-),
+    -- dates whose stored sessions may have changed or gone: the sessions partitions written since
+    -- and the events partitions written since (a rewritten date can be left without sessions)
+    rewritten_dates as (
+        select changed_sessions.session_date as rewritten_date
+        from changed_sessions
+        where changed_sessions.is_written_since
+        union
+        select event_partitions.partition_date as rewritten_date
+        from event_partitions
+        cross join watermark
+        where event_partitions.loaded_at > watermark.loaded_at
+    ),
 
--- users whose stored first session is on such a date: all their sessions are read again
-users_reread as (
-    select previous_users.user_id
-    from {{ this }} as previous_users
-    inner join rewritten_dates
-        on previous_users.session_date = rewritten_dates.rewritten_date
-),
+    -- users whose stored first session is on such a date: all their sessions are read again
+    users_reread as (
+        select previous_users.user_id
+        from {{ this }} as previous_users
+        inner join rewritten_dates
+            on previous_users.session_date = rewritten_dates.rewritten_date
+    ),
 
-changed_users as (
-    select changed_sessions.user_id
-    from changed_sessions
-    union
-    select users_reread.user_id
-    from users_reread
-),
+    changed_users as (
+        select changed_sessions.user_id
+        from changed_sessions
+        union
+        select users_reread.user_id
+        from users_reread
+    ),
 
--- the sessions a redone user's first session is among: their changed sessions as of D, their
--- stored first session (unless read again, or dated after D when D moved back) and, for a user
--- read again, every session as of D
-candidate_sessions as (
-    select
-        changed_sessions.user_id,
-        changed_sessions.session_id,
-        changed_sessions.stream_id,
-        changed_sessions.session_started_at,
-        changed_sessions.session_date
-    from changed_sessions
-    cross join as_of
-    where changed_sessions.session_date <= as_of.as_of_date
-    union all
-    select
-        previous_users.user_id,
-        previous_users.session_id,
-        previous_users.stream_id,
-        previous_users.session_started_at,
-        previous_users.session_date
-    from {{ this }} as previous_users
-    inner join changed_users
-        on previous_users.user_id = changed_users.user_id
-    left join users_reread
-        on previous_users.user_id = users_reread.user_id
-    cross join as_of
-    where
-        previous_users.session_id is not null
-        and previous_users.session_date <= as_of.as_of_date
-        and users_reread.user_id is null
-    union all
-    select
-        sessions.user_id,
-        sessions.session_id,
-        sessions.stream_id,
-        sessions.session_started_at,
-        sessions.session_date
-    from sessions
-    inner join users_reread
-        on sessions.user_id = users_reread.user_id
-),
+    -- the sessions a redone user's first session is among: their changed sessions as of D, their
+    -- stored first session (unless read again, or dated after D when D moved back) and, for a user
+    -- read again, every session as of D
+    candidate_sessions as (
+        select
+            changed_sessions.user_id,
+            changed_sessions.session_id,
+            changed_sessions.stream_id,
+            changed_sessions.session_started_at,
+            changed_sessions.session_date
+        from changed_sessions
+        cross join as_of
+        where changed_sessions.session_date <= as_of.as_of_date
+        union all
+        select
+            previous_users.user_id,
+            previous_users.session_id,
+            previous_users.stream_id,
+            previous_users.session_started_at,
+            previous_users.session_date
+        from {{ this }} as previous_users
+        inner join changed_users
+            on previous_users.user_id = changed_users.user_id
+        left join users_reread
+            on previous_users.user_id = users_reread.user_id
+        cross join as_of
+        where
+            previous_users.session_id is not null
+            and previous_users.session_date <= as_of.as_of_date
+            and users_reread.user_id is null
+        union all
+        select
+            sessions.user_id,
+            sessions.session_id,
+            sessions.stream_id,
+            sessions.session_started_at,
+            sessions.session_date
+        from sessions
+        inner join users_reread
+            on sessions.user_id = users_reread.user_id
+    ),
 
 {% else %}
 
@@ -170,17 +170,17 @@ first_sessions as (
 
 {% if is_incremental() %}
 
-users_redone as (
-    select
-        changed_users.user_id,
-        first_sessions.session_id,
-        first_sessions.stream_id,
-        first_sessions.session_started_at,
-        first_sessions.session_date
-    from changed_users
-    left join first_sessions
-        on changed_users.user_id = first_sessions.user_id
-),
+    users_redone as (
+        select
+            changed_users.user_id,
+            first_sessions.session_id,
+            first_sessions.stream_id,
+            first_sessions.session_started_at,
+            first_sessions.session_date
+        from changed_users
+        left join first_sessions
+            on changed_users.user_id = first_sessions.user_id
+    ),
 
 {% else %}
 
