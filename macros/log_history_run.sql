@@ -10,10 +10,10 @@
 {%- endmacro %}
 
 {#-
-    Post-hook of a public mart kept incrementally on DuckDB (the history marts, anchor_fans): one
-    row in int_history_runs_logged for this run (the mart, the run's start, D, and
-    `recomputed_from`: a date string, or none for a mart not kept by date). The marts carry no
-    bookkeeping column: the next run reads its watermark here.
+    Post-hook of a public mart kept incrementally on DuckDB (the history marts, anchor_fans,
+    stream_minute_kpis): one row in int_history_runs_logged for this run (the mart, the run's
+    start, D, and `recomputed_from`: a date string, or none for a mart not kept by date). The
+    marts carry no bookkeeping column: the next run reads its watermark here.
 -#}
 {% macro log_mart_run(recomputed_from=none) -%}
     {%- if execute and this is not none and target.type != 'spark' -%}
