@@ -97,6 +97,36 @@ class _BgNbdLikelihood:
             dropped = np.where(self.repeat, dropping - r_x * np.log(alpha + self.t_x)[self.t_x_at], -np.inf)
         return base + _log_add_exp(still_alive, dropped)
 
+    def gradient(self, params: np.ndarray) -> tuple[np.ndarray, list[np.ndarray]]:
+        """Each customer's log-likelihood and its derivatives by r, alpha, a and b.
+
+        The likelihood is base(x) + log(exp(S) + exp(D)), S = -(r + x) log(alpha + T) (still alive),
+        D = log a - log(b + x - 1) - (r + x) log(alpha + t_x) (dropped out; repeat buyers only). The
+        derivative of the log-sum is each term's derivative weighted by its share exp(S - L), exp(D - L);
+        base's are digamma differences. `tests/python/test_clv.py` checks them against finite differences.
+        """
+        r, alpha, a, b = params
+        x, at, big_t_at, t_x_at = self.x, self.x_at, self.big_t_at, self.t_x_at
+        log_alpha_big_t, log_alpha_t_x = np.log(alpha + self.big_t), np.log(alpha + self.t_x)
+        r_x = (r + x)[at]
+        still_alive = -r_x * log_alpha_big_t[big_t_at]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            dropping = np.log(a) - np.log(np.maximum(b + x - 1, 1e-300))
+            dropped = np.where(self.repeat, dropping[at] - r_x * log_alpha_t_x[t_x_at], -np.inf)
+            per_drop = np.where(x > 0, 1.0 / (b + x - 1), 0.0)
+        log_sum = _log_add_exp(still_alive, dropped)
+        alive_share, dropped_share = np.exp(still_alive - log_sum), np.exp(dropped - log_sum)
+        base = (special.gammaln(r + x) - special.gammaln(r) + r * np.log(alpha)
+                + special.betaln(a, b + x) - special.betaln(a, b))[at]
+        psi = special.digamma
+        by_r = ((psi(r + x) - psi(r) + np.log(alpha))[at]
+                - alive_share * log_alpha_big_t[big_t_at] - dropped_share * log_alpha_t_x[t_x_at])
+        by_alpha = r / alpha - r_x * (alive_share / (alpha + self.big_t)[big_t_at]
+                                      + dropped_share / (alpha + self.t_x)[t_x_at])
+        by_a = (psi(a + b) - psi(a + b + x))[at] + dropped_share / a
+        by_b = (psi(b + x) - psi(a + b + x) - psi(b) + psi(a + b))[at] - dropped_share * per_drop[at]
+        return base + log_sum, [by_r, by_alpha, by_a, by_b]
+
 
 def bg_nbd_log_likelihood(params: np.ndarray, x: np.ndarray, t_x: np.ndarray, big_t: np.ndarray) -> np.ndarray:
     """Each customer's log-likelihood under BG/NBD (Fader, Hardie and Lee 2005, eq. 6)."""
@@ -123,20 +153,65 @@ class _GammaGammaLikelihood:
         p_x = (p * x)[at]
         return of_x + (p_x - 1) * self.log_m + (p * x * self.log_x)[at] - (p_x + q) * np.log(self.rows_x * self.m + v)
 
+    def gradient(self, params: np.ndarray) -> tuple[np.ndarray, list[np.ndarray]]:
+        """Each buyer's log-likelihood and its derivatives by p, q and v (digamma for the gamma functions)."""
+        p, q, v = params
+        x, at = self.x, self.x_at
+        psi = special.digamma
+        p_x = (p * x)[at]
+        log_total = np.log(self.rows_x * self.m + v)
+        by_p = self.rows_x * ((psi(p * x + q) - psi(p * x))[at] + self.log_m + self.log_x[at] - log_total)
+        by_q = (psi(p * x + q) - psi(q))[at] + np.log(v) - log_total
+        by_v = q / v - (p_x + q) / (self.rows_x * self.m + v)
+        return self(params), [by_p, by_q, by_v]
+
 
 def gamma_gamma_log_likelihood(params: np.ndarray, x: np.ndarray, m: np.ndarray) -> np.ndarray:
     """Each repeat buyer's log-likelihood of the mean spend m over x repeat purchases (Gamma-Gamma)."""
     return _GammaGammaLikelihood(x, m)(params)
 
 
-def _maximise(negative_ll, start: np.ndarray) -> optimize.OptimizeResult:
-    """Minimises over log-parameters (all parameters are positive): quasi-Newton, then a simplex polish.
+def _negative_log_likelihood(likelihood, weight: np.ndarray):
+    """The weighted negative log-likelihood over log-parameters (all parameters are positive), and the
+    same with its gradient (the chain rule: d/d log theta = theta d/d theta); 1e300 where not finite."""
 
-    The polish gets scipy's own budget of 200 evaluations per parameter. A polish that converges
-    does so in a few hundred; one that does not is stuck in the rounding noise of a large
+    def value(log_params: np.ndarray) -> float:
+        total = -np.sum(weight * likelihood(np.exp(log_params)))
+        return float(total) if np.isfinite(total) else 1e300
+
+    def value_and_gradient(log_params: np.ndarray) -> tuple[float, np.ndarray]:
+        params = np.exp(log_params)
+        per_row, by_param = likelihood.gradient(params)
+        total = -np.sum(weight * per_row)
+        slope = -np.array([np.sum(weight * column) for column in by_param]) * params
+        if not (np.isfinite(total) and np.all(np.isfinite(slope))):
+            return 1e300, np.zeros_like(log_params)
+        return float(total), slope
+
+    return value, value_and_gradient
+
+
+def _maximise(negative_ll, start: np.ndarray, value_and_gradient=None) -> optimize.OptimizeResult:
+    """Minimises over log-parameters: quasi-Newton with the exact gradient; without one, or when it stops
+    short of convergence, quasi-Newton on finite differences and a simplex polish.
+
+    With the exact gradient, L-BFGS-B reaches the optimum in a few dozen evaluations (the relative
+    change of the log-likelihood under 1e-15, about its rounding): ~0.07 s a fit at 12 months of
+    `medium`, where finite differences and the polish took ~500 evaluations (0.5 s), to the same
+    log-likelihood. The polish gets scipy's own budget of 200 evaluations per parameter. A polish that
+    converges does so in a few hundred; one that does not is stuck in the rounding noise of a large
     log-likelihood (|f| ~ 1e5 has no 1e-12 steps) and more evaluations only cost time (40,000
     were ~100 s per fit at `medium`) without moving the parameters beyond that noise.
     """
+    if value_and_gradient is not None:
+        exact = optimize.minimize(value_and_gradient, start, jac=True, method="L-BFGS-B",
+                                  options={"ftol": 1e-15, "gtol": 1e-6, "maxiter": 1000})
+        # a line search that cannot lower the rounded log-likelihood any more also ends there: taken
+        # when the gradient is a millionth of the start's or less
+        flat = np.max(np.abs(exact.jac)) <= 1e-6 * np.max(np.abs(value_and_gradient(start)[1]))
+        if exact.fun < 1e300 and (exact.success or flat):
+            exact.success = True
+            return exact
     first = optimize.minimize(negative_ll, start, method="L-BFGS-B")
     budget = 200 * len(start)
     polished = optimize.minimize(negative_ll, first.x, method="Nelder-Mead",
@@ -155,15 +230,10 @@ def fit_bg_nbd(frame: pd.DataFrame, min_customers: int, min_repeat_customers: in
                    message=f"{n} buyers ({repeaters} repeat buyers); the fit needs at least {min_customers} "
                            f"buyers and {min_repeat_customers} repeat buyers (seeds/seg_thresholds.csv)")
     (x, t_x, big_t), weight = _grouped(data, ["frequency", "recency", "T"])
-    log_likelihood = _BgNbdLikelihood(x, t_x, big_t)
-
-    def negative_ll(log_params: np.ndarray) -> float:
-        value = -np.sum(weight * log_likelihood(np.exp(log_params)))
-        return float(value) if np.isfinite(value) else 1e300
-
+    negative_ll, with_gradient = _negative_log_likelihood(_BgNbdLikelihood(x, t_x, big_t), weight)
     # start near the data's own scale: alpha is in the unit of T
     start = np.log([1.0, max(float(data["T"].mean()), 1.0), 1.0, 1.0])
-    result = _maximise(negative_ll, start)
+    result = _maximise(negative_ll, start, with_gradient)
     params = np.exp(result.x)
     if not (result.success and np.all(np.isfinite(params)) and result.fun < 1e300):
         return Fit("bg_nbd", "not_converged", customers=n, message=f"the optimiser stopped: {result.message}")
@@ -181,14 +251,9 @@ def fit_gamma_gamma(frame: pd.DataFrame, min_repeat_customers: int) -> Fit:
         return Fit("gamma_gamma", "too_few_buyers", customers=n,
                    message=f"{n} repeat buyers with spend; the fit needs at least {min_repeat_customers}")
     (x, m), weight = _grouped(data.astype(float), ["frequency", "monetary_value"])
-    log_likelihood = _GammaGammaLikelihood(x, m)
-
-    def negative_ll(log_params: np.ndarray) -> float:
-        value = -np.sum(weight * log_likelihood(np.exp(log_params)))
-        return float(value) if np.isfinite(value) else 1e300
-
+    negative_ll, with_gradient = _negative_log_likelihood(_GammaGammaLikelihood(x, m), weight)
     start = np.log([1.0, 2.0, max(float(data["monetary_value"].mean()), 1.0)])
-    result = _maximise(negative_ll, start)
+    result = _maximise(negative_ll, start, with_gradient)
     params = np.exp(result.x)
     if not (result.success and np.all(np.isfinite(params)) and result.fun < 1e300):
         return Fit("gamma_gamma", "not_converged", customers=n, message=f"the optimiser stopped: {result.message}")

@@ -271,28 +271,94 @@ def test_too_little_data_builds_with_a_warning(tmp_path: Path) -> None:
     assert len(predicted) == 11 and predicted["p_alive"].isna().all()
 
 
-def test_the_simplex_polish_has_a_budget(monkeypatch: pytest.MonkeyPatch) -> None:
-    """20,000 repeat buyers with spend in cents: the log-likelihood (~1e5) has no 1e-12 steps, so the
-    simplex polish never meets its tolerance. It stops at scipy's budget of 200 evaluations per
-    parameter (it ran 40,000, about 100 s a fit at `medium`), and the fit recovers the simulated
-    parameters."""
+def _simulated_spend() -> pd.DataFrame:
+    """20,000 repeat buyers with spend in cents (p = 1, q = 6, v = 1500): a log-likelihood of ~1e5."""
     rng = np.random.default_rng(5)
     x = rng.integers(1, 12, 20_000)
     nu = rng.gamma(6.0, 1 / 1500.0, x.size)  # q = 6, v = 1500
-    spend = pd.DataFrame({"frequency": x, "monetary_value": np.round(rng.gamma(1.0 * x, 1 / (nu * x)), 2)})  # p = 1
-    evaluations: list[tuple[str, int]] = []
+    return pd.DataFrame({"frequency": x, "monetary_value": np.round(rng.gamma(1.0 * x, 1 / (nu * x)), 2)})  # p = 1
+
+
+def _counted_minimize(monkeypatch: pytest.MonkeyPatch, stop_the_exact_run: bool = False) -> list[tuple]:
+    """Records each optimiser run (method, with a gradient, evaluations); optionally makes the run with
+    the exact gradient stop short (not converged, a steep gradient)."""
+    evaluations: list[tuple] = []
     minimize = clv.optimize.minimize
 
     def counted(*args, **kwargs):
         result = minimize(*args, **kwargs)
-        evaluations.append((kwargs.get("method"), int(result.nfev)))
+        if stop_the_exact_run and kwargs.get("jac") is True:
+            result.success, result.jac = False, np.full_like(result.x, 1e6)
+        evaluations.append((kwargs.get("method"), kwargs.get("jac") is True, int(result.nfev)))
         return result
 
     monkeypatch.setattr(clv.optimize, "minimize", counted)
+    return evaluations
+
+
+def test_the_exact_gradient_fit_needs_no_polish(monkeypatch: pytest.MonkeyPatch) -> None:
+    """With the exact gradient one quasi-Newton run reaches the optimum: no finite differences, no
+    simplex polish, a few dozen evaluations, the simulated parameters recovered, and the log-likelihood
+    of the finite-difference fit with its polish (the fallback) to within its rounding."""
+    spend = _simulated_spend()
+    evaluations = _counted_minimize(monkeypatch)
     fit = clv.fit_gamma_gamma(spend, 1)
     assert fit.ok
-    assert [method for method, _ in evaluations] == ["L-BFGS-B", "Nelder-Mead"]
-    assert evaluations[1][1] <= 200 * 3
+    assert [(method, exact) for method, exact, _ in evaluations] == [("L-BFGS-B", True)]
+    assert evaluations[0][2] <= 100
     assert fit.params["p"] == pytest.approx(1.0, rel=0.05)
     assert fit.params["q"] == pytest.approx(6.0, rel=0.1)
     assert fit.params["v"] == pytest.approx(1500.0, rel=0.1)
+    monkeypatch.undo()
+    fallback = _counted_minimize(monkeypatch, stop_the_exact_run=True)
+    polished = clv.fit_gamma_gamma(spend, 1)
+    assert [method for method, _, _ in fallback] == ["L-BFGS-B", "L-BFGS-B", "Nelder-Mead"]
+    assert fit.log_likelihood == pytest.approx(polished.log_likelihood, rel=1e-12)
+    assert all(fit.params[name] == pytest.approx(polished.params[name], rel=1e-5) for name in fit.params)
+
+
+def test_the_simplex_polish_has_a_budget(monkeypatch: pytest.MonkeyPatch) -> None:
+    """When the exact-gradient run stops short, the fit falls back to finite differences and a simplex
+    polish. On 20,000 repeat buyers with spend in cents the log-likelihood (~1e5) has no 1e-12 steps, so
+    the polish never meets its tolerance: it stops at scipy's budget of 200 evaluations per parameter
+    (it ran 40,000, about 100 s a fit at `medium`), and the fit recovers the simulated parameters."""
+    evaluations = _counted_minimize(monkeypatch, stop_the_exact_run=True)
+    fit = clv.fit_gamma_gamma(_simulated_spend(), 1)
+    assert fit.ok
+    assert [(method, exact) for method, exact, _ in evaluations] == [
+        ("L-BFGS-B", True), ("L-BFGS-B", False), ("Nelder-Mead", False)]
+    assert evaluations[2][2] <= 200 * 3
+    assert fit.params["p"] == pytest.approx(1.0, rel=0.05)
+    assert fit.params["q"] == pytest.approx(6.0, rel=0.1)
+    assert fit.params["v"] == pytest.approx(1500.0, rel=0.1)
+
+
+def test_gradients_equal_finite_differences() -> None:
+    """Each likelihood's derivatives (summed over customers, as the fit uses them) equal central finite
+    differences, at several parameter sets: repeat and one-time buyers, T = t_x, a b near 1."""
+    rng = np.random.default_rng(3)
+    big_t = rng.integers(0, 300, 3000).astype(float)
+    t_x = np.floor(big_t * rng.random(3000))
+    t_x[:50] = big_t[:50]
+    x = np.where(t_x > 0, rng.integers(1, 9, 3000), 0).astype(float)
+    weight = rng.integers(1, 4, 3000).astype(float)
+    bg = clv._BgNbdLikelihood(x, t_x, big_t)
+    for params in ([0.4, 18.0, 0.6, 3.5], [2.5, 90.0, 1.7, 1.05], [0.05, 0.5, 0.2, 12.0]):
+        params = np.array(params)
+        _, by_param = bg.gradient(params)
+        for k in range(4):
+            step = np.zeros(4)
+            step[k] = params[k] * 1e-6
+            numeric = (np.sum(weight * bg(params + step)) - np.sum(weight * bg(params - step))) / (2 * step[k])
+            assert np.sum(weight * by_param[k]) == pytest.approx(numeric, rel=1e-5, abs=1e-6), (params, k)
+    repeat = x > 0
+    spend = rng.gamma(2.0, 50.0, int(repeat.sum()))
+    gg = clv._GammaGammaLikelihood(x[repeat], spend)
+    for params in ([1.8, 4.2, 30.0], [0.7, 22.0, 8000.0]):
+        params = np.array(params)
+        _, by_param = gg.gradient(params)
+        for k in range(3):
+            step = np.zeros(3)
+            step[k] = params[k] * 1e-6
+            numeric = (np.sum(gg(params + step)) - np.sum(gg(params - step))) / (2 * step[k])
+            assert np.sum(by_param[k]) == pytest.approx(numeric, rel=1e-5, abs=1e-6), (params, k)
