@@ -605,3 +605,50 @@ def test_the_kpis_row_before_yesterdays_d_follows_the_new_d(tmp_path: Path) -> N
     assert sunday == [(dt.date(2025, 4, 16),)]
     for table in ("user_tier_history", "tier_transitions", "tier_transition_matrix", "tier_kpis"):
         assert _differences(incremental, full, table) == (0, 0), table
+
+
+def test_the_tier_spells_bank_is_kept_until_a_change_before_its_date(tmp_path: Path) -> None:
+    """user_tiers reads each user's latest tier change before a bank date B (the first day of the
+    month before D's: 2025-03-01 here) from int_user_tier_spells_banked. A night with no change
+    before B keeps the bank (its rows keep their first build's stamp); a late export that changes
+    the history before B (an order of 2024-12-25 withdrawn from the raw orders) makes the next
+    night sum it anew. user_tiers equals a full refresh after each night."""
+    from dbt_harness import EXAMPLES_RAW
+
+    raw = tmp_path / "raw"
+    shutil.copytree(EXAMPLES_RAW, raw)
+    select = "+user_tiers"
+    no_tests = ["--exclude", "resource_type:test"]
+    incremental = tmp_path / "inc.duckdb"
+
+    def bank() -> tuple[set, set]:
+        rows = _rows(incremental, "select user_id, tier_family, period_end, from_tier, bank_date, _loaded_at "
+                                  "from int_user_tier_spells_banked")
+        return {r[:5] for r in rows}, {r[5] for r in rows}
+
+    def equals_a_full_refresh(as_of: str, label: str) -> None:
+        full = tmp_path / f"full_{label}.duckdb"
+        refresh = build(raw, full, as_of=as_of, select=select, extra_args=[*no_tests, "--full-refresh"],
+                        env_extra=KEY)
+        assert refresh.returncode == 0, refresh.stdout[-4000:]
+        assert _differences(incremental, full, "user_tiers") == (0, 0), label
+
+    first = build(raw, incremental, as_of="2025-04-15", select=select, extra_args=no_tests, env_extra=KEY)
+    assert first.returncode == 0, first.stdout[-4000:]
+    built, built_stamps = bank()
+    assert built and {row[4] for row in built} == {dt.date(2025, 3, 1)}
+    assert len(built_stamps) == 1
+
+    second = build(raw, incremental, as_of="2025-04-16", select=select, command="run", env_extra=KEY)
+    assert second.returncode == 0, second.stdout[-4000:]
+    assert bank() == (built, built_stamps), "a night with no change before B must keep the bank"
+    equals_a_full_refresh("2025-04-16", "kept")
+
+    orders = (raw / "orders.csv").read_text().splitlines(keepends=True)
+    (raw / "orders.csv").write_text("".join(line for line in orders if not line.startswith("o0901,")))
+    third = build(raw, incremental, as_of="2025-04-16", select=select, command="run", env_extra=KEY)
+    assert third.returncode == 0, third.stdout[-4000:]
+    summed, summed_stamps = bank()
+    assert summed_stamps != built_stamps, "a change before B must make the night sum the bank anew"
+    assert summed != built, "the withdrawn order must change a latest change before B"
+    equals_a_full_refresh("2025-04-16", "summed")

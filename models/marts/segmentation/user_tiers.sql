@@ -2,8 +2,12 @@
     The tiers as of D: the slice at D of int_user_tiers_assigned, the chain that also gives
     every period end of user_tier_history (so the history's last row is this table), with
     labels, playbook and, per family, the previous different tier and the date the current
-    tier began (the user's latest row of tier_transitions in the family).
+    tier began (the user's latest row of tier_transitions in the family). The changes before a
+    bank date B are read as each user's latest one per family (int_user_tier_spells_banked, macro
+    tier_spells_read_from: B as stored there; every change when it has none), so the read grows
+    with the users, not with the period ends.
 -#}
+{%- set read_from = tier_spells_read_from() %}
 with
 
 tiers_as_of as (
@@ -12,6 +16,10 @@ tiers_as_of as (
 
 transitions as (
     select * from {{ ref('tier_transitions') }}
+),
+
+spells_banked as (
+    select * from {{ ref('int_user_tier_spells_banked') }}
 ),
 
 as_of as (
@@ -33,6 +41,26 @@ tiers as (
         on tiers_as_of.as_of_date = as_of.as_of_date
 ),
 
+-- the changes from the bank date on, and the bank's latest change before it per user and family
+changes as (
+    select
+        user_id,
+        tier_family,
+        period_end,
+        from_tier
+    from transitions
+    {%- if read_from is not none %}
+        where period_end >= cast('{{ read_from }}' as date)
+    {%- endif %}
+    union all
+    select
+        user_id,
+        tier_family,
+        period_end,
+        from_tier
+    from spells_banked
+),
+
 -- the current spell of each family began at the user's latest change (or entry) by D: per
 -- family, the latest period_end and the tier left then (one aggregate, no window per family)
 spells as (
@@ -43,7 +71,7 @@ spells as (
                 as previous_{{ family }},
         {%- endfor %}
         user_id
-    from transitions
+    from changes
     group by user_id
 ),
 
