@@ -4,12 +4,11 @@
     of every change in the history.
 
     tier_spells_bank_date() is B as date text: the first day of the month before the month of D.
-    none (no bank: user_tiers reads every change) on Spark and in a unit test unless it
-    overrides this macro.
+    none (no bank: user_tiers reads every change) in a unit test unless it overrides this
+    macro. On Spark the bank is a table summed anew each run, read the same way.
 -#}
 {% macro tier_spells_bank_date() -%}
-    {%- if not execute or target.type == 'spark' or model.resource_type == 'unit_test'
-            or load_relation(ref('int_as_of_date')) is none -%}
+    {%- if not execute or model.resource_type == 'unit_test' or load_relation(ref('int_as_of_date')) is none -%}
         {{ return(none) }}
     {%- endif -%}
     {%- set d = run_query(

@@ -19,8 +19,8 @@
     recomputed_from before B, or a run recomputing everything) leaves the stored rows as they
     are (macro tier_spells_bank_kept: an incremental run appending no row; a copy would cost
     more than the bank saves); otherwise the pre-hook empties the table and the bank is summed
-    anew from the changes before B. No B (Spark, a unit test unless it overrides the macro): no
-    rows, and user_tiers reads every change.
+    anew from the changes before B (on Spark, a table, every run). No B (a unit test unless it
+    overrides the macro): no rows, and user_tiers reads every change.
 -#}
 -- depends_on: {{ ref('int_as_of_date') }}
 -- depends_on: {{ ref('int_history_runs_logged') }}
