@@ -216,9 +216,10 @@ def test_parquet_floats_become_contract_text(tmp_path: Path) -> None:
 # fingerprints of table_on_change models hold when their upstream tables were built)
 RUN_LOGS = {"int_history_runs_logged", "_input_fingerprints"}
 # tables built for the as-of dates a run recomputes: after an incremental run the stepped series
-# hold the days before the first marker read in one bucket (covers_from_date), a fresh build keeps
-# every bucket; the facts they feed (int_user_facts_snapshotted) are compared
-RUN_SCOPED = {"int_user_activity_stepped", "int_user_purchases_stepped"}
+# hold the days before the first marker read in one bucket, and the marker reads only those dates'
+# markers (covers_from_date), a fresh build keeps every bucket and date; the facts they feed
+# (int_user_facts_snapshotted) are compared
+RUN_SCOPED = {"int_user_activity_stepped", "int_user_purchases_stepped", "int_as_of_markers_read"}
 
 
 def _marts(db: Path) -> dict[str, list[tuple]]:
