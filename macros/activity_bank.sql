@@ -46,14 +46,7 @@
         with
 
         stored as (
-            select
-                count(*) as row_count,
-                min(bank_date) as min_bank_date,
-                max(bank_date) as max_bank_date,
-                min(bucket_days) as min_bucket_days,
-                max(bucket_days) as max_bucket_days,
-                max(_loaded_at) as built_at
-            from {{ bank }}
+            {{ bank_stored_summary(bank, ['bucket_days']) }}
         ),
 
         -- the width of the comeback buckets now (macro comeback_bucket_days)

@@ -22,34 +22,31 @@
 {%- endmacro %}
 
 {#-
-    Whether the stored bank (this) can be copied for bank date `bank_date` (read once at run
-    time): not on a full refresh; its rows were all built for `bank_date`; and no run of
-    tier_transitions logged after they were built rewrote a period end before it
-    (int_history_runs_logged: recomputed_from before B, or the 1900-01-01 of a run recomputing
-    every period end). An empty bank is summed anew (it cannot say its B).
+    The bank date of the stored bank (this) as date text when its rows still hold (read once at
+    run time), none otherwise: not on a full refresh; it has rows, all built for one bank date;
+    and no run of tier_transitions logged after they were built rewrote a period end before that
+    date (int_history_runs_logged: recomputed_from before it, or the 1900-01-01 of a run
+    recomputing every period end). The bank then stays as it is when that date is B, and is
+    carried on to a later B (macro tier_spells_bank_carried); an empty bank is summed anew (it
+    cannot say its date).
 -#}
-{% macro tier_spells_bank_kept(bank_date) -%}
-    {%- if not execute or bank_date is none or flags.FULL_REFRESH or model.resource_type == 'unit_test' -%}
-        {{ return(false) }}
+{% macro tier_spells_bank_stored_date() -%}
+    {%- if not execute or flags.FULL_REFRESH or model.resource_type == 'unit_test' -%}
+        {{ return(none) }}
     {%- endif -%}
     {%- set stored = load_relation(this) -%}
     {%- if stored is none -%}
-        {{ return(false) }}
+        {{ return(none) }}
     {%- endif -%}
     {%- set stored_columns = adapter.get_columns_in_relation(stored) | map(attribute='name') | map('lower') | list -%}
     {%- if 'bank_date' not in stored_columns or '_loaded_at' not in stored_columns -%}
-        {{ return(false) }}
+        {{ return(none) }}
     {%- endif -%}
     {%- set query -%}
         with
 
         stored as (
-            select
-                count(*) as row_count,
-                min(bank_date) as min_bank_date,
-                max(bank_date) as max_bank_date,
-                max(_loaded_at) as built_at
-            from {{ this }}
+            {{ bank_stored_summary(this) }}
         ),
 
         rewritten as (
@@ -59,18 +56,35 @@
             where
                 runs.model_name = 'tier_transitions'
                 and runs.logged_at > stored.built_at
-                and (runs.recomputed_from is null or runs.recomputed_from < cast('{{ bank_date }}' as date))
+                and (runs.recomputed_from is null or runs.recomputed_from < stored.min_bank_date)
         )
 
-        select
-            stored.row_count > 0
-            and stored.min_bank_date = cast('{{ bank_date }}' as date)
-            and stored.max_bank_date = cast('{{ bank_date }}' as date)
-            and rewritten.runs = 0 as is_kept
+        select case
+            when
+                stored.row_count > 0
+                and stored.min_bank_date = stored.max_bank_date
+                and rewritten.runs = 0
+                then cast(stored.min_bank_date as {{ dbt.type_string() }})
+        end as stored_date
         from stored
         cross join rewritten
     {%- endset -%}
-    {{ return(run_query(query).rows[0][0] == true) }}
+    {%- set found = run_query(query).rows[0][0] -%}
+    {{ return(none if found is none else (found | string)[:10]) }}
+{%- endmacro %}
+
+{#-
+    How a run treats the stored bank for bank date `bank_date`: 'kept' (its date is B: the run
+    appends no row), 'carried' (its date is before B: the run appends the bank for B from the
+    stored rows and the changes from their date to B, and the post-hook deletes the stored rows),
+    or 'summed' (anything else, a full build and Spark: the pre-hook empties the table and the
+    bank is summed anew from every change before B).
+-#}
+{% macro tier_spells_bank_mode(bank_date, stored_date) -%}
+    {%- if bank_date is none or stored_date is none or stored_date > bank_date -%}
+        {{ return('summed') }}
+    {%- endif -%}
+    {{ return('kept' if stored_date == bank_date else 'carried') }}
 {%- endmacro %}
 
 {#-
@@ -91,15 +105,26 @@
 {%- endmacro %}
 
 {#-
-    The bank's pre-hook: on an incremental run that does not keep the stored rows (macro
-    tier_spells_bank_kept, asked again at run time before anything is written), empties the
-    table so that the body's rows replace them; nothing when they are kept, on a full build and
-    on Spark (a table).
+    The bank's pre-hook: on an incremental run that sums the bank anew (macro
+    tier_spells_bank_mode, the stored date asked again at run time before anything is written),
+    empties the table so that the body's rows replace them; nothing when they are kept or
+    carried on, on a full build and on Spark (a table).
 -#}
 {% macro tier_spells_bank_emptied() -%}
     {%- if execute and this is not none and target.type != 'spark' and is_incremental()
-            and not tier_spells_bank_kept(tier_spells_bank_date()) -%}
+            and tier_spells_bank_mode(tier_spells_bank_date(), tier_spells_bank_stored_date()) == 'summed' -%}
         delete from {{ this }}
     {%- endif -%}
 {%- endmacro %}
 
+{#-
+    The bank's post-hook: deletes the rows of an earlier bank date, those a run carrying the bank
+    on to B read (no row otherwise: a kept bank is all of B, an emptied one holds the new rows
+    only); nothing on a full build and on Spark.
+-#}
+{% macro tier_spells_bank_carried_deleted() -%}
+    {%- set bank_date = tier_spells_bank_date() if execute and this is not none and target.type != 'spark' else none -%}
+    {%- if bank_date is not none and is_incremental() -%}
+        delete from {{ this }} where bank_date < cast('{{ bank_date }}' as date)
+    {%- endif -%}
+{%- endmacro %}

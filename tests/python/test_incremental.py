@@ -612,7 +612,9 @@ def test_the_tier_spells_bank_is_kept_until_a_change_before_its_date(tmp_path: P
     month before D's: 2025-03-01 here) from int_user_tier_spells_banked. A night with no change
     before B keeps the bank (its rows keep their first build's stamp); a late export that changes
     the history before B (an order of 2024-12-25 withdrawn from the raw orders) makes the next
-    night sum it anew. user_tiers equals a full refresh after each night."""
+    night sum it anew; a night in the next month (B 2025-04-01) carries it on from the stored rows
+    and the changes from 2025-03-01 (its compiled query reads from that date only). user_tiers and
+    the bank equal a full refresh after each night."""
     from dbt_harness import EXAMPLES_RAW
 
     raw = tmp_path / "raw"
@@ -632,6 +634,7 @@ def test_the_tier_spells_bank_is_kept_until_a_change_before_its_date(tmp_path: P
                         env_extra=KEY)
         assert refresh.returncode == 0, refresh.stdout[-4000:]
         assert _differences(incremental, full, "user_tiers") == (0, 0), label
+        assert _differences(incremental, full, "int_user_tier_spells_banked") == (0, 0), label
 
     first = build(raw, incremental, as_of="2025-04-15", select=select, extra_args=no_tests, env_extra=KEY)
     assert first.returncode == 0, first.stdout[-4000:]
@@ -652,3 +655,12 @@ def test_the_tier_spells_bank_is_kept_until_a_change_before_its_date(tmp_path: P
     assert summed_stamps != built_stamps, "a change before B must make the night sum the bank anew"
     assert summed != built, "the withdrawn order must change a latest change before B"
     equals_a_full_refresh("2025-04-16", "summed")
+
+    fourth = build(raw, incremental, as_of="2025-05-02", select=select, command="run", env_extra=KEY)
+    assert fourth.returncode == 0, fourth.stdout[-4000:]
+    compiled = next((tmp_path / "target" / "compiled").rglob("int_user_tier_spells_banked.sql")).read_text()
+    assert "period_end >= cast('2025-03-01' as date)" in compiled, "the next month's B must carry the bank on"
+    carried, carried_stamps = bank()
+    assert carried and {row[4] for row in carried} == {dt.date(2025, 4, 1)}, "the rows of the old B are deleted"
+    assert len(carried_stamps) == 1 and carried_stamps != summed_stamps
+    equals_a_full_refresh("2025-05-02", "carried")

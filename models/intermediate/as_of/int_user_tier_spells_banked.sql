@@ -4,6 +4,7 @@
         incremental_strategy='append',
         on_schema_change='fail',
         pre_hook="{{ tier_spells_bank_emptied() }}",
+        post_hook="{{ tier_spells_bank_carried_deleted() }}",
     )
 }}
 {#-
@@ -14,27 +15,31 @@
     users only.
 
     B (macro tier_spells_bank_date) is the first day of the month before D's month: it moves
-    once a month, at least 31 days before D. A run whose B is the stored one and after whose
-    build no run of tier_transitions rewrote a period end before B (int_history_runs_logged:
-    recomputed_from before B, or a run recomputing everything) leaves the stored rows as they
-    are (macro tier_spells_bank_kept: an incremental run appending no row; a copy would cost
-    more than the bank saves); otherwise the pre-hook empties the table and the bank is summed
+    once a month, at least 31 days before D. The stored rows still hold when no run of
+    tier_transitions after their build rewrote a period end before their bank date
+    (int_history_runs_logged: recomputed_from before it, or a run recomputing everything; macro
+    tier_spells_bank_stored_date). Then a run whose B is that date leaves them as they are (an
+    incremental run appending no row; a copy would cost more than the bank saves), and a run
+    whose B is later carries them on: the latest of the stored row and the changes from its date
+    to B, appended, the stored rows deleted by the post-hook (the monthly move reads a month of
+    changes, not the history). Otherwise the pre-hook empties the table and the bank is summed
     anew from the changes before B (on Spark, a table, every run). No B (a unit test unless it
     overrides the macro): no rows, and user_tiers reads every change.
 -#}
 -- depends_on: {{ ref('int_as_of_date') }}
 -- depends_on: {{ ref('int_history_runs_logged') }}
 {%- set bank_date = tier_spells_bank_date() %}
-{%- set kept = is_incremental() and tier_spells_bank_kept(bank_date) %}
+{%- set stored_date = tier_spells_bank_stored_date() if is_incremental() and bank_date is not none else none %}
+{%- set mode = tier_spells_bank_mode(bank_date, stored_date) %}
 with
 
--- read by the bank summed anew only (a kept bank is read from itself: ST03 and AM04 see the
--- rendered branch)
+-- read by the bank carried on or summed anew only (a kept bank is read from itself: ST03 and
+-- AM04 see the rendered branch)
 transitions as (  -- noqa: ST03
     select * from {{ ref('tier_transitions') }}
 ),
 
-{% if kept %}
+{% if mode == 'kept' %}
 
     -- the stored bank stays as it is: no row appended
     final as (
@@ -44,6 +49,35 @@ transitions as (  -- noqa: ST03
 
 {% else %}
 
+    -- the changes before B: the stored rows (all before their date) and the changes from their
+    -- date when the bank is carried on, every change before B when it is summed anew
+    changes as (
+        {%- if mode == 'carried' %}
+            select
+                user_id,
+                tier_family,
+                period_end,
+                from_tier
+            from {{ this }}
+            union all
+        {%- endif %}
+        select
+            user_id,
+            tier_family,
+            period_end,
+            from_tier
+        from transitions
+        where
+            {%- if bank_date is none %}
+                false
+            {%- else %}
+                period_end < cast('{{ bank_date }}' as date)
+                {%- if mode == 'carried' %}
+                    and period_end >= cast('{{ stored_date }}' as date)
+                {%- endif %}
+            {%- endif %}
+    ),
+
     final as (
         select
             cast(user_id as {{ dbt.type_string() }}) as user_id,
@@ -52,9 +86,7 @@ transitions as (  -- noqa: ST03
             cast({{ value_at_max('from_tier', ['period_end']) }} as {{ dbt.type_string() }}) as from_tier,
             cast({{ "null" if bank_date is none else "'" ~ bank_date ~ "'" }} as date) as bank_date,
             cast('{{ run_started_at.strftime("%Y-%m-%d %H:%M:%S.%f") }}' as timestamp) as _loaded_at
-        from transitions
-        where
-            {{ "false" if bank_date is none else "period_end < cast('" ~ bank_date ~ "' as date)" }}
+        from changes
         group by user_id, tier_family
     )
 
