@@ -27,7 +27,7 @@
     and no run of tier_transitions logged after they were built rewrote a period end before that
     date (int_history_runs_logged: recomputed_from before it, or the 1900-01-01 of a run
     recomputing every period end). The bank then stays as it is when that date is B, and is
-    carried on to a later B (macro tier_spells_bank_carried); an empty bank is summed anew (it
+    carried on to a later B (macro tier_spells_bank_mode); an empty bank is summed anew (it
     cannot say its date).
 -#}
 {% macro tier_spells_bank_stored_date() -%}

@@ -11,9 +11,9 @@
     log_mart_run), read by the next run: the history marts find the period ends they must
     recompute (macro history_recompute_from), anchor_fans the pairs and stream_minute_kpis the
     streams written since; int_user_tier_spells_banked sums its bank anew after a run of
-    tier_transitions rewrote a period end before its bank date. The marts are public and carry no bookkeeping column,
-    so their watermark lives here. This body adds no row; a full refresh empties the log, and
-    the next run of each mart recomputes everything.
+    tier_transitions rewrote a period end before its bank date. The marts are public and carry
+    no bookkeeping column, so their watermark lives here. This body adds no row; a full refresh
+    empties the log, and the next run of each mart recomputes everything.
 -#}
 with
 
