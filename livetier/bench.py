@@ -48,7 +48,7 @@ TARGETS = {
 HISTORY_USERS = {"small": 10_000, "medium": 100_000, "large": 200_000}
 HISTORY_DAYS = {"6m": 183, "12m": 365}
 HISTORY_END_DATE = "2025-06-30"
-HISTORY_REPEATS = {"small": 1, "medium": 2, "large": 2}
+HISTORY_REPEATS = {"small": 1, "medium": 3, "large": 2}
 HISTORY_DEFAULT = {"small": False, "medium": True, "large": True}
 
 
