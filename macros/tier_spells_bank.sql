@@ -23,12 +23,12 @@
 
 {#-
     The bank date of the stored bank (this) as date text when its rows still hold (read once at
-    run time), none otherwise: not on a full refresh; it has rows, all built for one bank date;
-    and no run of tier_transitions logged after they were built rewrote a period end before that
-    date (int_history_runs_logged: recomputed_from before it, or the 1900-01-01 of a run
-    recomputing every period end). The bank then stays as it is when that date is B, and is
-    carried on to a later B (macro tier_spells_bank_mode); an empty bank is summed anew (it
-    cannot say its date).
+    run time), none otherwise: not on a full refresh; it has rows, its date being the latest of
+    theirs (a row carried on keeps its own until its user and family change); and no run of
+    tier_transitions logged after its last build rewrote a period end before that date
+    (int_history_runs_logged: recomputed_from before it, or the 1900-01-01 of a run recomputing
+    every period end). The bank then stays as it is when that date is B, and is carried on to a
+    later B (macro tier_spells_bank_mode); an empty bank is summed anew (it cannot say its date).
 -#}
 {% macro tier_spells_bank_stored_date() -%}
     {%- if not execute or flags.FULL_REFRESH or model.resource_type == 'unit_test' -%}
@@ -56,15 +56,12 @@
             where
                 runs.model_name = 'tier_transitions'
                 and runs.logged_at > stored.built_at
-                and (runs.recomputed_from is null or runs.recomputed_from < stored.min_bank_date)
+                and (runs.recomputed_from is null or runs.recomputed_from < stored.max_bank_date)
         )
 
         select case
-            when
-                stored.row_count > 0
-                and stored.min_bank_date = stored.max_bank_date
-                and rewritten.runs = 0
-                then cast(stored.min_bank_date as {{ dbt.type_string() }})
+            when stored.row_count > 0 and rewritten.runs = 0
+                then cast(stored.max_bank_date as {{ dbt.type_string() }})
         end as stored_date
         from stored
         cross join rewritten
@@ -75,10 +72,10 @@
 
 {#-
     How a run treats the stored bank for bank date `bank_date`: 'kept' (its date is B: the run
-    appends no row), 'carried' (its date is before B: the run appends the bank for B from the
-    stored rows and the changes from their date to B, and the post-hook deletes the stored rows),
-    or 'summed' (anything else, a full build and Spark: the pre-hook empties the table and the
-    bank is summed anew from every change before B).
+    appends no row), 'carried' (its date is before B: the run appends, for each user and family
+    with a change from that date to B, the latest one, and the post-hook deletes their stored
+    rows), or 'summed' (anything else, a full build and Spark: the pre-hook empties the table and
+    the bank is summed anew from every change before B).
 -#}
 {% macro tier_spells_bank_mode(bank_date, stored_date) -%}
     {%- if bank_date is none or stored_date is none or stored_date > bank_date -%}
@@ -118,13 +115,22 @@
 {%- endmacro %}
 
 {#-
-    The bank's post-hook: deletes the rows of an earlier bank date, those a run carrying the bank
-    on to B read (no row otherwise: a kept bank is all of B, an emptied one holds the new rows
-    only); nothing on a full build and on Spark.
+    The bank's post-hook: deletes the rows of an earlier bank date whose user and family have a
+    row this run wrote (a run carrying the bank on to B; none otherwise: a kept bank's run wrote
+    no row, an emptied one holds the new rows only); nothing on a full build and on Spark.
 -#}
 {% macro tier_spells_bank_carried_deleted() -%}
     {%- set bank_date = tier_spells_bank_date() if execute and this is not none and target.type != 'spark' else none -%}
     {%- if bank_date is not none and is_incremental() -%}
-        delete from {{ this }} where bank_date < cast('{{ bank_date }}' as date)
+        delete from {{ this }}
+        where
+            bank_date < cast('{{ bank_date }}' as date)
+            and (user_id, tier_family) in (
+                select
+                    user_id,
+                    tier_family
+                from {{ this }}
+                where _loaded_at = cast('{{ run_started_at.strftime("%Y-%m-%d %H:%M:%S.%f") }}' as timestamp)
+            )
     {%- endif -%}
 {%- endmacro %}

@@ -609,12 +609,14 @@ def test_the_kpis_row_before_yesterdays_d_follows_the_new_d(tmp_path: Path) -> N
 
 def test_the_tier_spells_bank_is_kept_until_a_change_before_its_date(tmp_path: Path) -> None:
     """user_tiers reads each user's latest tier change before a bank date B (the first day of the
-    month before D's: 2025-03-01 here) from int_user_tier_spells_banked. A night with no change
-    before B keeps the bank (its rows keep their first build's stamp); a late export that changes
-    the history before B (an order of 2024-12-25 withdrawn from the raw orders) makes the next
-    night sum it anew; a night in the next month (B 2025-04-01) carries it on from the stored rows
-    and the changes from 2025-03-01 (its compiled query reads from that date only). user_tiers and
-    the bank equal a full refresh after each night."""
+    month before D's month: 2025-03-01 here) from int_user_tier_spells_banked. A night with no
+    change before B keeps the bank (its rows keep their first build's stamp); a late export that
+    changes the history before B (an order of 2024-12-25 withdrawn from the raw orders) makes the
+    next night sum it anew; a night in each of the next two months (B 2025-04-01, then
+    2025-05-01) carries it on: its compiled query reads the changes from the stored B only, the
+    users and families with such a change get a row of the new B in place of their stored one,
+    and the others keep theirs. user_tiers and the bank (its rows' dates aside) equal a full
+    refresh after each night."""
     from dbt_harness import EXAMPLES_RAW
 
     raw = tmp_path / "raw"
@@ -628,13 +630,32 @@ def test_the_tier_spells_bank_is_kept_until_a_change_before_its_date(tmp_path: P
                                   "from int_user_tier_spells_banked")
         return {r[:5] for r in rows}, {r[5] for r in rows}
 
-    def equals_a_full_refresh(as_of: str, label: str) -> None:
+    def equals_a_full_refresh(as_of: str, label: str, aside: tuple[str, ...] = ()) -> None:
         full = tmp_path / f"full_{label}.duckdb"
         refresh = build(raw, full, as_of=as_of, select=select, extra_args=[*no_tests, "--full-refresh"],
                         env_extra=KEY)
         assert refresh.returncode == 0, refresh.stdout[-4000:]
         assert _differences(incremental, full, "user_tiers") == (0, 0), label
-        assert _differences(incremental, full, "int_user_tier_spells_banked") == (0, 0), label
+        assert _differences(incremental, full, "int_user_tier_spells_banked", aside=aside) == (0, 0), label
+
+    def carried_on(as_of: str, stored: dt.date, bank_date: dt.date, before: tuple[set, set]) -> tuple[set, set]:
+        """A night whose B is a month after the stored one: only the users and families with a
+        change in [stored, B) get a row of B (the latest such change), replacing theirs."""
+        night = build(raw, incremental, as_of=as_of, select=select, command="run", env_extra=KEY)
+        assert night.returncode == 0, night.stdout[-4000:]
+        compiled = next((tmp_path / "target" / "compiled").rglob("int_user_tier_spells_banked.sql")).read_text()
+        assert f"period_end >= cast('{stored.isoformat()}' as date)" in compiled, "B moved: the bank is carried on"
+        changed = {r[:2] for r in _rows(incremental, "select user_id, tier_family from tier_transitions "
+                                                     "where period_end >= ? and period_end < ?", [stored, bank_date])}
+        assert changed, "the month must have changes to carry on"
+        rows, stamps = bank()
+        keys = [row[:2] for row in rows]
+        assert len(keys) == len(set(keys)), "a user and family has one row"
+        assert {row[:2] for row in rows if row[4] == bank_date} == changed
+        kept = {row for row in rows if row[4] != bank_date}
+        assert kept == {row for row in before[0] if row[:2] not in changed}, "the unchanged rows stay as stored"
+        assert stamps - before[1] and len(stamps - before[1]) == 1
+        return rows, stamps
 
     first = build(raw, incremental, as_of="2025-04-15", select=select, extra_args=no_tests, env_extra=KEY)
     assert first.returncode == 0, first.stdout[-4000:]
@@ -656,11 +677,8 @@ def test_the_tier_spells_bank_is_kept_until_a_change_before_its_date(tmp_path: P
     assert summed != built, "the withdrawn order must change a latest change before B"
     equals_a_full_refresh("2025-04-16", "summed")
 
-    fourth = build(raw, incremental, as_of="2025-05-02", select=select, command="run", env_extra=KEY)
-    assert fourth.returncode == 0, fourth.stdout[-4000:]
-    compiled = next((tmp_path / "target" / "compiled").rglob("int_user_tier_spells_banked.sql")).read_text()
-    assert "period_end >= cast('2025-03-01' as date)" in compiled, "the next month's B must carry the bank on"
-    carried, carried_stamps = bank()
-    assert carried and {row[4] for row in carried} == {dt.date(2025, 4, 1)}, "the rows of the old B are deleted"
-    assert len(carried_stamps) == 1 and carried_stamps != summed_stamps
-    equals_a_full_refresh("2025-05-02", "carried")
+    carried = carried_on("2025-05-02", dt.date(2025, 3, 1), dt.date(2025, 4, 1), (summed, summed_stamps))
+    equals_a_full_refresh("2025-05-02", "carried", aside=("bank_date",))
+    # the stored rows now have two dates: the bank's B is the later one
+    carried_on("2025-06-02", dt.date(2025, 4, 1), dt.date(2025, 5, 1), carried)
+    equals_a_full_refresh("2025-06-02", "carried-again", aside=("bank_date",))

@@ -15,16 +15,19 @@
     users only.
 
     B (macro tier_spells_bank_date) is the first day of the month before D's month: it moves
-    once a month, at least 31 days before D. The stored rows still hold when no run of
-    tier_transitions after their build rewrote a period end before their bank date
+    once a month, at least 31 days before D. A row's bank_date is the B of the run that wrote it,
+    the bank's B the latest of them: a row is each user's latest change before B while its user
+    and family have no change from its date to B. The stored rows still hold when no run of
+    tier_transitions after the bank's last build rewrote a period end before its B
     (int_history_runs_logged: recomputed_from before it, or a run recomputing everything; macro
     tier_spells_bank_stored_date). Then a run whose B is that date leaves them as they are (an
     incremental run appending no row; a copy would cost more than the bank saves), and a run
-    whose B is later carries them on: the latest of the stored row and the changes from its date
-    to B, appended, the stored rows deleted by the post-hook (the monthly move reads a month of
-    changes, not the history). Otherwise the pre-hook empties the table and the bank is summed
-    anew from the changes before B (on Spark, a table, every run). No B (a unit test unless it
-    overrides the macro): no rows, and user_tiers reads every change.
+    whose B is later carries them on: the latest change from the stored B to the new one of each
+    user and family with one (a month of changes, not the history) is appended, and the post-hook
+    deletes the stored rows of those users and families; the others keep their rows and dates.
+    Otherwise the pre-hook empties the table and the bank is summed anew from the changes before
+    B (on Spark, a table, every run). No B (a unit test unless it overrides the macro): no rows,
+    and user_tiers reads every change.
 -#}
 -- depends_on: {{ ref('int_as_of_date') }}
 -- depends_on: {{ ref('int_history_runs_logged') }}
@@ -49,18 +52,9 @@ transitions as (  -- noqa: ST03
 
 {% else %}
 
-    -- the changes before B: the stored rows (all before their date) and the changes from their
-    -- date when the bank is carried on, every change before B when it is summed anew
+    -- the changes before B: from the stored B on when the bank is carried on (a stored row is
+    -- older than any of them, and the post-hook deletes it), every one when it is summed anew
     changes as (
-        {%- if mode == 'carried' %}
-            select
-                user_id,
-                tier_family,
-                period_end,
-                from_tier
-            from {{ this }}
-            union all
-        {%- endif %}
         select
             user_id,
             tier_family,
