@@ -26,3 +26,23 @@
         from {{ ref('int_as_of_date') }}
     {%- endif -%}
 {%- endmacro %}
+
+{#-
+    The start of the mart's last run logged in int_history_runs_logged (log_mart_run), as
+    timestamp text read once at run time, for a filter written as a literal: on a table written
+    in load order the scan then skips the row groups written before it. none (no literal: the
+    mart's own join to the log decides alone) when not executing, in a unit test, on Spark, on a
+    full refresh, before the log exists and when the mart has no logged run.
+-#}
+{% macro mart_last_run_at() -%}
+    {%- if not execute or model.resource_type == 'unit_test' or target.type == 'spark' or flags.FULL_REFRESH
+            or load_relation(ref('int_history_runs_logged')) is none -%}
+        {{ return(none) }}
+    {%- endif -%}
+    {%- set query -%}
+        select cast(max(logged_at) as {{ dbt.type_string() }})
+        from {{ ref('int_history_runs_logged') }}
+        where model_name = '{{ this.name }}'
+    {%- endset -%}
+    {{ return(run_query(query).rows[0][0]) }}
+{%- endmacro %}

@@ -23,9 +23,11 @@
 -#}
 -- depends_on: {{ ref('int_history_runs_logged') }}
 -- depends_on: {{ ref('int_as_of_date') }}
+{%- set last_run_at = mart_last_run_at() if is_incremental() else none %}
 with
 
-fans as (
+-- (read twice by an incremental run: expanded at each read, not copied)
+fans as {{ inline_cte() }} (
     select * from {{ ref('int_anchor_fans_counted') }}
 ),
 
@@ -61,18 +63,31 @@ thresholds as (
             <> {{ anchor_fan_tier('watch_days_90d', 'interactions_90d', 'purchases_365d') }}
     ),
 
+    -- the pairs the parent wrote since this mart's last run (that run's start also a literal when
+    -- read at run time, macro mart_last_run_at: the parent's older row groups are skipped), and
+    -- the other stored pairs the current rules tier otherwise
     fans_written as (
         select fans.*
         from fans
         cross join last_run
-        left join stored_retiered
-            on
-                fans.anchor_id = stored_retiered.anchor_id
-                and fans.user_id = stored_retiered.user_id
         where
-            last_run.logged_at is null
-            or fans._loaded_at > last_run.logged_at
-            or stored_retiered.user_id is not null
+            (last_run.logged_at is null or fans._loaded_at > last_run.logged_at)
+            {%- if last_run_at is not none %}
+                and fans._loaded_at > cast('{{ last_run_at }}' as timestamp)
+            {%- endif %}
+        union all
+        -- (a semi join: its hash table holds the retiered pairs, usually none, not every pair)
+        select fans.*
+        from fans
+        cross join last_run
+        where
+            fans._loaded_at <= last_run.logged_at
+            and (fans.anchor_id, fans.user_id) in (
+                select
+                    stored_retiered.anchor_id,
+                    stored_retiered.user_id
+                from stored_retiered
+            )
     ),
 
 {% else %}
