@@ -58,7 +58,7 @@ def test_growth_lists_the_models_that_grew_most_first():
 
 def test_growth_uses_the_queries_alone_when_measured():
     history = _history()
-    history.update({"alone_6m": {"a": 0.5, "b": 2.0}, "alone_12m": {"a": 0.6, "b": 3.0}})
+    history.update({"alone_6m": {"a": 0.5, "b": 2.0}, "alone_12m": {"a": 0.6, "b": 3.0}, "alone_repeats": 3})
     history.update(bench.history_ratios(history))
     assert history["alone_6m_s"] == 2.5 and history["alone_12m_s"] == 3.6
     assert history["ratio_12m_vs_6m_alone"] == 1.44
@@ -66,8 +66,8 @@ def test_growth_uses_the_queries_alone_when_measured():
     result: dict = {"scale": "medium", "overhead_s": 20.0}
     bench.add_history(result, history)
     md = bench.to_markdown(result)
-    assert "re-run alone" in md and "ratio 1.44" in md
-    assert "| b | 2.0 | 3.0 | +1.0 |" in md
+    assert "re-run alone after the day (fastest of 3)" in md and "ratio 1.44" in md
+    assert "| b | 2.00 | 3.00 | +1.00 |" in md and "| a | 0.50 | 0.60 | +0.10 |" in md
 
 
 def _fake_target(tmp_path: Path, models: dict[str, tuple[str, str]]) -> Path:
@@ -110,6 +110,23 @@ def test_models_alone_times_each_table_query_on_the_warehouse(tmp_path, monkeypa
     assert sorted(path.name for path in tmp_path.iterdir() if path.is_dir()) == ["target"]
 
 
+def test_models_alone_keeps_each_querys_fastest_run(tmp_path, monkeypatch):
+    monkeypatch.delenv("LIVETIER_PII_KEY", raising=False)
+    monkeypatch.delenv("LIVETIER_PII_KEY_FILE", raising=False)
+    db = tmp_path / "bench.duckdb"
+    con = duckdb.connect(str(db))
+    con.execute("create schema main_staging")
+    con.execute("create table main_staging.events as select range as x from range(10)")
+    con.close()
+    target = _fake_target(tmp_path, {
+        "counted": ("table", 'select count(*) as n from "bench"."main_staging"."events"'),
+    })
+    # a clock whose three runs of the one query last 0.5, 0.2 and 0.4 s
+    ticks = iter([0.0, 0.5, 1.0, 1.2, 2.0, 2.4])
+    monkeypatch.setattr(bench.time, "perf_counter", lambda: next(ticks))
+    assert bench.models_alone(db, target, repeats=3) == {"counted": 0.2}
+
+
 def test_the_kept_table_pattern_matches_the_line_the_macro_logs():
     # bench.kept_tables reads what macros/table_on_change.sql logs: a reworded message there
     # would make the queries-alone list count kept tables again, silently
@@ -133,7 +150,7 @@ def test_markdown_of_a_full_result_has_the_history_rows_and_growth_table():
     assert "| history: incremental day, 183 days (s; variable part) | 30.0 (10.0;" in md
     assert "| history: incremental day, 365 days (s; variable part) | 33.0 (13.0;" in md
     assert "| history: 12 / 6 months, variable part (target <= 1.2) | 1.3 (not met;" in md
-    assert "| a | 1.0 | 4.0 | +3.0 |" in md
+    assert "| a | 1.00 | 4.00 | +3.00 |" in md
     assert md.index("| a |") < md.index("| b |")
 
 
