@@ -629,6 +629,71 @@ def run_history_only(scale: str, history_users: int | None = None) -> dict:
     return result
 
 
+# the kinds of statement a night's SQL seconds are summed by (the first words of each statement, after
+# dbt's comment); anything else is "other"
+STATEMENT_KINDS = (
+    ("create temporary table", "incremental batch (create temporary table)"),
+    ("create table", "table rebuilt whole (create table)"),
+    ("insert", "insert"),
+    ("delete", "delete"),
+    ("commit", "commit (with DuckDB's checkpoints)"),
+    ("force checkpoint", "checkpoint (forced)"),
+    ("drop", "drop"),
+    ("alter", "alter (renames)"),
+    ("select", "select (macros' lookups)"),
+    ("with", "select (macros' lookups)"),
+    ("describe", "describe"),
+    ("begin", "begin"),
+)
+DBT_COMMENT = re.compile(r"^\s*/\*.*?\*/\s*", re.S)
+
+
+def statement_kind(sql: str) -> str:
+    """The kind of one statement dbt ran (STATEMENT_KINDS), from its first words."""
+    words = " ".join(DBT_COMMENT.sub("", sql, count=1).lower().split())
+    return next((kind for prefix, kind in STATEMENT_KINDS if words.startswith(prefix)), "other")
+
+
+def night_sql_seconds(log_dir: Path) -> dict[str, dict[str, float]]:
+    """A dbt run's SQL seconds from its JSON log file(s) in `log_dir` (dbt's SQLQuery and
+    SQLQueryStatus events, paired by thread): summed by statement kind and by model. A commit
+    includes DuckDB's automatic checkpoint when the write-ahead log passed its threshold."""
+    kinds: dict[str, float] = {}
+    models: dict[str, float] = {}
+    pending: dict[str, tuple[str, str]] = {}
+    # dbt rotates its log file at 10 MB (dbt.log.1 the part before dbt.log): the oldest part first
+    files = sorted(log_dir.glob("dbt.log*"), key=lambda path: -int(path.suffix[1:]) if path.suffix[1:].isdigit() else 0)
+    for path in files:
+        for line in path.read_text(errors="replace").splitlines():
+            try:
+                event = json.loads(line)
+            except ValueError:
+                continue
+            info, data = event.get("info", {}), event.get("data", {})
+            thread = info.get("thread", "")
+            if info.get("name") == "SQLQuery":
+                pending[thread] = (statement_kind(data.get("sql", "")), data.get("conn_name", ""))
+            elif info.get("name") == "SQLQueryStatus" and thread in pending:
+                kind, conn = pending.pop(thread)
+                seconds = float(data.get("elapsed") or 0)
+                kinds[kind] = kinds.get(kind, 0.0) + seconds
+                if conn.startswith("model."):
+                    name = conn.split(".")[-1]
+                    models[name] = models.get(name, 0.0) + seconds
+    return {"kinds": {k: round(v, 3) for k, v in sorted(kinds.items(), key=lambda kv: -kv[1])},
+            "models": {k: round(v, 3) for k, v in sorted(models.items(), key=lambda kv: -kv[1])}}
+
+
+def _logged_dbt(log_dir: Path):
+    """A `_dbt` that writes dbt's log as JSON into `log_dir`, emptied first (one run per folder)."""
+    def runner(args: list[str], raw: Path, db: Path, env_extra: dict[str, str] | None = None):
+        shutil.rmtree(log_dir, ignore_errors=True)
+        log_dir.mkdir(parents=True)
+        env = {"DBT_LOG_FORMAT_FILE": "json", "DBT_LOG_PATH": str(log_dir), **(env_extra or {})}
+        return _dbt(args, raw, db, env)
+    return runner
+
+
 def measure_history(scale: str, overhead_s: float, users: int | None = None, seed: int = 7,
                     repeats: int | None = None) -> dict:
     """One incremental day's cost with 6 and with 12 months of history at the same users.
@@ -672,11 +737,13 @@ def measure_history(scale: str, overhead_s: float, users: int | None = None, see
                 history[f"alone_{label}"] = models_alone(db_copy)
                 history["alone_repeats"] = ALONE_REPEATS
 
-            seconds = round(bench_incremental_day(raws[label], dbs[label], _dbt,
+            night_logs = BENCH_DIR / "data" / "history" / f"night-log-{label}"
+            seconds = round(bench_incremental_day(raws[label], dbs[label], _logged_dbt(night_logs),
                                                   after=probe if repeat == 0 else None), 3)
             runs[label].append(seconds)
             if seconds <= min(runs[label]):
                 history[f"profile_{label}"] = model_seconds()
+                history[f"sql_{label}"] = night_sql_seconds(night_logs)
     history["overhead_runs_s"] = overheads
     history["overhead_s"] = overhead_s = min(overheads)
     for label in HISTORY_DAYS:
@@ -762,6 +829,21 @@ def history_markdown(result: dict, top: int = 15) -> list[str]:
              f"whose time grew most, {how}:", "", "| model | 6 months (s) | 12 months (s) | growth (s) |",
              "|---|---|---|---|"]
     lines += [f"| {name} | {six:.2f} | {twelve:.2f} | {growth:+.2f} |" for name, six, twelve, growth in rows]
+    return lines + night_sql_markdown(h)
+
+
+def night_sql_markdown(h: dict) -> list[str]:
+    """The fastest night's SQL seconds at each length by statement kind (night_sql_seconds), when measured."""
+    six, twelve = (h.get(f"sql_{label}", {}).get("kinds") for label in ("6m", "12m"))
+    if not six or not twelve:
+        return []
+    kinds = sorted(set(six) | set(twelve), key=lambda kind: -(twelve.get(kind, 0) - six.get(kind, 0)))
+    lines = ["", "The fastest night's SQL seconds by statement, as dbt logged them (two threads, so a statement's "
+             f"seconds include waiting for the other one's; all of them: {sum(six.values()):.2f} s and "
+             f"{sum(twelve.values()):.2f} s):", "",
+             "| statement | 6 months (s) | 12 months (s) | growth (s) |", "|---|---|---|---|"]
+    lines += [f"| {kind} | {six.get(kind, 0):.2f} | {twelve.get(kind, 0):.2f} | "
+              f"{twelve.get(kind, 0) - six.get(kind, 0):+.2f} |" for kind in kinds]
     return lines
 
 

@@ -180,6 +180,8 @@ def test_measure_history_keeps_the_fastest_day_and_its_profile(monkeypatch, tmp_
     def fake_day(raw, db, runner, after=None):
         label = "12m" if "365d" in str(raw) else "6m"
         last["profile"] = {"m": days_s[label][0] + 0.5}
+        last["night"] = days_s[label][0]
+        runner(["run"], raw, db)
         if after is not None:
             after(tmp_path / label)
         return days_s[label].pop(0)
@@ -187,7 +189,14 @@ def test_measure_history_keeps_the_fastest_day_and_its_profile(monkeypatch, tmp_
     monkeypatch.setattr(bench, "BENCH_DIR", tmp_path)
     monkeypatch.setattr(bench, "ensure_data", fake_ensure_data)
     monkeypatch.setattr(bench, "raw_row_counts", lambda raw: {"events": 5})
-    monkeypatch.setattr(bench, "_dbt", lambda args, raw, db, env=None: (7.0, 1))
+    def fake_dbt(args, raw, db, env=None):
+        # a night's dbt log (JSON, in the folder the runner names): one delete lasting the night's seconds
+        if env and "DBT_LOG_PATH" in env:
+            (Path(env["DBT_LOG_PATH"]) / "dbt.log").write_text(
+                _sql_events(("T1", "model.livetier.m", "delete from m", last["night"])))
+        return 7.0, 1
+
+    monkeypatch.setattr(bench, "_dbt", fake_dbt)
     monkeypatch.setattr(bench, "model_seconds", lambda names=None: dict(last.get("profile", {"full": 1.0})))
     monkeypatch.setattr(livetier.incremental, "bench_incremental_day", fake_day)
     monkeypatch.setattr(bench, "models_alone",
@@ -212,6 +221,9 @@ def test_measure_history_keeps_the_fastest_day_and_its_profile(monkeypatch, tmp_
     assert history["incremental_day_variable_12m_s"] == 14.5
     assert history["ratio_12m_vs_6m"] == round(14.5 / 10.5, 3)
     assert history["profile_6m"] == {"m": 30.5} and history["profile_12m"] == {"m": 34.5004}
+    # the fastest night's SQL seconds from its own dbt log
+    assert history["sql_6m"] == {"kinds": {"delete": 30.0}, "models": {"m": 30.0}}
+    assert history["sql_12m"] == {"kinds": {"delete": 34.0}, "models": {"m": 34.0}}
     assert history["users"] == 500 and "override" in history["users_note"]
     # the queries alone: after the first day of each data set only
     assert probed == ["6m", "12m"]
@@ -252,3 +264,66 @@ def test_stream_models_include_every_model_of_the_stream_folders():
 def test_history_is_on_by_default_at_medium_and_large_only():
     assert bench.HISTORY_DEFAULT == {"small": False, "medium": True, "large": True}
     assert bench.HISTORY_DAYS == {"6m": 183, "12m": 365}
+
+
+def _sql_events(*statements: tuple[str, str, str, float]) -> str:
+    """dbt's JSON log lines for (thread, connection, sql, seconds) statements, each query then its status."""
+    lines = []
+    for thread, conn, sql, seconds in statements:
+        lines.append(json.dumps({"info": {"name": "SQLQuery", "thread": thread},
+                                 "data": {"conn_name": conn, "sql": sql}}))
+        lines.append(json.dumps({"info": {"name": "SQLQueryStatus", "thread": thread},
+                                 "data": {"elapsed": str(seconds), "status": "OK"}}))
+    return "\n".join(lines) + "\n"
+
+
+def test_statement_kinds_read_past_dbts_comment():
+    comment = '/* {"app": "dbt", "node_id": "model.livetier.x"} */\n'
+    assert bench.statement_kind(comment + "\n  create  table x__dbt_tmp as (select 1)") == \
+        "table rebuilt whole (create table)"
+    assert bench.statement_kind(comment + "create temporary table t as select 1") == \
+        "incremental batch (create temporary table)"
+    assert bench.statement_kind("COMMIT") == "commit (with DuckDB's checkpoints)"
+    assert bench.statement_kind(comment + "with x as (select 1) select * from x") == "select (macros' lookups)"
+    assert bench.statement_kind("force checkpoint") == "checkpoint (forced)"
+    assert bench.statement_kind("vacuum") == "other"
+
+
+def test_night_sql_seconds_sums_each_statement_by_kind_and_model(tmp_path):
+    # two threads interleave their queries and statuses; dbt rotated its log once (dbt.log.1 older)
+    (tmp_path / "dbt.log.1").write_text(
+        _sql_events(("T1", "model.livetier.a", "create table a__dbt_tmp as select 1", 1.5))
+        + json.dumps({"info": {"name": "SQLQuery", "thread": "T2"},
+                      "data": {"conn_name": "model.livetier.b", "sql": "delete from b where k in (1)"}}) + "\n")
+    (tmp_path / "dbt.log").write_text(
+        json.dumps({"info": {"name": "SQLQueryStatus", "thread": "T2"}, "data": {"elapsed": "0.25"}}) + "\n"
+        + "not json\n"
+        + _sql_events(("T1", "model.livetier.a", "COMMIT", 0.75), ("T2", "master", "select 1", 0.5)))
+    seconds = bench.night_sql_seconds(tmp_path)
+    assert seconds["kinds"] == {"table rebuilt whole (create table)": 1.5, "commit (with DuckDB's checkpoints)": 0.75,
+                                "select (macros' lookups)": 0.5, "delete": 0.25}
+    # statements outside a model (dbt's own connection) count in the kinds only
+    assert seconds["models"] == {"a": 2.25, "b": 0.25}
+    assert bench.night_sql_seconds(tmp_path / "missing") == {"kinds": {}, "models": {}}
+
+
+def test_the_night_sql_table_lists_each_kind_by_its_growth():
+    history = {"sql_6m": {"kinds": {"delete": 1.0, "commit": 2.0}},
+               "sql_12m": {"kinds": {"delete": 1.5, "commit": 2.0, "insert": 0.25}}}
+    lines = bench.night_sql_markdown(history)
+    assert "all of them: 3.00 s and 3.75 s" in lines[1]
+    assert lines[-3:] == ["| delete | 1.00 | 1.50 | +0.50 |", "| insert | 0.00 | 0.25 | +0.25 |",
+                          "| commit | 2.00 | 2.00 | +0.00 |"]
+    assert bench.night_sql_markdown({"sql_6m": {"kinds": {"delete": 1.0}}}) == []
+
+
+def test_the_logged_runner_writes_dbts_log_as_json_into_its_own_emptied_folder(tmp_path, monkeypatch):
+    calls = []
+    monkeypatch.setattr(bench, "_dbt", lambda args, raw, db, env=None: calls.append((args, env)) or (1.0, 2))
+    folder = tmp_path / "night-log"
+    folder.mkdir()
+    (folder / "dbt.log").write_text("an earlier night\n")
+    assert bench._logged_dbt(folder)(["run"], tmp_path, tmp_path / "x.duckdb", {"AS_OF_DATE": "2025-01-01"}) == (1.0, 2)
+    assert calls == [(["run"], {"DBT_LOG_FORMAT_FILE": "json", "DBT_LOG_PATH": str(folder),
+                                "AS_OF_DATE": "2025-01-01"})]
+    assert list(folder.iterdir()) == []
