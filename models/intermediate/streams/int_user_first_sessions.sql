@@ -22,7 +22,12 @@
     written again is as it was, and the cost does not grow with the user's history. Only when
     the stored first session may have changed or gone (its date is a sessions partition written
     again since, or an events partition written since) are all of the user's sessions read.
+    The watermark is also read once at run time as literals (macro user_first_sessions_bounds), so
+    that the scans of the sessions skip what the CTEs below would drop: the sessions neither
+    written since nor dated between the two D, and, for the users read again, the sessions before
+    the earliest such date (none of theirs can be).
 #}
+{%- set bounds = user_first_sessions_bounds() %}
 with
 
 sessions as (
@@ -37,6 +42,14 @@ as_of as (
 
     watch_sessions as (
         select * from {{ ref('int_watch_sessions_sessionized') }}
+        {%- if bounds is not none %}
+            where
+                _loaded_at > cast('{{ bounds.loaded_at }}' as timestamp)
+                or (
+                    session_date > cast('{{ bounds.from_date }}' as date)
+                    and session_date <= cast('{{ bounds.to_date }}' as date)
+                )
+        {%- endif %}
     ),
 
     event_partitions as (
@@ -133,6 +146,9 @@ as_of as (
         from sessions
         inner join users_reread
             on sessions.user_id = users_reread.user_id
+        {%- if bounds is not none and bounds.reread_from is not none %}
+            where sessions.session_date >= cast('{{ bounds.reread_from }}' as date)
+        {%- endif %}
     ),
 
 {% else %}
