@@ -82,14 +82,21 @@ def _fake_target(tmp_path: Path, models: dict[str, tuple[str, str]]) -> Path:
     return target
 
 
-def test_models_alone_times_each_table_query_on_the_warehouse(tmp_path, monkeypatch):
+def _events_warehouse(tmp_path: Path, monkeypatch, rows: int) -> Path:
+    """A warehouse file `bench.duckdb` with one table of `rows` events (main_staging.events), and
+    no personal-data key in the environment (the key file beside it is used)."""
     monkeypatch.delenv("LIVETIER_PII_KEY", raising=False)
     monkeypatch.delenv("LIVETIER_PII_KEY_FILE", raising=False)
     db = tmp_path / "bench.duckdb"
     con = duckdb.connect(str(db))
     con.execute("create schema main_staging")
-    con.execute("create table main_staging.events as select range as x from range(1000)")
+    con.execute(f"create table main_staging.events as select range as x from range({rows})")
     con.close()
+    return db
+
+
+def test_models_alone_times_each_table_query_on_the_warehouse(tmp_path, monkeypatch):
+    db = _events_warehouse(tmp_path, monkeypatch, rows=1000)
     target = _fake_target(tmp_path, {
         "counted": ("incremental", 'select count(*) as n from "bench"."main_staging"."events"'),
         "hashed": ("table", 'select livetier_pii_hash(cast(x as varchar)) as h from "bench"."main_staging"."events"'),
@@ -111,13 +118,7 @@ def test_models_alone_times_each_table_query_on_the_warehouse(tmp_path, monkeypa
 
 
 def test_models_alone_keeps_each_querys_fastest_run(tmp_path, monkeypatch):
-    monkeypatch.delenv("LIVETIER_PII_KEY", raising=False)
-    monkeypatch.delenv("LIVETIER_PII_KEY_FILE", raising=False)
-    db = tmp_path / "bench.duckdb"
-    con = duckdb.connect(str(db))
-    con.execute("create schema main_staging")
-    con.execute("create table main_staging.events as select range as x from range(10)")
-    con.close()
+    db = _events_warehouse(tmp_path, monkeypatch, rows=10)
     target = _fake_target(tmp_path, {
         "counted": ("table", 'select count(*) as n from "bench"."main_staging"."events"'),
     })
