@@ -1,34 +1,27 @@
+{{ config(materialized='view') }}
+-- a view: its rows are int_purchase_versions_spanned's (kept while orders and refunds do not
+-- change) read at D, so a night that only moves D writes no purchase table
 with
 
-order_net_amounts as (
-    select * from {{ ref('int_order_net_amounts_versioned') }}
+purchase_versions as (
+    select * from {{ ref('int_purchase_versions_spanned') }}
 ),
 
 as_of as (
     select * from {{ ref('int_as_of_date') }}
 ),
 
--- the version of each order that holds on D
-orders_as_of as (
+-- the spec's purchase: the order's version that counts on D (placed and paid by D, not
+-- cancelled, net amount as of D above zero)
+purchases as (
     select
-        order_net_amounts.*,
+        purchase_versions.*,
         as_of.as_of_date
-    from order_net_amounts
+    from purchase_versions
     cross join as_of
     where
-        order_net_amounts.valid_from_date <= as_of.as_of_date
-        and (order_net_amounts.valid_to_date is null or order_net_amounts.valid_to_date > as_of.as_of_date)
-),
-
--- the spec's purchase: placed and paid by D, not cancelled, net amount as of D above zero
-purchases as (
-    select *
-    from orders_as_of
-    where
-        ordered_date <= as_of_date
-        and paid_date <= as_of_date
-        and status <> 'cancelled'
-        and net_amount > 0
+        purchase_versions.span_start_date <= as_of.as_of_date
+        and (purchase_versions.span_end_date is null or purchase_versions.span_end_date > as_of.as_of_date)
 ),
 
 final as (
@@ -42,7 +35,7 @@ final as (
         discount_amount,
         refunded_amount,
         net_amount,
-        coupon_id is not null or discount_amount > 0 as has_discount,
+        has_discount,
         ordered_at,
         paid_at,
         ordered_date,

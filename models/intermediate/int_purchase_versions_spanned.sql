@@ -1,0 +1,68 @@
+{{ config(materialized=('table_on_change' if target.type == 'duckdb' else 'table')) }}
+-- rebuilt only when orders or refunds changed (macros/table_on_change.sql): no row depends on D
+with
+
+order_net_amounts as (
+    select * from {{ ref('int_order_net_amounts_versioned') }}
+),
+
+-- the spec's purchase as of P: placed and paid by P, not cancelled, net amount as of P above
+-- zero. A version counts from the latest of its start, the order date and the paid date until
+-- its end; refunds only lower the net, so the counting versions of an order are contiguous.
+spans as (
+    select
+        *,
+        greatest(valid_from_date, ordered_date, paid_date) as span_start_date,
+        valid_to_date as span_end_date
+    from order_net_amounts
+    where
+        status <> 'cancelled'
+        and paid_date is not null
+        and net_amount > 0
+),
+
+spans_counted as (
+    select *
+    from spans
+    where span_end_date is null or span_end_date > span_start_date
+),
+
+-- an order is a purchase on the dates [purchase_start_date, purchase_end_date)
+orders_spanned as (
+    select
+        order_id,
+        min(span_start_date) as purchase_start_date,
+        case
+            when {{ dbt.bool_or('span_end_date is null') }} then null
+            else max(span_end_date)
+        end as purchase_end_date
+    from spans_counted
+    group by order_id
+),
+
+final as (
+    select
+        spans_counted.order_id,
+        spans_counted.user_id,
+        spans_counted.stream_id,
+        spans_counted.coupon_id,
+        spans_counted.status,
+        spans_counted.amount,
+        spans_counted.discount_amount,
+        spans_counted.refunded_amount,
+        spans_counted.net_amount,
+        spans_counted.coupon_id is not null or spans_counted.discount_amount > 0 as has_discount,
+        spans_counted.ordered_at,
+        spans_counted.paid_at,
+        spans_counted.ordered_date,
+        spans_counted.paid_date,
+        spans_counted.span_start_date,
+        spans_counted.span_end_date,
+        orders_spanned.purchase_start_date,
+        orders_spanned.purchase_end_date
+    from spans_counted
+    inner join orders_spanned
+        on spans_counted.order_id = orders_spanned.order_id
+)
+
+select * from final
