@@ -8,8 +8,8 @@
 
 with
 
-order_net_amounts as (
-    select * from {{ ref('int_order_net_amounts_versioned') }}
+purchase_versions as (
+    select * from {{ ref('int_purchase_versions_spanned') }}
 ),
 
 purchases as (
@@ -43,26 +43,22 @@ calibration as (
     from holdout
 ),
 
--- the spec's purchases as of the calibration date C: the order version holding on C, placed and
--- paid by C, not cancelled, net amount as of C above zero
+-- the spec's purchases as of the calibration date C: the counting order versions whose span
+-- holds C (the same rule int_purchases_netted reads at D)
 calibration_purchase_dates as (
     select
-        order_net_amounts.user_id,
-        order_net_amounts.paid_date,
+        purchase_versions.user_id,
+        purchase_versions.paid_date,
         calibration.calibration_date
-    from order_net_amounts
+    from purchase_versions
     cross join calibration
     where
-        order_net_amounts.valid_from_date <= calibration.calibration_date
+        purchase_versions.span_start_date <= calibration.calibration_date
         and (
-            order_net_amounts.valid_to_date is null
-            or order_net_amounts.valid_to_date > calibration.calibration_date
+            purchase_versions.span_end_date is null
+            or purchase_versions.span_end_date > calibration.calibration_date
         )
-        and order_net_amounts.ordered_date <= calibration.calibration_date
-        and order_net_amounts.paid_date <= calibration.calibration_date
-        and order_net_amounts.status <> 'cancelled'
-        and order_net_amounts.net_amount > 0
-    group by order_net_amounts.user_id, order_net_amounts.paid_date, calibration.calibration_date
+    group by purchase_versions.user_id, purchase_versions.paid_date, calibration.calibration_date
 ),
 
 calibration_buyers as (
