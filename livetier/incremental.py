@@ -83,10 +83,12 @@ def split_events_by_day(raw: Path, memory_limit: str = "2GB") -> list[str]:
 
 def write_next_day(raw: Path, tag: str = "next") -> tuple[Path, str]:
     """Adds one more business day to `raw`, as a night's exports bring it: the last day's events
-    one day later under new event ids, in streams of their own (each stream those events name,
-    one day later as `<tag>-<stream_id>`, appended to `<raw>/live_streams.parquet`: a night has
-    streams that start on it), plus 200 events of two days back delivered again (same ids, a late
-    repeat). Returns the new events file and the new day."""
+    one day later under new event ids, in streams of their own (each stream those events or the
+    day's orders name, one day later as `<tag>-<stream_id>`, appended to
+    `<raw>/live_streams.parquet`: a night has streams that start on it), plus 200 events of two
+    days back delivered again (same ids, a late repeat); and the last day's orders one day later
+    under new order ids (`<tag>-<order_id>`, in the moved streams), with their order lines (see
+    `_write_next_orders`). Returns the new events file and the new day."""
     streams = raw / "live_streams.parquet"
     if not streams.exists():
         raise ValueError(f"the next day's streams go into {streams}, which does not exist")
@@ -105,6 +107,10 @@ def write_next_day(raw: Path, tag: str = "next") -> tuple[Path, str]:
         same = ", ".join("cast(event_at as timestamptz) as event_at" if c == "event_at" else c for c in columns)
         day = (last_day + dt.timedelta(days=1)).isoformat()
         path = raw / "events" / f"day-{day}-{tag}.parquet"
+        orders = _parquet_relation(raw, "orders")
+        orders_streams = "" if orders is None else (
+            f"union all select stream_id from {orders} "
+            f"where {business_date_sql('ordered_at')} = date '{last_day}'")
         con.execute(f"""
             copy (
                 select {moved} from {rel} where {business_date_sql('event_at')} = date '{last_day}'
@@ -128,12 +134,86 @@ def write_next_day(raw: Path, tag: str = "next") -> tuple[Path, str]:
             from read_parquet('{streams}')
             where stream_id in (
                 select stream_id from {rel} where {business_date_sql('event_at')} = date '{last_day}'
+                {orders_streams}
             )
         """)
         con.execute(f"copy next_streams to '{streams}' (format parquet)")
+        _write_next_orders(con, raw, last_day, day, tag)
     finally:
         con.close()
     return path, day
+
+
+def _parquet_relation(raw: Path, table: str) -> str | None:
+    """The table's Parquet rows: `<table>.parquet` or the folder `<table>/`; None when absent."""
+    single = raw / f"{table}.parquet"
+    if single.exists():
+        return f"read_parquet('{single}')"
+    if (raw / table).is_dir() and any((raw / table).glob("*.parquet")):
+        return f"read_parquet('{raw / table}/*.parquet', union_by_name = true)"
+    return None
+
+
+def _write_next_orders(con: duckdb.DuckDBPyConnection, raw: Path, last_day: dt.date, day: str,
+                       tag: str) -> None:
+    """The last day's orders one day later under new ids, in the moved streams, and their order
+    lines: appended to `<table>.parquet` (read whole before it is written again, a snapshot
+    export), or a new file `<table>/day-<day>-<tag>.parquet` in a folder. Parquet forms only."""
+    orders = _parquet_relation(raw, "orders")
+    if orders is None:
+        return
+    columns = [row[0] for row in con.execute(f"describe select * from {orders}").fetchall()]
+    moved = ", ".join(
+        f"'{tag}-' || order_id as order_id" if c == "order_id"
+        else f"cast({c} as timestamptz) + interval 1 day as {c}" if c in ("ordered_at", "paid_at")
+        else f"'{tag}-' || stream_id as stream_id" if c == "stream_id"
+        else c
+        for c in columns
+    )
+    con.execute(f"""
+        create table next_orders as
+        select {moved} from {orders} where {business_date_sql('ordered_at')} = date '{last_day}'
+    """)
+    _append(con, raw, "orders", "next_orders", day, tag)
+    items = _parquet_relation(raw, "order_items")
+    if items is None:
+        return
+    item_columns = [row[0] for row in con.execute(f"describe select * from {items}").fetchall()]
+    moved_items = ", ".join(f"'{tag}-' || order_id as order_id" if c == "order_id" else c for c in item_columns)
+    con.execute(f"""
+        create table next_order_items as
+        select {moved_items} from {items}
+        where '{tag}-' || order_id in (select order_id from next_orders)
+    """)
+    _append(con, raw, "order_items", "next_order_items", day, tag)
+
+
+def _append(con: duckdb.DuckDBPyConnection, raw: Path, table: str, rows: str, day: str, tag: str) -> None:
+    single = raw / f"{table}.parquet"
+    if single.exists():
+        con.execute(f"create table {rows}_all as select * from read_parquet('{single}') "
+                    f"union all by name select * from {rows}")
+        con.execute(f"copy {rows}_all to '{single}' (format parquet)")
+    else:
+        con.execute(f"copy {rows} to '{raw / table / f'day-{day}-{tag}.parquet'}' (format parquet)")
+
+
+def night_files(raw: Path, tag: str = "next") -> tuple[dict[Path, bytes], Callable[[], None]]:
+    """What `write_next_day` changes besides the events file, and how to undo it: the snapshot
+    files it rewrites (their bytes) and a function that writes them back and removes the new
+    files it added to the orders and order lines folders."""
+    kept = {path: path.read_bytes() for name in ("live_streams", "orders", "order_items")
+            if (path := raw / f"{name}.parquet").exists()}
+
+    def restore() -> None:
+        for path, content in kept.items():
+            path.write_bytes(content)
+        for name in ("orders", "order_items"):
+            if (raw / name).is_dir():
+                for path in (raw / name).glob(f"day-*-{tag}.parquet"):
+                    path.unlink()
+
+    return kept, restore
 
 
 def bench_incremental_day(raw: Path, db: Path, dbt_runner: DbtRunner,
@@ -142,7 +222,8 @@ def bench_incremental_day(raw: Path, db: Path, dbt_runner: DbtRunner,
 
     `raw` holds events as a folder of files (`split_events_by_day`) and is fully built into
     `db`. The run goes into a copy of the database and the new file is removed afterwards, so
-    `raw` and `db` stay as they were (the streams file is written back as it was). `after`, when
+    `raw` and `db` stay as they were (the streams, orders and order lines written back as they
+    were, `night_files`). `after`, when
     given, is called with the copy once the run ended, while the new day's files are still there
     (not timed).
     """
@@ -162,8 +243,7 @@ def bench_incremental_day(raw: Path, db: Path, dbt_runner: DbtRunner,
     # the run's first commit waits for all of them to be written (~1.5 s for a 1.7 GB file here,
     # growing with the history), a cost a real night, in a warehouse file long on disk, does not pay
     fsync_path(db_copy)
-    streams = raw / "live_streams.parquet"
-    streams_before = streams.read_bytes() if streams.exists() else None
+    _, restore = night_files(raw)
     try:
         path, _ = write_next_day(raw)
         try:
@@ -173,6 +253,5 @@ def bench_incremental_day(raw: Path, db: Path, dbt_runner: DbtRunner,
         finally:
             path.unlink(missing_ok=True)
     finally:
-        if streams_before is not None:
-            streams.write_bytes(streams_before)
+        restore()
     return seconds

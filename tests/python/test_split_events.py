@@ -7,7 +7,7 @@ from pathlib import Path
 
 import duckdb
 
-from livetier.incremental import split_events_by_day, write_next_day
+from livetier.incremental import night_files, split_events_by_day, write_next_day
 
 
 def _write_events(raw: Path) -> None:
@@ -96,6 +96,80 @@ def test_the_next_day_brings_its_own_streams(tmp_path: Path) -> None:
                        ("next-S2", "A2", "beauty", "2025-03-04 15:30:00+00", None)]
 
 
+def _write_orders(raw: Path, folder: bool) -> None:
+    con = duckdb.connect()
+    con.execute("set TimeZone = 'UTC'")
+    orders = raw / "orders" / "o.parquet" if folder else raw / "orders.parquet"
+    items = raw / "order_items" / "i.parquet" if folder else raw / "order_items.parquet"
+    orders.parent.mkdir(exist_ok=True)
+    items.parent.mkdir(exist_ok=True)
+    # business day 03-04 runs from 03-03 16:00 UTC to 03-04 15:59:59 UTC
+    con.execute(f"""
+        copy (
+            select * from (values
+                ('o1', 'u1', timestamptz '2025-03-03 15:59:59+00', timestamptz '2025-03-03 16:10:00+00', 'paid',
+                 'S1'),
+                ('o2', 'u2', timestamptz '2025-03-03 16:00:00+00', null, 'created', 'S2'),
+                ('o3', 'u1', timestamptz '2025-03-04 15:59:59+00', timestamptz '2025-03-04 16:30:00+00', 'paid',
+                 'S1'),
+                ('o4', 'u2', timestamptz '2025-03-04 15:00:00+00', null, 'created', null)
+            ) as orders (order_id, user_id, ordered_at, paid_at, status, stream_id)
+        ) to '{orders}' (format parquet)
+    """)
+    con.execute(f"""
+        copy (
+            select * from (values ('o1', 1, 'p1'), ('o2', 1, 'p2'), ('o2', 2, 'p3'), ('o3', 1, 'p1'), ('o4', 1, 'p2'))
+            as items (order_id, line_no, product_id)
+        ) to '{items}' (format parquet)
+    """)
+    con.close()
+
+
+def test_the_next_day_brings_the_last_days_orders_and_lines(tmp_path: Path) -> None:
+    """A night brings orders too: the last business day's orders one day later under new ids, in the
+    moved streams, with their lines; appended to a single file, or a new file in a folder."""
+    for folder in (False, True):
+        raw = tmp_path / ("folder" if folder else "single") / "raw"
+        raw.parent.mkdir()
+        _write_events(raw)
+        _write_streams(raw)
+        _write_orders(raw, folder)
+        split_events_by_day(raw)
+        kept, restore = night_files(raw)
+        _, day = write_next_day(raw)
+        assert day == "2025-03-05"
+        con = duckdb.connect()
+        con.execute("set TimeZone = 'UTC'")
+        read = "read_parquet('{}/*.parquet')" if folder else "read_parquet('{}.parquet')"
+        orders = con.execute(
+            f"select order_id, user_id, cast(ordered_at as varchar), cast(paid_at as varchar), status, stream_id "
+            f"from {read.format(raw / 'orders')} order by 1").fetchall()
+        # o1 is of 03-03 (15:59:59 UTC), o2, o3 and o4 of 03-04: those move one day on
+        assert orders == [
+            ("next-o2", "u2", "2025-03-04 16:00:00+00", None, "created", "next-S2"),
+            ("next-o3", "u1", "2025-03-05 15:59:59+00", "2025-03-05 16:30:00+00", "paid", "next-S1"),
+            ("next-o4", "u2", "2025-03-05 15:00:00+00", None, "created", None),
+            ("o1", "u1", "2025-03-03 15:59:59+00", "2025-03-03 16:10:00+00", "paid", "S1"),
+            ("o2", "u2", "2025-03-03 16:00:00+00", None, "created", "S2"),
+            ("o3", "u1", "2025-03-04 15:59:59+00", "2025-03-04 16:30:00+00", "paid", "S1"),
+            ("o4", "u2", "2025-03-04 15:00:00+00", None, "created", None),
+        ]
+        items = con.execute(f"select * from {read.format(raw / 'order_items')} order by 1, 2").fetchall()
+        assert items == [("next-o2", 1, "p2"), ("next-o2", 2, "p3"), ("next-o3", 1, "p1"), ("next-o4", 1, "p2"),
+                         ("o1", 1, "p1"), ("o2", 1, "p2"), ("o2", 2, "p3"), ("o3", 1, "p1"), ("o4", 1, "p2")]
+        if folder:
+            assert sorted(p.name for p in (raw / "orders").iterdir()) == ["day-2025-03-05-next.parquet", "o.parquet"]
+        streams = con.execute(f"select stream_id from '{raw / 'live_streams.parquet'}' order by 1").fetchall()
+        # S1 moves for o3 alone (no event of 03-04 names it)
+        assert streams == [("S1",), ("S2",), ("next-S1",), ("next-S2",)]
+        # undone: the snapshot files written back, the folders' new files removed
+        restore()
+        assert all(path.read_bytes() == content for path, content in kept.items())
+        assert con.execute(f"select count(*) from {read.format(raw / 'orders')}").fetchall() == [(4,)]
+        if folder:
+            assert sorted(p.name for p in (raw / "order_items").iterdir()) == ["i.parquet"]
+
+
 def test_the_incremental_day_runs_on_a_copy_already_on_disk(tmp_path: Path, monkeypatch) -> None:
     """The benchmark's night runs on a fresh copy of the warehouse: its pages are still dirty in the
     page cache, and the run's first commit would wait for all of them (a cost growing with the
@@ -105,7 +179,10 @@ def test_the_incremental_day_runs_on_a_copy_already_on_disk(tmp_path: Path, monk
     raw = tmp_path / "raw"
     _write_events(raw)
     _write_streams(raw)
+    _write_orders(raw, folder=False)
     streams_before = (raw / "live_streams.parquet").read_bytes()
+    orders_before = (raw / "orders.parquet").read_bytes()
+    items_before = (raw / "order_items.parquet").read_bytes()
     split_events_by_day(raw)
     db = tmp_path / "w.duckdb"
     duckdb.connect(str(db)).close()
@@ -115,12 +192,16 @@ def test_the_incremental_day_runs_on_a_copy_already_on_disk(tmp_path: Path, monk
     def runner(args: list[str], raw_dir: Path, database: Path) -> tuple[float, int]:
         steps.append(("dbt " + " ".join(args), database.name))
         assert database != db and database.read_bytes() == db.read_bytes()
-        # the night's streams are there while it runs
+        # the night's streams, orders and lines are there while it runs
         assert (raw_dir / "live_streams.parquet").read_bytes() != streams_before
+        assert (raw_dir / "orders.parquet").read_bytes() != orders_before
+        assert (raw_dir / "order_items.parquet").read_bytes() != items_before
         return 1.5, 0
 
     assert incremental.bench_incremental_day(raw, db, runner) == 1.5
     assert steps == [("fsync", "w.duckdb"), ("dbt run", "w.duckdb")]
-    # the next day's file is removed again, the streams file written back as it was
+    # the next day's file is removed again, the streams, orders and lines written back as they were
     assert not any(path.name.endswith("-next.parquet") for path in (raw / "events").iterdir())
     assert (raw / "live_streams.parquet").read_bytes() == streams_before
+    assert (raw / "orders.parquet").read_bytes() == orders_before
+    assert (raw / "order_items.parquet").read_bytes() == items_before
