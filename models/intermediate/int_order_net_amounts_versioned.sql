@@ -1,5 +1,10 @@
 {{ config(materialized=('table_on_change' if target.type == 'duckdb' else 'table')) }}
 -- rebuilt only when orders or refunds changed (macros/table_on_change.sql)
+{%- set version_columns = [
+    'order_id', 'user_id', 'stream_id', 'coupon_id', 'status', 'amount', 'discount_amount',
+    'refunded_amount', 'net_amount', 'has_refund_rows', 'ordered_at', 'paid_at', 'ordered_date',
+    'paid_date', 'valid_from_date',
+] %}
 with
 
 orders as (
@@ -53,7 +58,7 @@ orders_with_refund_rows as (
     from refund_days
 ),
 
-final as (
+versions as {{ inline_cte() }} (
     select
         orders.order_id,
         orders.user_id,
@@ -75,16 +80,31 @@ final as (
         orders.paid_at,
         orders.ordered_date,
         orders.paid_date,
-        versions_refunded.valid_from_date,
-        lead(versions_refunded.valid_from_date) over (
-            partition by versions_refunded.order_id
-            order by versions_refunded.valid_from_date
-        ) as valid_to_date
+        versions_refunded.valid_from_date
     from versions_refunded
     inner join orders
         on versions_refunded.order_id = orders.order_id
     left join orders_with_refund_rows
         on versions_refunded.order_id = orders_with_refund_rows.order_id
+),
+
+-- an order without refund rows has one version, open-ended; only the others need the window (a
+-- window over every order sorted them all, most of this model's time)
+final as (
+    select
+        {{ version_columns | join(',\n        ') }},
+        cast(null as date) as valid_to_date
+    from versions
+    where not has_refund_rows
+    union all
+    select
+        {{ version_columns | join(',\n        ') }},
+        lead(valid_from_date) over (
+            partition by order_id
+            order by valid_from_date
+        ) as valid_to_date
+    from versions
+    where has_refund_rows
 )
 
 select * from final

@@ -1,6 +1,9 @@
 -- Every raw order with its parsed values, the first contract check it fails and its copy rank,
 -- and its business dates and hour: converted here, once per build of this table, and not in
--- every read of stg_live__orders (half a million ICU conversions a read at a year of `medium`).
+-- every read of stg_live__orders. A night with new orders rebuilds this table whole, so it ranks
+-- only the copies of a repeated order_id (a window over every order sorted them all: 0.45 of
+-- 1.41 s at a year of 100k users) and converts business time by a join on the hour, one
+-- addition per timestamp instead of an ICU conversion (macro business_hour_offsets).
 with source as (
     select * from {{ source('live', 'orders') }}
 ),
@@ -29,7 +32,7 @@ parsed as (
     from source
 ),
 
-checked as (
+checked as {{ inline_cte() }} (
     select
         *,
         case
@@ -57,16 +60,85 @@ checked as (
     from parsed
 ),
 
-final as (
+-- order_ids with more than one row: only their rows need a copy rank
+repeated_ids as (
+    select order_id
+    from checked
+    where order_id is not null
+    group by order_id
+    having count(*) > 1
+),
+
+checked_flagged as {{ inline_cte() }} (
+    select
+        checked.*,
+        repeated_ids.order_id is not null as is_repeated
+    from checked
+    left join repeated_ids
+        on checked.order_id = repeated_ids.order_id
+),
+
+-- an order_id that occurs once is its only copy (rank 1); the copies of a repeated order_id are
+-- ordered by their raw text
+ranked as (
     select
         *,
-        cast({{ to_business_timestamp('ordered_at') }} as date) as ordered_date,
-        cast({{ to_business_timestamp('paid_at') }} as date) as paid_date,
-        cast(extract(hour from {{ to_business_timestamp('ordered_at') }}) as integer) as ordered_hour,
+        false as is_duplicate
+    from checked_flagged
+    where not is_repeated
+    union all
+    select
+        *,
         {{ copy_rank(['order_id'], ['user_id', 'ordered_at_text', 'paid_at_text', 'status', 'amount_text',
             'discount_amount_text', 'coupon_id', 'stream_id', 'currency']) }} > 1
         and reject_reason is null as is_duplicate
-    from checked
+    from checked_flagged
+    where is_repeated
+),
+
+-- the business time zone's offset per UTC hour of the instants the checks let through (others
+-- are converted one by one)
+business_hour_offsets as (
+    {{ business_hour_offsets(
+        quality_bound('min_timestamp', 'timestamp'), build_clock() ~ ' + interval 1 day'
+    ) }}
+),
+
+business_timed as (
+    select
+        ranked.*,
+        {{ to_business_timestamp_by_hour('ranked.ordered_at', 'ordered_offsets') }} as ordered_at_business,
+        {{ to_business_timestamp_by_hour('ranked.paid_at', 'paid_offsets') }} as paid_at_business
+    from ranked
+    left join business_hour_offsets as ordered_offsets
+        on {{ dbt.date_trunc('hour', 'ranked.ordered_at') }} = ordered_offsets.hour_start
+    left join business_hour_offsets as paid_offsets
+        on {{ dbt.date_trunc('hour', 'ranked.paid_at') }} = paid_offsets.hour_start
+),
+
+final as (
+    select
+        order_id,
+        user_id,
+        coupon_id,
+        stream_id,
+        status,
+        currency,
+        ordered_at_text,
+        paid_at_text,
+        amount_text,
+        discount_amount_text,
+        _source_file,
+        ordered_at,
+        paid_at,
+        amount,
+        discount_amount,
+        reject_reason,
+        cast(ordered_at_business as date) as ordered_date,
+        cast(paid_at_business as date) as paid_date,
+        cast(extract(hour from ordered_at_business) as integer) as ordered_hour,
+        is_duplicate
+    from business_timed
 )
 
 select * from final
