@@ -172,7 +172,27 @@ def kept_tables(db: Path) -> set[str]:
 ALONE_REPEATS = 3
 
 
-def models_alone(db: Path, target: Path | None = None, repeats: int = ALONE_REPEATS) -> dict[str, float]:
+def raw_view_statements(log_dir: Path) -> list[str]:
+    """The `create or replace view raw.<name>` statements of the dbt run logged as JSON in
+    `log_dir` (the on-run-start hook's registration of the raw files), the last of each name."""
+    statements: dict[str, str] = {}
+    files = sorted(log_dir.glob("dbt.log*"), key=lambda path: -int(path.suffix[1:]) if path.suffix[1:].isdigit() else 0)
+    for path in files:
+        for line in path.read_text(errors="replace").splitlines():
+            if "create or replace view raw." not in line:
+                continue
+            try:
+                sql = json.loads(line).get("data", {}).get("sql", "") or ""
+            except ValueError:
+                continue
+            found = re.search(r"create or replace view raw\.(\S+) as ", sql)
+            if found:
+                statements[found.group(1)] = sql[found.start():]
+    return list(statements.values())
+
+
+def models_alone(db: Path, target: Path | None = None, repeats: int = ALONE_REPEATS,
+                 raw_views: list[str] | None = None) -> dict[str, float]:
     """Each table model of the last dbt command re-run alone: its compiled query (run_results.json)
     written into a table of a scratch copy of `db` and checkpointed (fresh connection, the profile's
     memory limit and threads), timed, `repeats` times in a row, the fastest kept; slowest first.
@@ -183,9 +203,11 @@ def models_alone(db: Path, target: Path | None = None, repeats: int = ALONE_REPE
     writing the rows to disk (compression, the checkpoint's write and sync): a table rebuilt whole
     each night costs its size, which a query alone into memory hid. An incremental model's query
     is its batch (its delete of the stored rows is left out). Views and ephemeral models are left
-    out (their readers run them), and so is a query that fails alone (a base model whose raw files'
-    views are gone after the run), and a `table_on_change` model the run kept (its log beside `db`
-    says so: the run did not execute its query). `db` itself is not written."""
+    out (their readers run them), and so is a query that fails alone, and a `table_on_change`
+    model the run kept (its log beside `db` says so: the run did not execute its query). The raw
+    files' views are gone after the run: `raw_views` (`raw_view_statements` of its log) defines
+    them again in the copy, so that the base models the run rebuilt are timed too. `db` itself is
+    not written."""
     from livetier.duckdb_plugin import define_hash_function
     from livetier.pii import resolve_key
 
@@ -211,6 +233,14 @@ def models_alone(db: Path, target: Path | None = None, repeats: int = ALONE_REPE
         # dbt-duckdb names the database after the file: the compiled queries name it
         catalog = '"' + db.stem.replace('"', '""') + '"'
         con.execute(f"attach '{copy}' as {catalog}")
+        if raw_views:
+            con.execute(f"use {catalog}")
+            con.execute("create schema if not exists raw")
+            for statement in raw_views:
+                try:
+                    con.execute(statement)
+                except duckdb.Error:
+                    pass  # a view whose files are gone: its base model fails alone, left out
         written = f"{catalog}.main.livetier_bench_alone"
         for item in results:
             unique_id, sql = item.get("unique_id", ""), item.get("compiled_code")
@@ -732,12 +762,13 @@ def measure_history(scale: str, overhead_s: float, users: int | None = None, see
     for repeat in range(repeats):
         overheads.append(round(measure_overhead(BENCH_DIR / "data" / "history", repeats=1), 3))
         for label in HISTORY_DAYS:
+            night_logs = BENCH_DIR / "data" / "history" / f"night-log-{label}"
+
             # the first day of each data set: every model's query re-run alone after it
-            def probe(db_copy: Path, label: str = label) -> None:
-                history[f"alone_{label}"] = models_alone(db_copy)
+            def probe(db_copy: Path, label: str = label, night_logs: Path = night_logs) -> None:
+                history[f"alone_{label}"] = models_alone(db_copy, raw_views=raw_view_statements(night_logs))
                 history["alone_repeats"] = ALONE_REPEATS
 
-            night_logs = BENCH_DIR / "data" / "history" / f"night-log-{label}"
             seconds = round(bench_incremental_day(raws[label], dbs[label], _logged_dbt(night_logs),
                                                   after=probe if repeat == 0 else None), 3)
             runs[label].append(seconds)

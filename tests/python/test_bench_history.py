@@ -117,6 +117,34 @@ def test_models_alone_times_each_table_query_on_the_warehouse(tmp_path, monkeypa
     assert sorted(path.name for path in tmp_path.iterdir() if path.is_dir()) == ["target"]
 
 
+def test_models_alone_times_the_base_models_through_the_raw_views_of_the_log(tmp_path, monkeypatch):
+    """The raw files' views are gone after the run: defined again from the run's own log, the base
+    models it rebuilt are timed too (without them, left out as failing)."""
+    db = _events_warehouse(tmp_path, monkeypatch, rows=10)
+    target = _fake_target(tmp_path, {
+        "base_orders": ("table_on_change", 'select count(*) as n from "bench"."raw"."orders"'),
+    })
+    logs = tmp_path / "night-log"
+    logs.mkdir()
+
+    def logged(sql: str) -> str:
+        return json.dumps({"info": {"name": "SQLQuery"}, "data": {"sql": "/* dbt */\n    " + sql}})
+
+    # dbt rotates its log: dbt.log.1 is the older part, so its statement is replaced by dbt.log's
+    (logs / "dbt.log.1").write_text(logged("create or replace view raw.orders as select 1 as x") + "\n")
+    (logs / "dbt.log").write_text("\n".join([
+        "not json",
+        logged("create or replace view raw.orders as select 1 as x union all select 2"),
+        logged("create or replace view raw.gone as select * from read_parquet('/nowhere/x.parquet')"),
+        logged("select 1"),
+    ]) + "\n")
+    statements = bench.raw_view_statements(logs)
+    assert statements == ["create or replace view raw.orders as select 1 as x union all select 2",
+                          "create or replace view raw.gone as select * from read_parquet('/nowhere/x.parquet')"]
+    assert bench.models_alone(db, target) == {}
+    assert set(bench.models_alone(db, target, raw_views=statements)) == {"base_orders"}
+
+
 def test_models_alone_keeps_each_querys_fastest_run(tmp_path, monkeypatch):
     db = _events_warehouse(tmp_path, monkeypatch, rows=10)
     target = _fake_target(tmp_path, {
@@ -201,7 +229,7 @@ def test_measure_history_keeps_the_fastest_day_and_its_profile(monkeypatch, tmp_
     monkeypatch.setattr(bench, "model_seconds", lambda names=None: dict(last.get("profile", {"full": 1.0})))
     monkeypatch.setattr(livetier.incremental, "bench_incremental_day", fake_day)
     monkeypatch.setattr(bench, "models_alone",
-                        lambda db: probed.append(db.name) or {"m": 2.0 if db.name == "6m" else 3.0})
+                        lambda db, raw_views=None: probed.append(db.name) or {"m": 2.0 if db.name == "6m" else 3.0})
     # the overhead again in each repeat, once (before the full builds: 20 s)
     overheads = [21.0, 19.5]
 
