@@ -1,5 +1,6 @@
 """Daily loads for the incremental event models: split events into one file per business day,
-add one more day to a raw directory, and time one incremental dbt run (the benchmark's hook).
+add one more day to a raw directory (events, streams, orders and order lines), and time one
+incremental dbt run (the benchmark's hook).
 
 The incremental models (base_live__events, int_watch_sessions_sessionized,
 int_user_activity_daily) treat `<raw>/events/` as an append-only landing zone: a run parses the
@@ -218,7 +219,8 @@ def night_files(raw: Path, tag: str = "next") -> tuple[dict[Path, bytes], Callab
 
 def bench_incremental_day(raw: Path, db: Path, dbt_runner: DbtRunner,
                           after: Callable[[Path], None] | None = None) -> float:
-    """Seconds of one incremental `dbt run` after one more day of events arrives.
+    """Seconds of one incremental `dbt run` after one more day arrives (`write_next_day`: its
+    events, streams, orders and order lines).
 
     `raw` holds events as a folder of files (`split_events_by_day`) and is fully built into
     `db`. The run goes into a copy of the database and the new file is removed afterwards, so
