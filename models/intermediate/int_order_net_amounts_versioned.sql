@@ -1,10 +1,8 @@
 {{ config(materialized=('table_on_change' if target.type == 'duckdb' else 'table')) }}
--- rebuilt only when orders or refunds changed (macros/table_on_change.sql)
-{%- set version_columns = [
-    'order_id', 'user_id', 'stream_id', 'coupon_id', 'status', 'amount', 'discount_amount',
-    'refunded_amount', 'net_amount', 'has_refund_rows', 'ordered_at', 'paid_at', 'ordered_date',
-    'paid_date', 'valid_from_date',
-] %}
+-- rebuilt only when orders or refunds changed (macros/table_on_change.sql). An order without
+-- refund rows has one version, from its order date, open-ended; only the few orders with refund
+-- rows need version dates and a window (every order's version dates, their union and the window
+-- over them cost most of this model's time).
 with
 
 orders as (
@@ -24,20 +22,64 @@ refund_days as (
     group by order_id, refunded_date
 ),
 
--- an order's net amount can change on the date it is placed and on each refund date after
+orders_with_refund_rows as (
+    select distinct order_id
+    from refund_days
+),
+
+orders_flagged as {{ inline_cte() }} (
+    select
+        orders.*,
+        orders_with_refund_rows.order_id is not null as has_refund_rows
+    from orders
+    left join orders_with_refund_rows
+        on orders.order_id = orders_with_refund_rows.order_id
+),
+
+-- a `refunded` order without any refund row is fully refunded
+single_versions as (
+    select
+        order_id,
+        user_id,
+        stream_id,
+        coupon_id,
+        status,
+        amount,
+        discount_amount,
+        0 as refunded_amount,
+        case when status = 'refunded' then 0 else amount end as net_amount,
+        has_refund_rows,
+        ordered_at,
+        paid_at,
+        ordered_date,
+        paid_date,
+        ordered_date as valid_from_date,
+        cast(null as date) as valid_to_date
+    from orders_flagged
+    where not has_refund_rows
+),
+
+refunded_orders as (
+    select *
+    from orders_flagged
+    where has_refund_rows
+),
+
+-- the net amount of an order with refund rows can change on the date it is placed and on each
+-- refund date after
 version_dates as (
     select
         order_id,
         ordered_date as valid_from_date
-    from orders
+    from refunded_orders
     union
     select
         refund_days.order_id,
         refund_days.refunded_date as valid_from_date
     from refund_days
-    inner join orders
-        on refund_days.order_id = orders.order_id
-    where refund_days.refunded_date > orders.ordered_date
+    inner join refunded_orders
+        on refund_days.order_id = refunded_orders.order_id
+    where refund_days.refunded_date > refunded_orders.ordered_date
 ),
 
 versions_refunded as (
@@ -53,58 +95,70 @@ versions_refunded as (
     group by version_dates.order_id, version_dates.valid_from_date
 ),
 
-orders_with_refund_rows as (
-    select distinct order_id
-    from refund_days
-),
-
-versions as {{ inline_cte() }} (
+refunded_versions as (
     select
-        orders.order_id,
-        orders.user_id,
-        orders.stream_id,
-        orders.coupon_id,
-        orders.status,
-        cast(orders.amount as decimal(18, 2)) as amount,
-        cast(orders.discount_amount as decimal(18, 2)) as discount_amount,
-        cast(coalesce(versions_refunded.refunded_amount, 0) as decimal(18, 2)) as refunded_amount,
-        -- a `refunded` order without any refund row is fully refunded
-        cast(
-            case
-                when orders.status = 'refunded' and orders_with_refund_rows.order_id is null then 0
-                else orders.amount - coalesce(versions_refunded.refunded_amount, 0)
-            end as decimal(18, 2)
-        ) as net_amount,
-        orders_with_refund_rows.order_id is not null as has_refund_rows,
-        orders.ordered_at,
-        orders.paid_at,
-        orders.ordered_date,
-        orders.paid_date,
-        versions_refunded.valid_from_date
+        refunded_orders.order_id,
+        refunded_orders.user_id,
+        refunded_orders.stream_id,
+        refunded_orders.coupon_id,
+        refunded_orders.status,
+        refunded_orders.amount,
+        refunded_orders.discount_amount,
+        coalesce(versions_refunded.refunded_amount, 0) as refunded_amount,
+        refunded_orders.amount - coalesce(versions_refunded.refunded_amount, 0) as net_amount,
+        refunded_orders.has_refund_rows,
+        refunded_orders.ordered_at,
+        refunded_orders.paid_at,
+        refunded_orders.ordered_date,
+        refunded_orders.paid_date,
+        versions_refunded.valid_from_date,
+        lead(versions_refunded.valid_from_date) over (
+            partition by versions_refunded.order_id
+            order by versions_refunded.valid_from_date
+        ) as valid_to_date
     from versions_refunded
-    inner join orders
-        on versions_refunded.order_id = orders.order_id
-    left join orders_with_refund_rows
-        on versions_refunded.order_id = orders_with_refund_rows.order_id
+    inner join refunded_orders
+        on versions_refunded.order_id = refunded_orders.order_id
 ),
 
--- an order without refund rows has one version, open-ended; only the others need the window (a
--- window over every order sorted them all, most of this model's time)
 final as (
     select
-        {{ version_columns | join(',\n        ') }},
-        cast(null as date) as valid_to_date
-    from versions
-    where not has_refund_rows
+        order_id,
+        user_id,
+        stream_id,
+        coupon_id,
+        status,
+        cast(amount as decimal(18, 2)) as amount,
+        cast(discount_amount as decimal(18, 2)) as discount_amount,
+        cast(refunded_amount as decimal(18, 2)) as refunded_amount,
+        cast(net_amount as decimal(18, 2)) as net_amount,
+        has_refund_rows,
+        ordered_at,
+        paid_at,
+        ordered_date,
+        paid_date,
+        valid_from_date,
+        valid_to_date
+    from single_versions
     union all
     select
-        {{ version_columns | join(',\n        ') }},
-        lead(valid_from_date) over (
-            partition by order_id
-            order by valid_from_date
-        ) as valid_to_date
-    from versions
-    where has_refund_rows
+        order_id,
+        user_id,
+        stream_id,
+        coupon_id,
+        status,
+        cast(amount as decimal(18, 2)) as amount,
+        cast(discount_amount as decimal(18, 2)) as discount_amount,
+        cast(refunded_amount as decimal(18, 2)) as refunded_amount,
+        cast(net_amount as decimal(18, 2)) as net_amount,
+        has_refund_rows,
+        ordered_at,
+        paid_at,
+        ordered_date,
+        paid_date,
+        valid_from_date,
+        valid_to_date
+    from refunded_versions
 )
 
 select * from final

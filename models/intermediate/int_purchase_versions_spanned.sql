@@ -27,17 +27,28 @@ spans_counted as (
     where span_end_date is null or span_end_date > span_start_date
 ),
 
--- an order is a purchase on the dates [purchase_start_date, purchase_end_date)
-orders_spanned as (
+-- an order is a purchase on the dates [purchase_start_date, purchase_end_date): the span of its
+-- one counted version, or from its first span to the end of its last. An order with more than one
+-- counted version has one that ends (only an order's last version is open-ended), so only the
+-- orders with an ended span are grouped (grouping every order cost most of this model's time)
+orders_with_ended_spans as (
+    select distinct order_id
+    from spans_counted
+    where span_end_date is not null
+),
+
+ended_orders_spanned as (
     select
-        order_id,
-        min(span_start_date) as purchase_start_date,
+        spans_counted.order_id,
+        min(spans_counted.span_start_date) as purchase_start_date,
         case
-            when {{ dbt.bool_or('span_end_date is null') }} then null
-            else max(span_end_date)
+            when {{ dbt.bool_or('spans_counted.span_end_date is null') }} then null
+            else max(spans_counted.span_end_date)
         end as purchase_end_date
     from spans_counted
-    group by order_id
+    inner join orders_with_ended_spans
+        on spans_counted.order_id = orders_with_ended_spans.order_id
+    group by spans_counted.order_id
 ),
 
 final as (
@@ -58,11 +69,17 @@ final as (
         spans_counted.paid_date,
         spans_counted.span_start_date,
         spans_counted.span_end_date,
-        orders_spanned.purchase_start_date,
-        orders_spanned.purchase_end_date
+        case
+            when ended_orders_spanned.order_id is null then spans_counted.span_start_date
+            else ended_orders_spanned.purchase_start_date
+        end as purchase_start_date,
+        case
+            when ended_orders_spanned.order_id is null then spans_counted.span_end_date
+            else ended_orders_spanned.purchase_end_date
+        end as purchase_end_date
     from spans_counted
-    inner join orders_spanned
-        on spans_counted.order_id = orders_spanned.order_id
+    left join ended_orders_spanned
+        on spans_counted.order_id = ended_orders_spanned.order_id
 )
 
 select * from final

@@ -182,7 +182,7 @@ checked_new as {{ full_build_inline }} (
 
 {% else %}
 
-    -- read twice below (by repeated_ids, only its event_id, and by checked_flagged): expanded at
+    -- read twice below (by repeated_keys, only its event_id, and by copies_flagged): expanded at
     -- each read, not copied
     checked as {{ inline_cte() }} (
         select
@@ -194,43 +194,16 @@ checked_new as {{ full_build_inline }} (
 
 {% endif %}
 
--- changed event_ids with more than one row here: only their rows need a copy rank (a window
--- over every row would sort the whole table; at `medium` under 1% of the event_ids repeat)
-repeated_ids as (
-    select event_id
-    from checked
-    where event_id is not null and is_changed
-    group by event_id
-    having count(*) > 1
-),
-
-checked_flagged as {{ inline_cte() }} (
-    select
-        checked.*,
-        repeated_ids.event_id is not null as is_repeated
-    from checked
-    left join repeated_ids
-        on checked.event_id = repeated_ids.event_id
-),
-
--- a changed row whose event_id occurs once is its only copy (rank 1), an unchanged row keeps
--- its stored outcome; the copies of a repeated event_id are ordered by their parsed values
--- (all present on a row that passed its checks)
-ranked as (
-    select
-        *,
-        coalesce(not is_changed and stored_is_duplicate, false) as is_duplicate
-    from checked_flagged
-    where not is_repeated
-    union all
-    select
-        *,
-        {{ copy_rank(['event_id'], ['user_id', 'event_type', 'event_at', 'stream_id', 'product_id',
-            'event_value', 'text_hash']) }} > 1
-        and reject_reason is null as is_duplicate
-    from checked_flagged
-    where is_repeated
-),
+-- only the copies of a changed event_id that occurs more than once here are ranked, by their parsed
+-- values (all present on a row that passed its checks; at `medium` under 1% of the event_ids
+-- repeat); a changed row whose event_id occurs once is its only copy, an unchanged row keeps its
+-- stored outcome
+{{ ranked_copies(
+    'checked', ['event_id'],
+    ['user_id', 'event_type', 'event_at', 'stream_id', 'product_id', 'event_value', 'text_hash'],
+    changed='is_changed',
+    single_copy_is_duplicate='coalesce(not is_changed and stored_is_duplicate, false)',
+) }},
 
 -- the business time zone's offset per UTC hour of the instants the checks let through (rows
 -- outside are converted one by one): one addition per row instead of one ICU conversion

@@ -33,44 +33,8 @@ checked as {{ inline_cte() }} (
     from parsed
 ),
 
--- keys with more than one row: only their rows need a copy rank
-repeated_keys as (
-    select
-        order_id,
-        line_no
-    from checked
-    where order_id is not null and line_no is not null
-    group by order_id, line_no
-    having count(*) > 1
-),
-
-checked_flagged as {{ inline_cte() }} (
-    select
-        checked.*,
-        repeated_keys.order_id is not null as is_repeated
-    from checked
-    left join repeated_keys
-        on
-            checked.order_id = repeated_keys.order_id
-            and checked.line_no = repeated_keys.line_no
-),
-
--- a key that occurs once is its only copy (rank 1); the copies of a repeated key are ordered by
--- their raw text
-ranked as (
-    select
-        *,
-        false as is_duplicate
-    from checked_flagged
-    where not is_repeated
-    union all
-    select
-        *,
-        {{ copy_rank(['order_id', 'line_no'], ['product_id', 'quantity_text', 'unit_price_text']) }} > 1
-        and reject_reason is null as is_duplicate
-    from checked_flagged
-    where is_repeated
-),
+-- only the copies of a repeated (order_id, line_no) are ranked, by their raw text
+{{ ranked_copies('checked', ['order_id', 'line_no'], ['product_id', 'quantity_text', 'unit_price_text']) }},
 
 final as (
     select

@@ -60,41 +60,9 @@ checked as {{ inline_cte() }} (
     from parsed
 ),
 
--- order_ids with more than one row: only their rows need a copy rank
-repeated_ids as (
-    select order_id
-    from checked
-    where order_id is not null
-    group by order_id
-    having count(*) > 1
-),
-
-checked_flagged as {{ inline_cte() }} (
-    select
-        checked.*,
-        repeated_ids.order_id is not null as is_repeated
-    from checked
-    left join repeated_ids
-        on checked.order_id = repeated_ids.order_id
-),
-
--- an order_id that occurs once is its only copy (rank 1); the copies of a repeated order_id are
--- ordered by their raw text
-ranked as (
-    select
-        *,
-        false as is_duplicate
-    from checked_flagged
-    where not is_repeated
-    union all
-    select
-        *,
-        {{ copy_rank(['order_id'], ['user_id', 'ordered_at_text', 'paid_at_text', 'status', 'amount_text',
-            'discount_amount_text', 'coupon_id', 'stream_id', 'currency']) }} > 1
-        and reject_reason is null as is_duplicate
-    from checked_flagged
-    where is_repeated
-),
+-- only the copies of a repeated order_id are ranked, by their raw text
+{{ ranked_copies('checked', ['order_id'], ['user_id', 'ordered_at_text', 'paid_at_text', 'status', 'amount_text',
+    'discount_amount_text', 'coupon_id', 'stream_id', 'currency']) }},
 
 -- the business time zone's offset per UTC hour of the instants the checks let through (others
 -- are converted one by one)
