@@ -183,6 +183,15 @@ def test_markdown_of_a_full_result_has_the_history_rows_and_growth_table():
     assert md.index("| a |") < md.index("| b |")
 
 
+def test_markdown_lists_every_night_so_the_spread_shows():
+    result = {"scale": "medium", "overhead_s": 20.0}
+    history = _history(var6=10.0, var12=13.0)
+    history.update({"incremental_day_6m_runs_s": [34.5, 30.0, 31.25], "incremental_day_12m_runs_s": [33.0, 40.0]})
+    bench.add_history(result, history)
+    md = bench.to_markdown(result)
+    assert "| history: every night's seconds, 6 months / 12 months | 34.5, 30, 31.25 / 33, 40 |" in md
+
+
 def test_markdown_of_a_history_only_result():
     result = {"scale": "small", "overhead_s": 20.0}
     bench.add_history(result, _history(var6=10.0, var12=11.0))
