@@ -66,7 +66,7 @@ def test_growth_uses_the_queries_alone_when_measured():
     result: dict = {"scale": "medium", "overhead_s": 20.0}
     bench.add_history(result, history)
     md = bench.to_markdown(result)
-    assert "re-run alone after the day (fastest of 3)" in md and "ratio 1.44" in md
+    assert "re-run alone after the day (fastest of 3 runs after each of 1 night(s))" in md and "ratio 1.44" in md
     assert "| b | 2.00 | 3.00 | +1.00 |" in md and "| a | 0.50 | 0.60 | +0.10 |" in md
 
 
@@ -237,8 +237,11 @@ def test_measure_history_keeps_the_fastest_day_and_its_profile(monkeypatch, tmp_
     monkeypatch.setattr(bench, "_dbt", fake_dbt)
     monkeypatch.setattr(bench, "model_seconds", lambda names=None: dict(last.get("profile", {"full": 1.0})))
     monkeypatch.setattr(livetier.incremental, "bench_incremental_day", fake_day)
+    # each probe's seconds per data set, in the order of the nights: the second 6-month probe is
+    # faster for m, and only it has n; the 12-month probes keep the first's m
+    alone_s = {"6m": [{"m": 2.5}, {"m": 2.0, "n": 0.5}], "12m": [{"m": 3.0}, {"m": 3.5}]}
     monkeypatch.setattr(bench, "models_alone",
-                        lambda db, raw_views=None: probed.append(db.name) or {"m": 2.0 if db.name == "6m" else 3.0})
+                        lambda db, raw_views=None: probed.append(db.name) or alone_s[db.name].pop(0))
     # the overhead again in each repeat, once (before the full builds: 20 s)
     overheads = [21.0, 19.5]
 
@@ -263,10 +266,11 @@ def test_measure_history_keeps_the_fastest_day_and_its_profile(monkeypatch, tmp_
     assert history["sql_6m"] == {"kinds": {"delete": 30.0}, "models": {"m": 30.0}}
     assert history["sql_12m"] == {"kinds": {"delete": 34.0}, "models": {"m": 34.0}}
     assert history["users"] == 500 and "override" in history["users_note"]
-    # the queries alone: after the first day of each data set only
-    assert probed == ["6m", "12m"]
-    assert history["alone_6m"] == {"m": 2.0} and history["alone_12m"] == {"m": 3.0}
-    assert history["ratio_12m_vs_6m_alone"] == 1.5
+    # the queries alone: after every night, each model's fastest kept
+    assert probed == ["6m", "12m", "6m", "12m"]
+    assert history["alone_6m"] == {"m": 2.0, "n": 0.5} and history["alone_12m"] == {"m": 3.0}
+    assert history["alone_probes_6m"] == 2 and history["alone_probes_12m"] == 2
+    assert history["ratio_12m_vs_6m_alone"] == 1.2
     for key in ("days_6m", "days_12m", "full_build_models_6m_s", "full_build_models_12m_s"):
         assert key in history
 
