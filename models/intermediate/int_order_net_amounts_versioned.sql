@@ -3,6 +3,11 @@
 -- refund rows has one version, from its order date, open-ended; only the few orders with refund
 -- rows need version dates and a window (every order's version dates, their union and the window
 -- over them cost most of this model's time).
+{%- set version_columns = [
+    'order_id', 'user_id', 'stream_id', 'coupon_id', 'status', 'amount', 'discount_amount',
+    'refunded_amount', 'net_amount', 'has_refund_rows', 'ordered_at', 'paid_at', 'ordered_date',
+    'paid_date', 'valid_from_date', 'valid_to_date',
+] %}
 with
 
 orders as (
@@ -44,10 +49,10 @@ single_versions as (
         stream_id,
         coupon_id,
         status,
-        amount,
-        discount_amount,
-        0 as refunded_amount,
-        case when status = 'refunded' then 0 else amount end as net_amount,
+        cast(amount as decimal(18, 2)) as amount,
+        cast(discount_amount as decimal(18, 2)) as discount_amount,
+        cast(0 as decimal(18, 2)) as refunded_amount,
+        cast(case when status = 'refunded' then 0 else amount end as decimal(18, 2)) as net_amount,
         has_refund_rows,
         ordered_at,
         paid_at,
@@ -102,10 +107,12 @@ refunded_versions as (
         refunded_orders.stream_id,
         refunded_orders.coupon_id,
         refunded_orders.status,
-        refunded_orders.amount,
-        refunded_orders.discount_amount,
-        coalesce(versions_refunded.refunded_amount, 0) as refunded_amount,
-        refunded_orders.amount - coalesce(versions_refunded.refunded_amount, 0) as net_amount,
+        cast(refunded_orders.amount as decimal(18, 2)) as amount,
+        cast(refunded_orders.discount_amount as decimal(18, 2)) as discount_amount,
+        cast(coalesce(versions_refunded.refunded_amount, 0) as decimal(18, 2)) as refunded_amount,
+        cast(
+            refunded_orders.amount - coalesce(versions_refunded.refunded_amount, 0) as decimal(18, 2)
+        ) as net_amount,
         refunded_orders.has_refund_rows,
         refunded_orders.ordered_at,
         refunded_orders.paid_at,
@@ -123,41 +130,11 @@ refunded_versions as (
 
 final as (
     select
-        order_id,
-        user_id,
-        stream_id,
-        coupon_id,
-        status,
-        cast(amount as decimal(18, 2)) as amount,
-        cast(discount_amount as decimal(18, 2)) as discount_amount,
-        cast(refunded_amount as decimal(18, 2)) as refunded_amount,
-        cast(net_amount as decimal(18, 2)) as net_amount,
-        has_refund_rows,
-        ordered_at,
-        paid_at,
-        ordered_date,
-        paid_date,
-        valid_from_date,
-        valid_to_date
+        {{ version_columns | join(',\n        ') }}
     from single_versions
     union all
     select
-        order_id,
-        user_id,
-        stream_id,
-        coupon_id,
-        status,
-        cast(amount as decimal(18, 2)) as amount,
-        cast(discount_amount as decimal(18, 2)) as discount_amount,
-        cast(refunded_amount as decimal(18, 2)) as refunded_amount,
-        cast(net_amount as decimal(18, 2)) as net_amount,
-        has_refund_rows,
-        ordered_at,
-        paid_at,
-        ordered_date,
-        paid_date,
-        valid_from_date,
-        valid_to_date
+        {{ version_columns | join(',\n        ') }}
     from refunded_versions
 )
 
