@@ -48,7 +48,7 @@ TARGETS = {
 HISTORY_USERS = {"small": 10_000, "medium": 100_000, "large": 200_000}
 HISTORY_DAYS = {"6m": 183, "12m": 365}
 HISTORY_END_DATE = "2025-06-30"
-# nights of one data set vary by up to a third from run to run here (disk and the two threads' order):
+# nights of one data set vary by up to a third within one run here (the machine's speed drifts):
 # the fastest of five is steadier than of three
 HISTORY_REPEATS = {"small": 1, "medium": 5, "large": 2}
 HISTORY_DEFAULT = {"small": False, "medium": True, "large": True}
