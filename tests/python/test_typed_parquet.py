@@ -1,5 +1,6 @@
-"""A Parquet event_at typed as a timestamp (zoned, naive or a date) is read typed and means the same
-instant as its text in a CSV; copies across typed and text files are ranked by parsed values."""
+"""A Parquet event_at, ordered_at or paid_at typed as a timestamp (zoned, naive or a date) is read
+typed and means the same instant as its text in a CSV; copies across typed and text files are ranked
+by parsed values."""
 
 from __future__ import annotations
 
@@ -84,3 +85,80 @@ def test_typed_parquet_timestamps_mean_the_same_instant_as_text(tmp_path: Path) 
     assert registered.returncode == 0, registered.stdout[-2000:]
     typed = query(db, "select count(event_at__utc) as typed, count(event_at) as text from raw.events")
     assert (typed.typed[0], typed.text[0]) == (4, 3)
+
+
+ORDER_TEXT_ROWS = [
+    # o1 again as text in another notation: the same instants and amount as the zoned Parquet copy
+    ("o1", "u1", "2025-03-02T00:30:00+08:00", "2025-03-02T00:31:00+08:00", "paid", "10.00"),
+    ("o5", "u5", "2025-03-01 16:00:00", "", "created", "5.00"),
+    ("o6", "u6", "2025/03/01 10:00", "", "created", "5.00"),  # not the contract's format
+    ("o7", "u7", "", "", "created", "5.00"),
+]
+
+
+def _write_orders(raw: Path) -> None:
+    folder = raw / "orders"
+    folder.mkdir(parents=True)
+    con = duckdb.connect()
+    con.execute("set TimeZone = 'America/New_York'")  # the reader must not depend on the session zone
+    con.execute(f"""
+        copy (
+            select order_id, user_id, ordered_at, paid_at, status, cast(amount as decimal(18, 2)) as amount
+            from (values
+                ('o1', 'u1', timestamptz '2025-03-01 16:30:00+00', timestamptz '2025-03-01 16:31:00+00', 'paid', 10),
+                ('o2', 'u2', timestamptz '2025-03-01 15:59:59+00', cast(null as timestamptz), 'created', 5),
+                ('o8', 'u8', cast(null as timestamptz), cast(null as timestamptz), 'created', 5)
+            ) as t(order_id, user_id, ordered_at, paid_at, status, amount)
+        ) to '{folder / "a-zoned.parquet"}' (format parquet)
+    """)
+    con.execute(f"""
+        copy (select 'o3' as order_id, 'u3' as user_id, timestamp '2025-03-01 15:59:59' as ordered_at,
+                     timestamp '2025-03-01 16:00:00' as paid_at, 'paid' as status,
+                     cast(5 as decimal(18, 2)) as amount)
+        to '{folder / "b-naive.parquet"}' (format parquet)
+    """)
+    con.execute(f"""
+        copy (select 'o4' as order_id, 'u4' as user_id, date '2025-03-01' as ordered_at,
+                     cast(null as date) as paid_at, 'created' as status, cast(5 as decimal(18, 2)) as amount)
+        to '{folder / "c-date.parquet"}' (format parquet)
+    """)
+    con.close()
+    lines = ["order_id,user_id,ordered_at,paid_at,status,amount"]
+    lines += [",".join(row) for row in ORDER_TEXT_ROWS]
+    (folder / "d-text.csv").write_text("\n".join(lines) + "\n")
+
+
+def test_typed_parquet_order_times_mean_the_same_instant_as_text(tmp_path: Path) -> None:
+    raw = tmp_path / "raw"
+    _write_orders(raw)
+    db = tmp_path / "w.duckdb"
+    result = build(raw, db, as_of="2025-03-31", select=STAGING_SELECT)
+    assert result.returncode == 0, result.stdout[-4000:]
+    rows = query(db, """
+        select order_id, cast(ordered_at as varchar) as ordered_at, coalesce(cast(paid_at as varchar), '') as paid_at,
+               cast(ordered_date as varchar) as ordered_date, coalesce(cast(paid_date as varchar), '') as paid_date,
+               ordered_hour
+        from stg_live__orders order by order_id
+    """)
+    assert rows.values.tolist() == [
+        ["o1", "2025-03-01 16:30:00", "2025-03-01 16:31:00", "2025-03-02", "2025-03-02", 0],
+        ["o2", "2025-03-01 15:59:59", "", "2025-03-01", "", 23],
+        ["o3", "2025-03-01 15:59:59", "2025-03-01 16:00:00", "2025-03-01", "2025-03-02", 23],  # naive is UTC
+        ["o4", "2025-03-01 00:00:00", "", "2025-03-01", "", 8],  # a date is midnight UTC
+        ["o5", "2025-03-01 16:00:00", "", "2025-03-02", "", 0],
+    ]
+    counts = ledger(db)
+    assert counts[("orders", "kept", "")] == 5
+    assert counts[("orders", "duplicate", "duplicate")] == 1  # o1 in two files and two notations
+    assert counts[("orders", "set_aside", "unparseable")] == 1  # o6
+    assert counts[("orders", "set_aside", "missing_value")] == 2  # o7 (empty text), o8 (null typed)
+    # the copies of o1 tie on every parsed value, so the file name decides
+    kept = query(db, "select _source_file from base_live__orders where order_id = 'o1' and not is_duplicate")
+    assert kept._source_file[0].endswith("a-zoned.parquet")
+    registered = build(raw, db, command="run-operation", extra_args=["register_raw_sources"])
+    assert registered.returncode == 0, registered.stdout[-2000:]
+    typed = query(db, """
+        select count(ordered_at__utc) as typed, count(ordered_at) as text, count(paid_at__utc) as paid_typed
+        from raw.orders
+    """)
+    assert (typed.typed[0], typed.text[0], typed.paid_typed[0]) == (4, 3, 2)

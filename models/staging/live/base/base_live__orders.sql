@@ -2,8 +2,10 @@
 -- and its business dates and hour: converted here, once per build of this table, and not in
 -- every read of stg_live__orders. A night with new orders rebuilds this table whole, so it ranks
 -- only the copies of a repeated order_id (a window over every order sorted them all: 0.45 of
--- 1.41 s at a year of 100k users) and converts business time by a join on the hour, one
--- addition per timestamp instead of an ICU conversion (macro business_hour_offsets).
+-- 1.41 s at a year of 100k users), by their parsed values, and converts business time by a join
+-- on the hour, one addition per timestamp instead of an ICU conversion (macro
+-- business_hour_offsets). A Parquet ordered_at or paid_at typed as a timestamp is read typed
+-- (`<column>__utc`, its text null): no text round trip and no pattern match per order.
 with source as (
     select * from {{ source('live', 'orders') }}
 ),
@@ -20,13 +22,13 @@ parsed as (
         stream_id,
         status,
         currency,
-        ordered_at as ordered_at_text,
+        ordered_at is null and ordered_at__utc is null as is_ordered_at_missing,
         paid_at as paid_at_text,
         amount as amount_text,
         discount_amount as discount_amount_text,
         _source_file,
-        {{ parse_timestamp('ordered_at') }} as ordered_at,
-        {{ parse_timestamp('paid_at') }} as paid_at,
+        coalesce(ordered_at__utc, {{ parse_timestamp('ordered_at') }}) as ordered_at,
+        coalesce(paid_at__utc, {{ parse_timestamp('paid_at') }}) as paid_at,
         {{ parse_decimal('amount') }} as amount,
         {{ parse_decimal('discount_amount') }} as discount_amount
     from source
@@ -38,7 +40,7 @@ checked as {{ inline_cte() }} (
         case
             when order_id is null then 'missing_key'
             when user_id is null then 'missing_user_id'
-            when ordered_at_text is null or status is null or amount_text is null then 'missing_value'
+            when is_ordered_at_missing or status is null or amount_text is null then 'missing_value'
             when
                 ordered_at is null
                 or (paid_at_text is not null and paid_at is null)
@@ -60,9 +62,10 @@ checked as {{ inline_cte() }} (
     from parsed
 ),
 
--- only the copies of a repeated order_id are ranked, by their raw text
-{{ ranked_copies('checked', ['order_id'], ['user_id', 'ordered_at_text', 'paid_at_text', 'status', 'amount_text',
-    'discount_amount_text', 'coupon_id', 'stream_id', 'currency']) }},
+-- only the copies of a repeated order_id are ranked, by their parsed values (all present on a
+-- row that passed its checks, whatever the file typed or wrote as text)
+{{ ranked_copies('checked', ['order_id'], ['user_id', 'ordered_at', 'paid_at', 'status', 'amount',
+    'discount_amount', 'coupon_id', 'stream_id', 'currency']) }},
 
 -- the business time zone's offset per UTC hour of the instants the checks let through (others
 -- are converted one by one)
@@ -92,10 +95,6 @@ final as (
         stream_id,
         status,
         currency,
-        ordered_at_text,
-        paid_at_text,
-        amount_text,
-        discount_amount_text,
         _source_file,
         ordered_at,
         paid_at,
