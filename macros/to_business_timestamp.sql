@@ -18,7 +18,9 @@
     of one ICU conversion (24M events at `medium`: 1.3 instead of 5 CPU seconds). An hour with a
     change inside it (the offset at its first and last microsecond differ: a transition off the
     whole UTC hour, as in Australia/Lord_Howe) has no row, and its timestamps are converted one by
-    one (`to_business_timestamp_by_hour`). Spark's own conversion is cheap: no rows there.
+    one (`to_business_timestamp_by_hour`), and so is one outside the range: a caller may narrow the
+    range to its rows' for speed (each hour costs two conversions; ~240k hours since 2000). Spark's
+    own conversion is cheap: no rows there.
 -#}
 {% macro business_hour_offsets(from_expr, to_expr) %}
     {{ return(adapter.dispatch('business_hour_offsets', 'livetier')(from_expr, to_expr)) }}

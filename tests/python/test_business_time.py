@@ -39,21 +39,34 @@ def _instants(zone: str) -> list[datetime]:
     return instants
 
 
-@pytest.fixture(scope="module", params=sorted(TRANSITIONS))
+@pytest.fixture(scope="module", params=[(zone, load) for zone in sorted(TRANSITIONS) for load in ("full", "night")],
+                ids=lambda param: "-".join(param))
 def zone_build(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
                ) -> tuple[str, dict[str, datetime], Path]:
-    zone = request.param
-    base = tmp_path_factory.mktemp(zone.replace("/", "_"))
+    """The events around the changes loaded in a full build, or by a night after one (whose hours
+    table starts two days before its earliest new event, not at min_timestamp)."""
+    zone, load = request.param
+    base = tmp_path_factory.mktemp(zone.replace("/", "_") + "_" + load)
     raw = base / "raw"
     shutil.copytree(EXAMPLES_RAW, raw)
+    db = base / "w.duckdb"
+    select, env = "quality_bounds base_live__events", {"BUSINESS_TIMEZONE": zone}
+    if load == "night":
+        first = build(raw, db, as_of="2025-03-31", select=select, env_extra=env)
+        assert first.returncode == 0, first.stdout[-3000:] + first.stderr[-2000:]
     instants = {f"tz{index:04d}": instant for index, instant in enumerate(_instants(zone))}
     rows = "".join(f"{event_id},u01,like,{instant.strftime('%Y-%m-%dT%H:%M:%SZ')},s01,,,\n"
                    for event_id, instant in instants.items())
     (raw / "events" / "2099-zz-business-time.csv").write_text(EVENT_HEADER + "\n" + rows)
-    db = base / "w.duckdb"
-    result = build(raw, db, as_of="2025-03-31", select="quality_bounds base_live__events",
-                   env_extra={"BUSINESS_TIMEZONE": zone})
+    result = build(raw, db, as_of="2025-03-31", select=select, env_extra=env)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-2000:]
+    if load == "night":  # the night loaded the new file alone: the rows of the first build kept
+        con = duckdb.connect(str(db), read_only=True)
+        try:
+            runs = con.execute("select count(distinct _loaded_at) from staging.base_live__events").fetchone()[0]
+        finally:
+            con.close()
+        assert runs == 2
     return zone, instants, db
 
 

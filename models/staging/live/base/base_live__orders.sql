@@ -67,11 +67,15 @@ checked as {{ inline_cte() }} (
 {{ ranked_copies('checked', ['order_id'], ['user_id', 'ordered_at', 'paid_at', 'status', 'amount',
     'discount_amount', 'coupon_id', 'stream_id', 'currency']) }},
 
--- the business time zone's offset per UTC hour of the instants the checks let through (others
--- are converted one by one)
+-- the business time zone's offset per UTC hour (others are converted one by one), from the
+-- earliest typed ordered_at on: the hours since min_timestamp are ~240k, each two conversions,
+-- as costly as converting every order of a year
+{%- set min_timestamp = quality_bound('min_timestamp', 'timestamp') %}
 business_hour_offsets as (
     {{ business_hour_offsets(
-        quality_bound('min_timestamp', 'timestamp'), build_clock() ~ ' + interval 1 day'
+        'greatest(' ~ min_timestamp ~ ', coalesce((select min(source.ordered_at__utc) from source), '
+        ~ min_timestamp ~ '))',
+        build_clock() ~ ' + interval 1 day'
     ) }}
 ),
 
