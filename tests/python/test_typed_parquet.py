@@ -20,34 +20,34 @@ TEXT_ROWS = [
 ]
 
 
-def _write(raw: Path) -> None:
-    folder = raw / "events"
+def _write_table(folder: Path, parquet: dict[str, str], header: str, text_rows: list[tuple]) -> None:
+    """One table as a folder: a Parquet file per select of `parquet` (name: query), written in a
+    session whose time zone is not UTC, and `d-text.csv` holding `text_rows` (None is empty)."""
     folder.mkdir(parents=True)
-    shutil.copy(EXAMPLES_RAW / "orders.csv", raw / "orders.csv")
     con = duckdb.connect()
     con.execute("set TimeZone = 'America/New_York'")  # the reader must not depend on the session zone
-    con.execute(f"""
-        copy (
+    for name, select in parquet.items():
+        con.execute(f"copy ({select}) to '{folder / name}' (format parquet)")
+    con.close()
+    lines = [header] + [",".join(value or "" for value in row) for row in text_rows]
+    (folder / "d-text.csv").write_text("\n".join(lines) + "\n")
+
+
+def _write(raw: Path) -> None:
+    _write_table(raw / "events", {
+        "a-zoned.parquet": """
             select * from (values
                 ('e1', 'u1', 'like', timestamptz '2025-03-01 16:30:00+00'),
                 ('e2', 'u2', 'like', timestamptz '2025-03-01 15:59:59+00'),
                 ('e8', 'u8', 'like', cast(null as timestamptz))
-            ) as t(event_id, user_id, event_type, event_at)
-        ) to '{folder / "a-zoned.parquet"}' (format parquet)
-    """)
-    con.execute(f"""
-        copy (select 'e3' as event_id, 'u3' as user_id, 'like' as event_type,
-                     timestamp '2025-03-01 15:59:59' as event_at)
-        to '{folder / "b-naive.parquet"}' (format parquet)
-    """)
-    con.execute(f"""
-        copy (select 'e4' as event_id, 'u4' as user_id, 'like' as event_type, date '2025-03-01' as event_at)
-        to '{folder / "c-date.parquet"}' (format parquet)
-    """)
-    con.close()
-    lines = ["event_id,user_id,event_type,event_at"]
-    lines += [",".join(value or "" for value in row) for row in TEXT_ROWS]
-    (folder / "d-text.csv").write_text("\n".join(lines) + "\n")
+            ) as t(event_id, user_id, event_type, event_at)""",
+        "b-naive.parquet": """
+            select 'e3' as event_id, 'u3' as user_id, 'like' as event_type,
+                   timestamp '2025-03-01 15:59:59' as event_at""",
+        "c-date.parquet": """
+            select 'e4' as event_id, 'u4' as user_id, 'like' as event_type, date '2025-03-01' as event_at""",
+    }, "event_id,user_id,event_type,event_at", TEXT_ROWS)
+    shutil.copy(EXAMPLES_RAW / "orders.csv", raw / "orders.csv")
 
 
 def test_typed_parquet_timestamps_mean_the_same_instant_as_text(tmp_path: Path) -> None:
@@ -97,35 +97,22 @@ ORDER_TEXT_ROWS = [
 
 
 def _write_orders(raw: Path) -> None:
-    folder = raw / "orders"
-    folder.mkdir(parents=True)
-    con = duckdb.connect()
-    con.execute("set TimeZone = 'America/New_York'")  # the reader must not depend on the session zone
-    con.execute(f"""
-        copy (
+    _write_table(raw / "orders", {
+        "a-zoned.parquet": """
             select order_id, user_id, ordered_at, paid_at, status, cast(amount as decimal(18, 2)) as amount
             from (values
                 ('o1', 'u1', timestamptz '2025-03-01 16:30:00+00', timestamptz '2025-03-01 16:31:00+00', 'paid', 10),
                 ('o2', 'u2', timestamptz '2025-03-01 15:59:59+00', cast(null as timestamptz), 'created', 5),
                 ('o8', 'u8', cast(null as timestamptz), cast(null as timestamptz), 'created', 5)
-            ) as t(order_id, user_id, ordered_at, paid_at, status, amount)
-        ) to '{folder / "a-zoned.parquet"}' (format parquet)
-    """)
-    con.execute(f"""
-        copy (select 'o3' as order_id, 'u3' as user_id, timestamp '2025-03-01 15:59:59' as ordered_at,
-                     timestamp '2025-03-01 16:00:00' as paid_at, 'paid' as status,
-                     cast(5 as decimal(18, 2)) as amount)
-        to '{folder / "b-naive.parquet"}' (format parquet)
-    """)
-    con.execute(f"""
-        copy (select 'o4' as order_id, 'u4' as user_id, date '2025-03-01' as ordered_at,
-                     cast(null as date) as paid_at, 'created' as status, cast(5 as decimal(18, 2)) as amount)
-        to '{folder / "c-date.parquet"}' (format parquet)
-    """)
-    con.close()
-    lines = ["order_id,user_id,ordered_at,paid_at,status,amount"]
-    lines += [",".join(row) for row in ORDER_TEXT_ROWS]
-    (folder / "d-text.csv").write_text("\n".join(lines) + "\n")
+            ) as t(order_id, user_id, ordered_at, paid_at, status, amount)""",
+        "b-naive.parquet": """
+            select 'o3' as order_id, 'u3' as user_id, timestamp '2025-03-01 15:59:59' as ordered_at,
+                   timestamp '2025-03-01 16:00:00' as paid_at, 'paid' as status,
+                   cast(5 as decimal(18, 2)) as amount""",
+        "c-date.parquet": """
+            select 'o4' as order_id, 'u4' as user_id, date '2025-03-01' as ordered_at,
+                   cast(null as date) as paid_at, 'created' as status, cast(5 as decimal(18, 2)) as amount""",
+    }, "order_id,user_id,ordered_at,paid_at,status,amount", ORDER_TEXT_ROWS)
 
 
 def test_typed_parquet_order_times_mean_the_same_instant_as_text(tmp_path: Path) -> None:
