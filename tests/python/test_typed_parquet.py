@@ -50,12 +50,17 @@ def _write(raw: Path) -> None:
     shutil.copy(EXAMPLES_RAW / "orders.csv", raw / "orders.csv")
 
 
-def test_typed_parquet_timestamps_mean_the_same_instant_as_text(tmp_path: Path) -> None:
-    raw = tmp_path / "raw"
-    _write(raw)
-    db = tmp_path / "w.duckdb"
+def _staged(tmp_path: Path, write) -> tuple[Path, Path]:
+    """The raw folder `write` fills, built through staging and the quality marts."""
+    raw, db = tmp_path / "raw", tmp_path / "w.duckdb"
+    write(raw)
     result = build(raw, db, as_of="2025-03-31", select=STAGING_SELECT)
     assert result.returncode == 0, result.stdout[-4000:]
+    return raw, db
+
+
+def test_typed_parquet_timestamps_mean_the_same_instant_as_text(tmp_path: Path) -> None:
+    raw, db = _staged(tmp_path, _write)
     rows = query(db, """
         select event_id, cast(event_at as varchar) as event_at, cast(event_date as varchar) as event_date,
                event_hour
@@ -116,11 +121,7 @@ def _write_orders(raw: Path) -> None:
 
 
 def test_typed_parquet_order_times_mean_the_same_instant_as_text(tmp_path: Path) -> None:
-    raw = tmp_path / "raw"
-    _write_orders(raw)
-    db = tmp_path / "w.duckdb"
-    result = build(raw, db, as_of="2025-03-31", select=STAGING_SELECT)
-    assert result.returncode == 0, result.stdout[-4000:]
+    raw, db = _staged(tmp_path, _write_orders)
     rows = query(db, """
         select order_id, cast(ordered_at as varchar) as ordered_at, coalesce(cast(paid_at as varchar), '') as paid_at,
                cast(ordered_date as varchar) as ordered_date, coalesce(cast(paid_date as varchar), '') as paid_date,
