@@ -12,21 +12,27 @@
 {%- endmacro %}
 
 {#-
-    The business time zone's offset from UTC in every UTC hour from `from_expr` to `to_expr` (two
-    timestamp expressions) in which it does not change, as rows (hour_start, utc_offset): a join
-    on the hour then turns each of many timestamps into business time with one addition instead
-    of one ICU conversion (24M events at `medium`: 1.3 instead of 5 CPU seconds). An hour with a
-    change inside it (the offset at its first and last microsecond differ: a transition off the
-    whole UTC hour, as in Australia/Lord_Howe) has no row, and its timestamps are converted one by
-    one (`to_business_timestamp_by_hour`), and so is one outside the range: a caller may narrow the
-    range to its rows' for speed (each hour costs two conversions; ~240k hours since 2000). Spark's
-    own conversion is cheap: no rows there.
+    The business time zone's offset from UTC in every UTC hour in which it does not change, as
+    rows (hour_start, utc_offset), from the hour of `first_instant` (a scalar timestamp
+    expression over the caller's rows; null, absent or before the min_timestamp bound: that
+    bound) to a day after the build clock: a join on the hour then turns each of many timestamps
+    into business time with one addition instead of one ICU conversion (24M events at `medium`:
+    1.3 instead of 5 CPU seconds). An hour with a change inside it (the offset at its first and
+    last microsecond differ: a transition off the whole UTC hour, as in Australia/Lord_Howe) has
+    no row, and its timestamps are converted one by one (`to_business_timestamp_by_hour`), and so
+    is one outside the range: `first_instant` only saves time (each hour costs two conversions;
+    ~240k hours since 2000). The caller's query has the `quality_bounds` relation in scope.
+    Spark's own conversion is cheap: no rows there.
 -#}
-{% macro business_hour_offsets(from_expr, to_expr) %}
-    {{ return(adapter.dispatch('business_hour_offsets', 'livetier')(from_expr, to_expr)) }}
+{% macro business_hour_offsets(first_instant=none) %}
+    {{ return(adapter.dispatch('business_hour_offsets', 'livetier')(first_instant)) }}
 {% endmacro %}
 
-{% macro default__business_hour_offsets(from_expr, to_expr) -%}
+{% macro default__business_hour_offsets(first_instant) -%}
+    {%- set min_timestamp = quality_bound('min_timestamp', 'timestamp') %}
+    {%- set from_expr = min_timestamp if first_instant is none else (
+        'greatest(' ~ min_timestamp ~ ', coalesce(' ~ first_instant ~ ', ' ~ min_timestamp ~ '))'
+    ) -%}
     select
         hour_start,
         utc_offset
@@ -41,7 +47,9 @@
                 hour_start + interval 1 hour - interval 1 microsecond as hour_last
             from (
                 select unnest(generate_series(
-                    date_trunc('hour', {{ from_expr }}), {{ to_expr }}, interval 1 hour
+                    date_trunc('hour', {{ from_expr }}),
+                    {{ build_clock() }} + interval 1 day,
+                    interval 1 hour
                 )) as hour_start
             ) as hour_starts
         ) as hours
@@ -49,7 +57,7 @@
     where utc_offset = hour_last_utc_offset
 {%- endmacro %}
 
-{% macro spark__business_hour_offsets(from_expr, to_expr) -%}
+{% macro spark__business_hour_offsets(first_instant) -%}
     select
         hour_start,
         0 as utc_offset

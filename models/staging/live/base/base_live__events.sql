@@ -210,13 +210,11 @@ checked_new as {{ full_build_inline }} (
 -- incremental run's hours start two days before its earliest new row that passed (the start of
 -- that row's business day at any offset), not at min_timestamp: ~240k hours since 2000, each two
 -- conversions, cost more than the night's rows
-{%- set min_timestamp = quality_bound('min_timestamp', 'timestamp') %}
-{%- set first_hour = min_timestamp if not is_incremental() else (
-    'greatest(' ~ min_timestamp ~ ', coalesce((select min(checked_new.event_at) from checked_new'
-    ~ ' where checked_new.reject_reason is null) - interval 2 day, ' ~ min_timestamp ~ '))'
-) %}
 business_hour_offsets as (
-    {{ business_hour_offsets(first_hour, build_clock() ~ ' + interval 1 day') }}
+    {{ business_hour_offsets(none if not is_incremental() else (
+        '(select min(checked_new.event_at) from checked_new where checked_new.reject_reason is null)'
+        ~ ' - interval 2 day'
+    )) }}
 ),
 
 business_timed as (

@@ -70,13 +70,8 @@ checked as {{ inline_cte() }} (
 -- the business time zone's offset per UTC hour (others are converted one by one), from the
 -- earliest typed ordered_at on: the hours since min_timestamp are ~240k, each two conversions,
 -- as costly as converting every order of a year
-{%- set min_timestamp = quality_bound('min_timestamp', 'timestamp') %}
 business_hour_offsets as (
-    {{ business_hour_offsets(
-        'greatest(' ~ min_timestamp ~ ', coalesce((select min(source.ordered_at__utc) from source), '
-        ~ min_timestamp ~ '))',
-        build_clock() ~ ' + interval 1 day'
-    ) }}
+    {{ business_hour_offsets('(select min(source.ordered_at__utc) from source)') }}
 ),
 
 business_timed as (
