@@ -263,7 +263,8 @@ def _inspect_csv(item: RawFile) -> list[Reject]:
     return [Reject(item.raw_table, item.source_file, line, kind) for line, kind in rejects]
 
 
-def _parquet_kind(arrow_type: object) -> str:
+def parquet_kind(arrow_type: object) -> str:
+    """A Parquet column's kind as the read plan knows it (livetier.rawcheck._column_rule)."""
     import pyarrow as pa
 
     if pa.types.is_timestamp(arrow_type):
@@ -274,6 +275,8 @@ def _parquet_kind(arrow_type: object) -> str:
         return "float"
     if pa.types.is_decimal(arrow_type):
         return "decimal"
+    if pa.types.is_integer(arrow_type):
+        return "integer"
     return "text"
 
 
@@ -287,7 +290,7 @@ def _inspect_parquet(item: RawFile) -> None:
         item.status, item.message = "unreadable", "it is not a readable Parquet file (truncated or another format)."
         return
     item.records = int(meta.num_rows)
-    item.columns = [[f.name, _parquet_kind(f.type)] for f in schema]
+    item.columns = [[f.name, parquet_kind(f.type)] for f in schema]
     item.schema_key = schema_key(schema)
     if item.records == 0:
         item.status, item.message = "empty", "it holds no records."

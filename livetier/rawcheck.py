@@ -52,10 +52,17 @@ RAW_COLUMNS: dict[str, dict[str, str]] = {
 }
 RAW_TABLES = tuple(RAW_COLUMNS)
 REQUIRED_TABLES = ("orders",)
-# Columns that a Parquet file typing them as a timestamp or date passes typed, as `<column>__utc`
-# (no text round trip and no pattern match per row: the events' time, and the orders', which a
-# night rebuilds whole); their text is then null.
-PARQUET_TYPED_COLUMNS: dict[str, tuple[str, ...]] = {"events": ("event_at",), "orders": ("ordered_at", "paid_at")}
+# Columns that a Parquet file typing them passes typed, beside their text (no text round trip and
+# no pattern match per row: the events' time, and the orders' and order lines', which a night
+# rebuilds whole). A ts column typed as a timestamp or date comes as `<column>__utc` (its text is
+# then null); an int or dec column typed as an integer, or a dec column typed as a decimal, comes
+# as `<column>__number` (bigint, or decimal(18, 2)) when the value is one its text would parse to
+# (at most 18 digits; money: at most 16 before the point and two after it), its text then null.
+PARQUET_TYPED_COLUMNS: dict[str, tuple[str, ...]] = {
+    "events": ("event_at",),
+    "orders": ("ordered_at", "paid_at", "amount", "discount_amount"),
+    "order_items": ("line_no", "quantity", "unit_price"),
+}
 # Optional columns whose absence means something: the view also has `<column>__in_file`, true
 # when the row's file has the column (an export without marketing_consent restricts no one).
 PRESENCE_FLAGGED_COLUMNS: dict[str, tuple[str, ...]] = {"users": ("marketing_consent",)}
@@ -70,15 +77,38 @@ READ_RULES = {
     "integer_from_number": "a Parquet float or decimal in an int column: integer text when integral",
     "typed_timestamp": "a typed column read typed (naive timestamp or date): null text",
     "typed_zoned_timestamp": "a typed column read typed (timestamp with a time zone): null text",
+    "typed_int_from_integer": "a typed int column of a Parquet integer: null text within 18 digits, else its text",
+    "typed_dec_from_integer": "a typed dec column of a Parquet integer: null text within 16 digits, else its text",
+    "typed_dec_from_decimal": (
+        "a typed dec column of a Parquet decimal: null text with at most two decimals and 16 digits before"
+        " the point, else as money_from_decimal"),
     "utc_missing": "`<column>__utc` when the file does not type the column: null",
     "utc_from_timestamp": "`<column>__utc` of a naive timestamp or date (UTC)",
     "utc_from_zoned_timestamp": "`<column>__utc` of a timestamp with a time zone, in UTC",
+    "int_missing": "`<column>__number` of an int column the file does not type as an integer: null bigint",
+    "dec_missing": "`<column>__number` of a dec column the file does not type as a number: null decimal(18, 2)",
+    "int_from_integer": "`<column>__number` of typed_int_from_integer: the value within 18 digits, as bigint",
+    "dec_from_integer": "`<column>__number` of typed_dec_from_integer: the value within 16 digits, as decimal(18, 2)",
+    "dec_from_decimal": "`<column>__number` of typed_dec_from_decimal: the value as decimal(18, 2) when exact",
     "in_file": "`<column>__in_file`: the file has the column",
     "not_in_file": "`<column>__in_file`: the file does not have the column",
     "source_file": "`_source_file`: the file's original path",
 }
-_TYPED_KINDS = {"timestamp": "typed_timestamp", "date": "typed_timestamp", "timestamp_tz": "typed_zoned_timestamp"}
-_UTC_RULES = {"typed_timestamp": "utc_from_timestamp", "typed_zoned_timestamp": "utc_from_zoned_timestamp"}
+_TYPED_KINDS = {
+    ("ts", "timestamp"): "typed_timestamp", ("ts", "date"): "typed_timestamp",
+    ("ts", "timestamp_tz"): "typed_zoned_timestamp", ("int", "integer"): "typed_int_from_integer",
+    ("dec", "integer"): "typed_dec_from_integer", ("dec", "decimal"): "typed_dec_from_decimal",
+}
+# each typed rule's companion: its name's suffix and rule
+_COMPANIONS = {
+    "typed_timestamp": ("__utc", "utc_from_timestamp"),
+    "typed_zoned_timestamp": ("__utc", "utc_from_zoned_timestamp"),
+    "typed_int_from_integer": ("__number", "int_from_integer"),
+    "typed_dec_from_integer": ("__number", "dec_from_integer"),
+    "typed_dec_from_decimal": ("__number", "dec_from_decimal"),
+}
+_COMPANION_MISSING = {"ts": ("__utc", "utc_missing"), "int": ("__number", "int_missing"),
+                      "dec": ("__number", "dec_missing")}
 
 
 class RawDataError(Exception):
@@ -87,8 +117,8 @@ class RawDataError(Exception):
 
 def _column_rule(contract_type: str, kind: str, typed: bool) -> str:
     """The rule of a contract column the file has, its file type being `kind` (livetier.ingest)."""
-    if typed and kind in _TYPED_KINDS:
-        return _TYPED_KINDS[kind]
+    if typed and (contract_type, kind) in _TYPED_KINDS:
+        return _TYPED_KINDS[(contract_type, kind)]
     if kind == "float" and contract_type == "dec":
         return "money_from_float"
     if kind == "decimal" and contract_type == "dec":
@@ -104,7 +134,7 @@ def view_columns(table: str, file_format: str | None = None,
                  file_columns: list[list[str]] | None = None) -> list[list[str | None]]:
     """The columns of the view `raw.<table>` over one file, as `[name, rule, source]`: the
     contract's columns (matched to the file's by lower-cased name, the first of a repeated name
-    winning), then `<column>__utc`, `<column>__in_file` and `_source_file`. Without a file: the
+    winning), then `<column>__utc` or `<column>__number`, `<column>__in_file` and `_source_file`. Without a file: the
     columns of an empty view."""
     present: dict[str, tuple[str, str]] = {}
     for position, (name, kind) in enumerate(file_columns or []):
@@ -118,8 +148,8 @@ def view_columns(table: str, file_format: str | None = None,
         rule = "missing" if found is None else _column_rule(contract_type, found[1], column in typed_columns)
         columns.append([column, rule, found and found[0]])
         if column in typed_columns:
-            utc_rule = _UTC_RULES.get(rule, "utc_missing")
-            companions.append([f"{column}__utc", utc_rule, found[0] if found and utc_rule != "utc_missing" else None])
+            suffix, companion_rule = _COMPANIONS.get(rule, _COMPANION_MISSING[contract_type])
+            companions.append([f"{column}{suffix}", companion_rule, found[0] if rule in _COMPANIONS else None])
     for column in PRESENCE_FLAGGED_COLUMNS.get(table, ()):
         companions.append([f"{column}__in_file", "in_file" if column in present else "not_in_file", None])
     return [*columns, *companions, ["_source_file", "source_file" if file_format else "missing", None]]

@@ -6,9 +6,9 @@
     rules are listed in `livetier.rawcheck.READ_RULES`.
 
     Each view is the union of one select per file, with the contract's columns as trimmed text
-    (empty means null), the typed companions `<column>__utc`, the flags `<column>__in_file` and
-    `_source_file` (the original path as a string literal); a table without files is an empty view
-    of the same columns. The pre-pass manifests become `raw._files` and `raw._rejects`.
+    (empty means null), the typed companions `<column>__utc` and `<column>__number`, the flags
+    `<column>__in_file` and `_source_file` (the original path as a string literal); a table
+    without files is an empty view of the same columns. The pre-pass manifests become `raw._files` and `raw._rejects`.
 -#}
 {% macro register_raw_sources() %}
     {{ return(adapter.dispatch('register_raw_sources', 'livetier')()) }}
@@ -162,6 +162,29 @@
         {% elif rule == 'integer_from_number' %}
             {% set sql = "nullif(trim(case when " ~ value ~ " = trunc(" ~ value ~ ") and abs(" ~ value ~ ") < 1e18 then cast(cast("
                 ~ value ~ " as bigint) as varchar) else cast(" ~ value ~ " as varchar) end), '')" %}
+        {% elif rule == 'typed_int_from_integer' %}
+            {% set sql = "case when " ~ value ~ " between -999999999999999999 and 999999999999999999 then null"
+                ~ " else nullif(trim(cast(" ~ value ~ " as varchar)), '') end" %}
+        {% elif rule == 'typed_dec_from_integer' %}
+            {% set sql = "case when " ~ value ~ " between -9999999999999999 and 9999999999999999 then null"
+                ~ " else nullif(trim(cast(" ~ value ~ " as varchar)), '') end" %}
+        {% elif rule == 'typed_dec_from_decimal' %}
+            {% set sql = "case when " ~ value ~ " = round(" ~ value ~ ", 2) and try_cast(" ~ value
+                ~ " as decimal(18, 2)) is not null then null when " ~ value ~ " = round(" ~ value ~ ", 2) then cast(cast("
+                ~ value ~ " as decimal(38, 2)) as varchar) else cast(" ~ value ~ " as varchar) end" %}
+        {% elif rule == 'int_missing' %}
+            {% set sql = 'cast(null as bigint)' %}
+        {% elif rule == 'int_from_integer' %}
+            {% set sql = "case when " ~ value ~ " between -999999999999999999 and 999999999999999999 then try_cast("
+                ~ value ~ " as bigint) end" %}
+        {% elif rule == 'dec_missing' %}
+            {% set sql = 'cast(null as decimal(18, 2))' %}
+        {% elif rule == 'dec_from_integer' %}
+            {% set sql = "case when " ~ value ~ " between -9999999999999999 and 9999999999999999 then try_cast("
+                ~ value ~ " as decimal(18, 2)) end" %}
+        {% elif rule == 'dec_from_decimal' %}
+            {% set sql = "case when " ~ value ~ " = round(" ~ value ~ ", 2) then try_cast(" ~ value
+                ~ " as decimal(18, 2)) end" %}
         {% elif rule == 'utc_missing' %}
             {% set sql = 'cast(null as timestamp)' %}
         {% elif rule == 'utc_from_timestamp' %}
@@ -188,7 +211,7 @@
     header line skipped) as DuckDB reads them, and records that do not parse are dropped
     (`DROPMALFORMED`; the pre-pass lists them). Spark reads every value as text: the plan's typed
     columns come as text (a zoned timestamp with `+00`, as DuckDB writes it) and `<column>__utc`
-    stays null. The manifests `files.csv` and `rejects.csv` become `raw._files` and `raw._rejects`.
+    and `<column>__number` stay null. The manifests `files.csv` and `rejects.csv` become `raw._files` and `raw._rejects`.
 -#}
 {% macro spark__register_raw_sources() %}
     {% if not execute %}
@@ -268,7 +291,7 @@
         {% set value = '`' ~ (source or '') | replace('`', '``') ~ '`' %}
         {% if rule == 'missing' %}
             {% set sql = 'cast(null as string)' %}
-        {% elif rule in ('text', 'typed_timestamp') %}
+        {% elif rule in ('text', 'typed_timestamp', 'typed_int_from_integer', 'typed_dec_from_integer') %}
             {% set sql = "nullif(trim(cast(" ~ value ~ " as string)), '')" %}
         {% elif rule in ('zoned_timestamp', 'typed_zoned_timestamp') %}
             {# DuckDB (time zone UTC) writes a zoned timestamp with `+00`, so Spark does too #}
@@ -278,7 +301,7 @@
             {% set sql = "nullif(trim(case when abs(" ~ value ~ ") < 1e15 and abs(" ~ value ~ " - round(" ~ value
                 ~ ", 2)) <= 1e-9 then cast(cast(round(" ~ value ~ ", 2) as decimal(18, 2)) as string)"
                 ~ " else cast(" ~ value ~ " as string) end), '')" %}
-        {% elif rule == 'money_from_decimal' %}
+        {% elif rule in ('money_from_decimal', 'typed_dec_from_decimal') %}
             {% set sql = "nullif(trim(case when " ~ value ~ " = round(" ~ value ~ ", 2) then cast(cast(" ~ value
                 ~ " as decimal(38, 2)) as string) else cast(" ~ value ~ " as string) end), '')" %}
         {% elif rule == 'integer_from_number' %}
@@ -286,6 +309,10 @@
                 ~ ") < 1e18 then cast(cast(" ~ value ~ " as bigint) as string) else cast(" ~ value ~ " as string) end), '')" %}
         {% elif rule in ('utc_missing', 'utc_from_timestamp', 'utc_from_zoned_timestamp') %}
             {% set sql = 'cast(null as timestamp)' %}
+        {% elif rule in ('int_missing', 'int_from_integer') %}
+            {% set sql = 'cast(null as bigint)' %}
+        {% elif rule in ('dec_missing', 'dec_from_integer', 'dec_from_decimal') %}
+            {% set sql = 'cast(null as decimal(18, 2))' %}
         {% elif rule in ('in_file', 'not_in_file') %}
             {% set sql = 'true' if rule == 'in_file' else 'false' %}
         {% elif rule == 'source_file' %}

@@ -19,12 +19,12 @@ import re
 from collections.abc import Callable
 from pathlib import Path
 
-import pyarrow as pa
 import pytest
 import yaml
 
 from livetier import rawcheck
 from livetier.generator import contract
+from livetier.ingest import parquet_kind
 
 ROOT = Path(__file__).resolve().parents[2]
 SOURCES_YML = ROOT / "models" / "staging" / "live" / "_live__sources.yml"
@@ -184,7 +184,7 @@ def test_required_table_and_keys_agree_with_the_readme():
 
 
 def test_generator_types_match_the_checkers_contract_types():
-    # the checker's contract types (dec, int) and its typed Parquet timestamps, both directions
+    # the checker's contract types (dec, int) and its typed Parquet columns, both directions
     # for money and integers: a money column the generator writes is read as money, and so on
     arrow_kind = {contract.DEC: "dec", contract.INT: "int"}
     for name, columns in rawcheck.RAW_COLUMNS.items():
@@ -193,8 +193,12 @@ def test_generator_types_match_the_checkers_contract_types():
             typ = schema.field(column).type
             assert (contract_type if contract_type in ("dec", "int") else None) == arrow_kind.get(typ), (
                 name, column, typ)
+        # every column the checker reads typed is one the generator writes in a type it reads typed
+        rules = {column_name: rule for column_name, rule, _ in rawcheck.view_columns(
+            name, "parquet", [[f.name, parquet_kind(f.type)] for f in schema])}
         for column in rawcheck.PARQUET_TYPED_COLUMNS.get(name, ()):
-            assert pa.types.is_timestamp(schema.field(column).type), (name, column)
+            companion = rules.get(f"{column}__utc") or rules.get(f"{column}__number")
+            assert companion not in (None, "utc_missing", "int_missing", "dec_missing"), (name, column, companion)
 
 
 # ---- the check itself can fail ------------------------------------------------------------

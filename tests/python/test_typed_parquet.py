@@ -1,6 +1,7 @@
 """A Parquet event_at, ordered_at or paid_at typed as a timestamp (zoned, naive or a date) is read
-typed and means the same instant as its text in a CSV; copies across typed and text files are ranked
-by parsed values."""
+typed and means the same instant as its text in a CSV, and a Parquet number in an order's or order
+line's number column means what its text means; copies across typed and text files are ranked by
+parsed values."""
 
 from __future__ import annotations
 
@@ -146,7 +147,88 @@ def test_typed_parquet_order_times_mean_the_same_instant_as_text(tmp_path: Path)
     registered = build(raw, db, command="run-operation", extra_args=["register_raw_sources"])
     assert registered.returncode == 0, registered.stdout[-2000:]
     typed = query(db, """
-        select count(ordered_at__utc) as typed, count(ordered_at) as text, count(paid_at__utc) as paid_typed
+        select count(ordered_at__utc) as typed, count(ordered_at) as text, count(paid_at__utc) as paid_typed,
+               count(amount__number) as amount_typed, count(amount) as amount_text
         from raw.orders
     """)
-    assert (typed.typed[0], typed.text[0], typed.paid_typed[0]) == (4, 3, 2)
+    assert typed.values.tolist() == [[4, 3, 2, 5, 4]]
+
+
+# order lines as text: o1 again (a higher price than its typed copy, though "10.00" sorts before
+# "9.50" as text), and a line whose price is in no Parquet file
+ITEM_TEXT_ROWS = [
+    ("o1", "1", "p1", "2", "10.00"),
+    ("o9", "1", "p1", "1", "3.5"),
+]
+
+
+def _write_numbers(raw: Path) -> None:
+    _write_table(raw / "order_items", {
+        # integers in the int columns, a decimal(18, 2) price
+        "a-int.parquet": """
+            select order_id, line_no, product_id, quantity, cast(unit_price as decimal(18, 2)) as unit_price
+            from (values
+                ('o1', 1, 'p1', 2, 9.50),
+                ('o2', 1, 'p1', 1000000000000000000, 1.00),  -- 19 digits: no int of the contract
+                ('o3', 1, 'p1', null, 1.00),
+                ('o4', 1, 'p1', 0, 1.00),
+                ('o10', 1, 'p1', -2, 1.00)
+            ) as t(order_id, line_no, product_id, quantity, unit_price)""",
+        # a wider decimal: exact at two places or not
+        "b-wide.parquet": """
+            select order_id, cast(line_no as bigint) as line_no, product_id, cast(quantity as bigint) as quantity,
+                   cast(unit_price as decimal(38, 3)) as unit_price
+            from (values
+                ('o5', 1, 'p1', 1, 1.250),
+                ('o6', 1, 'p1', 1, 1.255),
+                ('o7', 1, 'p1', 1, 12345678901234567.000)  -- 17 digits before the point
+            ) as t(order_id, line_no, product_id, quantity, unit_price)""",
+        # small integers everywhere, the price too
+        "c-small.parquet": """
+            select 'o8' as order_id, cast(2 as integer) as line_no, 'p1' as product_id,
+                   cast(3 as smallint) as quantity, cast(7 as integer) as unit_price""",
+    }, "order_id,line_no,product_id,quantity,unit_price", ITEM_TEXT_ROWS)
+    shutil.copy(EXAMPLES_RAW / "orders.csv", raw / "orders.csv")
+
+
+def test_typed_parquet_numbers_mean_what_their_text_means(tmp_path: Path) -> None:
+    # each typed value is checked as its text would be: the same limits (18 digits for an int,
+    # 16 before the point and two after it for money), the same outcomes
+    raw, db = _staged(tmp_path, _write_numbers)
+    rows = query(db, """
+        select order_id, coalesce(cast(line_no as varchar), '') as line_no,
+               coalesce(cast(quantity as varchar), '') as quantity,
+               coalesce(cast(unit_price as varchar), '') as unit_price,
+               coalesce(reject_reason, '') as reject_reason, is_duplicate, _source_file like '%.csv' as from_text
+        from base_live__order_items order by order_id, _source_file
+    """)
+    assert [tuple(r) for r in rows.itertuples(index=False)] == [
+        ("o1", "1", "2", "9.50", "", False, False),  # 9.50 before 10.00: ranked by value, not text
+        ("o1", "1", "2", "10.00", "", True, True),
+        ("o10", "1", "-2", "1.00", "negative_quantity", False, False),
+        ("o2", "1", "", "1.00", "unparseable", False, False),
+        ("o3", "1", "", "1.00", "missing_value", False, False),
+        ("o4", "1", "0", "1.00", "out_of_range", False, False),
+        ("o5", "1", "1", "1.25", "", False, False),
+        ("o6", "1", "1", "", "unparseable", False, False),
+        ("o7", "1", "1", "", "unparseable", False, False),
+        ("o8", "2", "3", "7.00", "", False, False),
+        ("o9", "1", "1", "3.50", "", False, True),
+    ]
+    counts = ledger(db)
+    assert counts[("order_items", "kept", "")] == 4
+    assert counts[("order_items", "duplicate", "duplicate")] == 1
+    assert counts[("order_items", "set_aside", "unparseable")] == 3
+    # a typed line set aside is named by its key as a text line would be
+    keys = query(db, "select record_key from int_raw_rows_outcomes_unioned where reason = 'out_of_range'")
+    assert keys.record_key.tolist() == ["o4#1"]
+    registered = build(raw, db, command="run-operation", extra_args=["register_raw_sources"])
+    assert registered.returncode == 0, registered.stdout[-2000:]
+    typed = query(db, """
+        select count(line_no__number) as line_no, count(line_no) as line_no_text,
+               count(quantity__number) as quantity, count(quantity) as quantity_text,
+               count(unit_price__number) as unit_price, count(unit_price) as unit_price_text
+        from raw.order_items
+    """)
+    # the values out of the contract's range keep their text (o2's quantity, o6's and o7's price)
+    assert typed.values.tolist() == [[9, 2, 7, 3, 7, 4]]

@@ -175,7 +175,7 @@ set_aside_rows as (
         'order_items' as raw_table,
         _source_file as source_file,
         reject_reason as reason,
-        order_id || '#' || coalesce(line_no_text, '') as record_key,
+        order_id || '#' || coalesce(line_no_text, cast(line_no as {{ dbt.type_string() }}), '') as record_key,
         cast(null as {{ dbt.type_string() }}) as user_id
     from order_items
     where reject_reason is not null
