@@ -53,13 +53,13 @@ RAW_COLUMNS: dict[str, dict[str, str]] = {
 RAW_TABLES = tuple(RAW_COLUMNS)
 REQUIRED_TABLES = ("orders",)
 # Columns that a Parquet file typing them passes typed, beside their text (no text round trip and
-# no pattern match per row: the events' time, and the orders' and order lines', which a night
-# rebuilds whole). A ts column typed as a timestamp or date comes as `<column>__utc` (its text is
+# no pattern match per row: the events' time and value, and the orders' and order lines', which a
+# night rebuilds whole). A ts column typed as a timestamp or date comes as `<column>__utc` (its text is
 # then null); an int or dec column typed as an integer, or a dec column typed as a decimal, comes
 # as `<column>__number` (bigint, or decimal(18, 2)) when the value is one its text would parse to
 # (at most 18 digits; money: at most 16 before the point and two after it), its text then null.
 PARQUET_TYPED_COLUMNS: dict[str, tuple[str, ...]] = {
-    "events": ("event_at",),
+    "events": ("event_at", "value"),
     "orders": ("ordered_at", "paid_at", "amount", "discount_amount"),
     "order_items": ("line_no", "quantity", "unit_price"),
 }

@@ -35,11 +35,32 @@ def test_parquet_events_columns_take_their_rules() -> None:
     assert rules["event_at"] == ("typed_zoned_timestamp", "event_at")
     assert rules["event_at__utc"] == ("utc_from_zoned_timestamp", "event_at")
     assert rules["value"] == ("money_from_float", "Value")
+    assert rules["value__number"] == ("dec_missing", None)  # a float keeps the text route
     assert rules["user_id"] == ("text", "user_id")
     assert rules["text"] == ("missing", None)
     assert rules["_source_file"] == ("source_file", None)
-    # contract columns in contract order, then the companion, then _source_file
-    assert [c[0] for c in columns] == [*RAW_COLUMNS["events"], "event_at__utc", "_source_file"]
+    # contract columns in contract order, then the companions, then _source_file
+    assert [c[0] for c in columns] == [*RAW_COLUMNS["events"], "event_at__utc", "value__number", "_source_file"]
+
+
+def test_parquet_numbers_take_the_typed_route_only_where_typed_and_exact() -> None:
+    rules = _rules(view_columns("order_items", "parquet", [
+        ["order_id", "text"], ["line_no", "integer"], ["quantity", "decimal"], ["unit_price", "integer"],
+    ]))
+    assert rules["line_no"] == ("typed_int_from_integer", "line_no")
+    assert rules["line_no__number"] == ("int_from_integer", "line_no")
+    # a decimal in an int column keeps the text route (integer text when integral)
+    assert rules["quantity"] == ("integer_from_number", "quantity")
+    assert rules["quantity__number"] == ("int_missing", None)
+    assert rules["unit_price"] == ("typed_dec_from_integer", "unit_price")
+    assert rules["unit_price__number"] == ("dec_from_integer", "unit_price")
+    assert rules["product_id"] == ("missing", None)
+    # a CSV has no types; a column not read typed in its table is text
+    csv = _rules(view_columns("order_items", "csv", [["order_id", "text"], ["line_no", "text"]]))
+    assert (csv["line_no"], csv["line_no__number"]) == (("text", "c1"), ("int_missing", None))
+    assert csv["unit_price__number"] == ("dec_missing", None)
+    users = _rules(view_columns("users", "parquet", [["user_id", "text"], ["birth_year", "integer"]]))
+    assert users["birth_year"] == ("text", "birth_year") and "birth_year__number" not in users
 
 
 def test_csv_columns_are_read_by_position_and_presence_is_flagged() -> None:

@@ -13,11 +13,11 @@ from dbt_harness import EXAMPLES_RAW, STAGING_SELECT, build, ledger, query
 
 # business time zone Asia/Shanghai (UTC+8)
 TEXT_ROWS = [
-    # e1 again as text in another notation: the same instant as the zoned Parquet copy
-    ("e1", "u1", "like", "2025-03-02T00:30:00+08:00"),
-    ("e5", "u5", "like", "2025-03-01 16:00:00"),
-    ("e6", "u6", "like", "2025/03/01 10:00"),  # not the contract's format
-    ("e7", "u7", "like", None),
+    # e1 again as text in another notation: the same instant and value as the zoned Parquet copy
+    ("e1", "u1", "like", "2025-03-02T00:30:00+08:00", "1.5"),
+    ("e5", "u5", "like", "2025-03-01 16:00:00", None),
+    ("e6", "u6", "like", "2025/03/01 10:00", None),  # not the contract's format
+    ("e7", "u7", "like", None, None),
 ]
 
 
@@ -37,17 +37,18 @@ def _write_table(folder: Path, parquet: dict[str, str], header: str, text_rows: 
 def _write(raw: Path) -> None:
     _write_table(raw / "events", {
         "a-zoned.parquet": """
-            select * from (values
-                ('e1', 'u1', 'like', timestamptz '2025-03-01 16:30:00+00'),
-                ('e2', 'u2', 'like', timestamptz '2025-03-01 15:59:59+00'),
-                ('e8', 'u8', 'like', cast(null as timestamptz))
-            ) as t(event_id, user_id, event_type, event_at)""",
+            select event_id, user_id, event_type, event_at, cast(value as decimal(18, 2)) as value
+            from (values
+                ('e1', 'u1', 'like', timestamptz '2025-03-01 16:30:00+00', 1.5),
+                ('e2', 'u2', 'like', timestamptz '2025-03-01 15:59:59+00', null),
+                ('e8', 'u8', 'like', cast(null as timestamptz), null)
+            ) as t(event_id, user_id, event_type, event_at, value)""",
         "b-naive.parquet": """
             select 'e3' as event_id, 'u3' as user_id, 'like' as event_type,
                    timestamp '2025-03-01 15:59:59' as event_at""",
         "c-date.parquet": """
             select 'e4' as event_id, 'u4' as user_id, 'like' as event_type, date '2025-03-01' as event_at""",
-    }, "event_id,user_id,event_type,event_at", TEXT_ROWS)
+    }, "event_id,user_id,event_type,event_at,value", TEXT_ROWS)
     shutil.copy(EXAMPLES_RAW / "orders.csv", raw / "orders.csv")
 
 
@@ -64,15 +65,15 @@ def test_typed_parquet_timestamps_mean_the_same_instant_as_text(tmp_path: Path) 
     raw, db = _staged(tmp_path, _write)
     rows = query(db, """
         select event_id, cast(event_at as varchar) as event_at, cast(event_date as varchar) as event_date,
-               event_hour
+               event_hour, coalesce(cast(event_value as varchar), '') as event_value
         from stg_live__events order by event_id
     """)
     assert rows.values.tolist() == [
-        ["e1", "2025-03-01 16:30:00", "2025-03-02", 0],
-        ["e2", "2025-03-01 15:59:59", "2025-03-01", 23],
-        ["e3", "2025-03-01 15:59:59", "2025-03-01", 23],  # a naive Parquet timestamp is UTC
-        ["e4", "2025-03-01 00:00:00", "2025-03-01", 8],  # a date is midnight UTC
-        ["e5", "2025-03-01 16:00:00", "2025-03-02", 0],
+        ["e1", "2025-03-01 16:30:00", "2025-03-02", 0, "1.50"],  # its value typed
+        ["e2", "2025-03-01 15:59:59", "2025-03-01", 23, ""],
+        ["e3", "2025-03-01 15:59:59", "2025-03-01", 23, ""],  # a naive Parquet timestamp is UTC
+        ["e4", "2025-03-01 00:00:00", "2025-03-01", 8, ""],  # a date is midnight UTC
+        ["e5", "2025-03-01 16:00:00", "2025-03-02", 0, ""],
     ]
     counts = ledger(db)
     assert counts[("events", "kept", "")] == 5
@@ -89,8 +90,12 @@ def test_typed_parquet_timestamps_mean_the_same_instant_as_text(tmp_path: Path) 
     # dropped at the end of every run (personal data), so register them again to look
     registered = build(raw, db, command="run-operation", extra_args=["register_raw_sources"])
     assert registered.returncode == 0, registered.stdout[-2000:]
-    typed = query(db, "select count(event_at__utc) as typed, count(event_at) as text from raw.events")
-    assert (typed.typed[0], typed.text[0]) == (4, 3)
+    typed = query(db, """
+        select count(event_at__utc) as typed, count(event_at) as text, count(value__number) as value_typed,
+               count(value) as value_text
+        from raw.events
+    """)
+    assert typed.values.tolist() == [[4, 3, 1, 1]]
 
 
 ORDER_TEXT_ROWS = [
