@@ -26,7 +26,8 @@ if TYPE_CHECKING:
 
 # The contract's tables (v1.1) and their columns, with the contract's types: str, int, dec
 # (money, two decimals), ts (timestamp), bool. The dbt sources (models/staging/live/_live__sources.yml)
-# and the generator describe exactly these; every value reaches staging as text.
+# and the generator describe exactly these; every value reaches staging as text (and a few typed
+# beside it: PARQUET_TYPED_COLUMNS).
 RAW_COLUMNS: dict[str, dict[str, str]] = {
     "orders": {
         "order_id": "str", "user_id": "str", "ordered_at": "ts", "paid_at": "ts", "status": "str",
@@ -54,10 +55,11 @@ RAW_TABLES = tuple(RAW_COLUMNS)
 REQUIRED_TABLES = ("orders",)
 # Columns that a Parquet file typing them passes typed, beside their text (no text round trip and
 # no pattern match per row: the events' time and value, and the orders' and order lines', which a
-# night rebuilds whole). A ts column typed as a timestamp or date comes as `<column>__utc` (its text is
-# then null); an int or dec column typed as an integer, or a dec column typed as a decimal, comes
-# as `<column>__number` (bigint, or decimal(18, 2)) when the value is one its text would parse to
-# (at most 18 digits; money: at most 16 before the point and two after it), its text then null.
+# night rebuilds whole). A ts column typed as a timestamp or date comes as `<column>__utc` (its
+# text is then null); an int or dec column typed as an integer, or a dec column typed as a
+# decimal, comes as `<column>__number` (bigint, or decimal(18, 2)) when the value is one its text
+# would parse to (at most 18 digits; money: at most 16 before the point and two after it), its
+# text then null.
 PARQUET_TYPED_COLUMNS: dict[str, tuple[str, ...]] = {
     "events": ("event_at", "value"),
     "orders": ("ordered_at", "paid_at", "amount", "discount_amount"),
@@ -134,8 +136,8 @@ def view_columns(table: str, file_format: str | None = None,
                  file_columns: list[list[str]] | None = None) -> list[list[str | None]]:
     """The columns of the view `raw.<table>` over one file, as `[name, rule, source]`: the
     contract's columns (matched to the file's by lower-cased name, the first of a repeated name
-    winning), then `<column>__utc` or `<column>__number`, `<column>__in_file` and `_source_file`. Without a file: the
-    columns of an empty view."""
+    winning), then `<column>__utc` or `<column>__number`, `<column>__in_file` and `_source_file`.
+    Without a file: the columns of an empty view."""
     present: dict[str, tuple[str, str]] = {}
     for position, (name, kind) in enumerate(file_columns or []):
         if name.lower() not in present:
