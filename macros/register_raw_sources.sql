@@ -8,7 +8,8 @@
     Each view is the union of one select per file, with the contract's columns as trimmed text
     (empty means null), the typed companions `<column>__utc` and `<column>__number`, the flags
     `<column>__in_file` and `_source_file` (the original path as a string literal); a table
-    without files is an empty view of the same columns. The pre-pass manifests become `raw._files` and `raw._rejects`.
+    without files is an empty view of the same columns. The pre-pass manifests become
+    `raw._files` and `raw._rejects`.
 -#}
 {% macro register_raw_sources() %}
     {{ return(adapter.dispatch('register_raw_sources', 'livetier')()) }}
@@ -133,6 +134,26 @@
     {{ return(parts | join('\nunion all\n')) }}
 {% endmacro %}
 
+{#-
+    The number a typed Parquet number column holds in DuckDB SQL, or null where its text would
+    not parse to it (parse_int: at most 18 digits; parse_decimal: at most 16 before the point and
+    two after it): the `<column>__number` companion, and the test of its text column (the text is
+    null exactly where this is not). `rule` is the companion's or the text column's rule.
+-#}
+{% macro duckdb_raw_number(rule, value) %}
+    {% if rule in ('int_from_integer', 'typed_int_from_integer') %}
+        {{ return("case when " ~ value ~ " between -999999999999999999 and 999999999999999999 then try_cast("
+            ~ value ~ " as bigint) end") }}
+    {% elif rule in ('dec_from_integer', 'typed_dec_from_integer') %}
+        {{ return("case when " ~ value ~ " between -9999999999999999 and 9999999999999999 then try_cast("
+            ~ value ~ " as decimal(18, 2)) end") }}
+    {% elif rule in ('dec_from_decimal', 'typed_dec_from_decimal') %}
+        {{ return("case when " ~ value ~ " = round(" ~ value ~ ", 2) then try_cast(" ~ value
+            ~ " as decimal(18, 2)) end") }}
+    {% endif %}
+    {{ exceptions.raise_compiler_error("Unknown typed number rule '" ~ rule ~ "' in the raw read plan.") }}
+{% endmacro %}
+
 {#- A manifest CSV written by livetier.ingest, read by the contract's dialect with known text columns. -#}
 {% macro raw_manifest_reader(path_literal, columns) -%}
     read_csv({{ path_literal }}, header = true, auto_detect = false, delim = ',', quote = '"', escape = '"',
@@ -162,29 +183,20 @@
         {% elif rule == 'integer_from_number' %}
             {% set sql = "nullif(trim(case when " ~ value ~ " = trunc(" ~ value ~ ") and abs(" ~ value ~ ") < 1e18 then cast(cast("
                 ~ value ~ " as bigint) as varchar) else cast(" ~ value ~ " as varchar) end), '')" %}
-        {% elif rule == 'typed_int_from_integer' %}
-            {% set sql = "case when " ~ value ~ " between -999999999999999999 and 999999999999999999 then null"
-                ~ " else nullif(trim(cast(" ~ value ~ " as varchar)), '') end" %}
-        {% elif rule == 'typed_dec_from_integer' %}
-            {% set sql = "case when " ~ value ~ " between -9999999999999999 and 9999999999999999 then null"
-                ~ " else nullif(trim(cast(" ~ value ~ " as varchar)), '') end" %}
+        {% elif rule in ('typed_int_from_integer', 'typed_dec_from_integer') %}
+            {# text only where the companion (the same rule's number) does not hold the value #}
+            {% set sql = "case when " ~ livetier.duckdb_raw_number(rule, value) ~ " is null then nullif(trim(cast("
+                ~ value ~ " as varchar)), '') end" %}
         {% elif rule == 'typed_dec_from_decimal' %}
-            {% set sql = "case when " ~ value ~ " = round(" ~ value ~ ", 2) and try_cast(" ~ value
-                ~ " as decimal(18, 2)) is not null then null when " ~ value ~ " = round(" ~ value ~ ", 2) then cast(cast("
-                ~ value ~ " as decimal(38, 2)) as varchar) else cast(" ~ value ~ " as varchar) end" %}
+            {% set sql = "case when " ~ livetier.duckdb_raw_number(rule, value) ~ " is null then case when "
+                ~ value ~ " = round(" ~ value ~ ", 2) then cast(cast(" ~ value ~ " as decimal(38, 2)) as varchar)"
+                ~ " else cast(" ~ value ~ " as varchar) end end" %}
         {% elif rule == 'int_missing' %}
             {% set sql = 'cast(null as bigint)' %}
-        {% elif rule == 'int_from_integer' %}
-            {% set sql = "case when " ~ value ~ " between -999999999999999999 and 999999999999999999 then try_cast("
-                ~ value ~ " as bigint) end" %}
         {% elif rule == 'dec_missing' %}
             {% set sql = 'cast(null as decimal(18, 2))' %}
-        {% elif rule == 'dec_from_integer' %}
-            {% set sql = "case when " ~ value ~ " between -9999999999999999 and 9999999999999999 then try_cast("
-                ~ value ~ " as decimal(18, 2)) end" %}
-        {% elif rule == 'dec_from_decimal' %}
-            {% set sql = "case when " ~ value ~ " = round(" ~ value ~ ", 2) then try_cast(" ~ value
-                ~ " as decimal(18, 2)) end" %}
+        {% elif rule in ('int_from_integer', 'dec_from_integer', 'dec_from_decimal') %}
+            {% set sql = livetier.duckdb_raw_number(rule, value) %}
         {% elif rule == 'utc_missing' %}
             {% set sql = 'cast(null as timestamp)' %}
         {% elif rule == 'utc_from_timestamp' %}
@@ -211,7 +223,8 @@
     header line skipped) as DuckDB reads them, and records that do not parse are dropped
     (`DROPMALFORMED`; the pre-pass lists them). Spark reads every value as text: the plan's typed
     columns come as text (a zoned timestamp with `+00`, as DuckDB writes it) and `<column>__utc`
-    and `<column>__number` stay null. The manifests `files.csv` and `rejects.csv` become `raw._files` and `raw._rejects`.
+    and `<column>__number` stay null. The manifests `files.csv` and `rejects.csv` become
+    `raw._files` and `raw._rejects`.
 -#}
 {% macro spark__register_raw_sources() %}
     {% if not execute %}
