@@ -412,17 +412,19 @@ def pandas_baseline(raw: Path, as_of: str | None = None) -> tuple[float, dict[st
 
 def ensure_data(scale: str, seed: int = 7, users: int | None = None, days: int | None = None,
                 end_date: str | None = None, raw: Path | None = None) -> Path:
-    """Generates the scale's data set once (cached under bench/data/), events split by day."""
+    """Generates the scale's data set once (cached under bench/data/), events, orders and order
+    lines split by day."""
     raw = raw or BENCH_DIR / "data" / scale / "raw"
-    if not (raw / "orders.parquet").exists():
+    if not (raw / "orders.parquet").exists() and not (raw / "orders").is_dir():
         from livetier.generator import generate
 
         extra = {"end_date": end_date} if end_date else {}
         generate(out=raw, scale=scale, seed=seed, users=users, days=days, fmt="parquet", **extra)
-    # events as one file per business day, the landing zone an incremental daily load adds to
-    from livetier.incremental import split_events_by_day
+    # one file per business day, the landing zone an incremental daily load adds to
+    from livetier.incremental import split_events_by_day, split_orders_by_day
 
     split_events_by_day(raw)
+    split_orders_by_day(raw)
     return raw
 
 

@@ -1,12 +1,14 @@
-"""Daily loads for the incremental event models: split events into one file per business day,
-add one more day to a raw directory (events, streams, orders and order lines), and time one
-incremental dbt run (the benchmark's hook).
+"""Daily loads for the incremental models: split events, orders and order lines into one file
+per business day, add one more day to a raw directory (events, streams, orders and order lines),
+and time one incremental dbt run (the benchmark's hook).
 
-The incremental models (base_live__events, int_watch_sessions_sessionized,
+The incremental event models (base_live__events, int_watch_sessions_sessionized,
 int_user_activity_daily) treat `<raw>/events/` as an append-only landing zone: a run parses the
 files it has not loaded yet and recomputes the business-date partitions they touch, plus the
 last `lookback_days`. A daily load is therefore a new file in `<raw>/events/`; files already
-loaded must not change (a changed or removed file needs `dbt run --full-refresh`).
+loaded must not change (the pre-pass reloads everything when one changed or was removed).
+base_live__orders and base_live__order_items read `<raw>/orders/` and `<raw>/order_items/` the
+same way, and rebuild themselves alone when one of their loaded files changed.
 """
 
 from __future__ import annotations
@@ -53,11 +55,51 @@ def split_events_by_day(raw: Path, memory_limit: str = "2GB") -> list[str]:
     a scan per day. A day whose rows the writer had to split over several files keeps them as
     `day-YYYY-MM-DD-<n>.parquet`."""
     single = raw / "events.parquet"
-    folder = raw / "events"
     if not single.exists():
-        return sorted({p.stem.removeprefix("day-")[:10] for p in folder.glob("day-*.parquet")})
+        return _days_in(raw / "events")
+    return _write_by_day(raw, "events", f"select *, {business_date_sql('event_at')} as _day "
+                                        f"from read_parquet('{single}')", memory_limit)
+
+
+def split_orders_by_day(raw: Path) -> list[str]:
+    """Replaces `<raw>/orders.parquet` and `<raw>/order_items.parquet` by folders of one file per
+    business day of the order (`day-YYYY-MM-DD.parquet`; an order line goes with its order), as a
+    nightly export delivers them, and returns the orders' days; folders are left as they are. A
+    row without a readable date (a line of an unknown order, say) goes to `day-1900-01-01`."""
+    orders, items = raw / "orders.parquet", raw / "order_items.parquet"
+    if not orders.exists():
+        return _days_in(raw / "orders")
+    day = (f"coalesce(cast(timezone('{BUSINESS_TZ}', try_cast(cast(ordered_at as varchar) as timestamptz)) "
+           "as date), date '1900-01-01')")
+    if items.exists():
+        con = _connect()
+        try:
+            con.execute(f"create table order_days as select order_id, min({day}) as _day "
+                        f"from read_parquet('{orders}') group by order_id")
+            con.execute(f"""
+                copy (
+                    select items.*, coalesce(order_days._day, date '1900-01-01') as _day
+                    from read_parquet('{items}') as items
+                    left join order_days on items.order_id = order_days.order_id
+                ) to '{raw / '_order_items.parquet'}' (format parquet)
+            """)
+        finally:
+            con.close()
+        _write_by_day(raw, "order_items", f"select * from read_parquet('{raw / '_order_items.parquet'}')")
+        (raw / "_order_items.parquet").unlink()
+    return _write_by_day(raw, "orders", f"select *, {day} as _day from read_parquet('{orders}')")
+
+
+def _days_in(folder: Path) -> list[str]:
+    return sorted({p.stem.removeprefix("day-")[:10] for p in folder.glob("day-*.parquet")})
+
+
+def _write_by_day(raw: Path, table: str, rows: str, memory_limit: str = "2GB") -> list[str]:
+    """Writes `rows` (with a date column `_day`) as `<raw>/<table>/day-<_day>.parquet`, removes
+    `<raw>/<table>.parquet`, and returns the days."""
+    folder = raw / table
     folder.mkdir(exist_ok=True)
-    staging = raw / "_events_by_day"
+    staging = raw / f"_{table}_by_day"
     shutil.rmtree(staging, ignore_errors=True)
     con = _connect()
     try:
@@ -66,8 +108,7 @@ def split_events_by_day(raw: Path, memory_limit: str = "2GB") -> list[str]:
         con.execute("set preserve_insertion_order = false")
         # one open file per day: a year and some days fit, so no day is split over files
         con.execute("set partitioned_write_max_open_files = 1000")
-        con.execute(f"copy (select *, {business_date_sql('event_at')} as _day from read_parquet('{single}')) "
-                    f"to '{staging}' (format parquet, partition_by (_day))")
+        con.execute(f"copy ({rows}) to '{staging}' (format parquet, partition_by (_day))")
     finally:
         con.close()
     days = []
@@ -78,7 +119,7 @@ def split_events_by_day(raw: Path, memory_limit: str = "2GB") -> list[str]:
             path.rename(folder / (f"day-{day}.parquet" if n == 0 else f"day-{day}-{n}.parquet"))
     shutil.rmtree(staging)
     shutil.rmtree(raw / "_split.tmp", ignore_errors=True)
-    single.unlink()
+    (raw / f"{table}.parquet").unlink(missing_ok=True)
     return days
 
 

@@ -466,7 +466,9 @@ def _state(raw: Path, files: list[RawFile], business_timezone: str, key_id: str)
         "business_timezone": business_timezone,
         "seeds": seeds_hash(),
         "code": code_hash(),
-        # only the tables read incrementally (by file): every other table is read whole on each run
+        # the events, read by file: a loaded events file changed or removed reloads everything
+        # (base_live__orders and base_live__order_items, also read by file, rebuild themselves
+        # when one of their files changed: macro raw_files_loaded); other tables are read whole
         "files": {f.source_file: {"bytes": f.bytes, "mtime": f.mtime, "sha256": f.sha256}
                   for f in files if f.status != "unreadable" and f.raw_table in INCREMENTAL_TABLES},
     }

@@ -2,13 +2,15 @@
     A table rebuilt only when what it reads changed (DuckDB). Before building, the fingerprint of
     the model's inputs is computed (`inputs_fingerprint`): its compiled SQL, the personal-data key,
     the content hash of every raw file of each source table it reads (the pre-pass's sha256 in
-    `raw._files`), the content of each seed, the SQL of each view between (as created in this run) and the stored fingerprint of each upstream
-    `table_on_change` model (through views). When it equals the one recorded at the last build
-    (table `_input_fingerprints` in the target's own schema, created on-run-start, with
-    `_changed_at`: the start of the run that last built it) the stored table is kept as it is; a full
-    refresh, a missing table or record, any other upstream (a table rebuilt every run, an
-    incremental model) or a stored row matching the config `rebuild_if_any` (a SQL predicate:
-    rows whose outcome depends on the build clock) builds it as a plain table.
+    `raw._files`), the content of each seed, the SQL of each view between (as created in this
+    run), the stored fingerprint of each upstream `table_on_change` model (through views) and the
+    row count and latest `_loaded_at` of each upstream incremental model configured
+    `versioned_by_loaded_at` (base_live__orders, base_live__order_items). When it equals the one
+    recorded at the last build (table `_input_fingerprints` in the target's own schema, created
+    on-run-start, with `_changed_at`: the start of the run that last built it) the stored table is
+    kept as it is; a full refresh, a missing table or record, any other upstream (a table rebuilt
+    every run, another incremental model) or a stored row matching the config `rebuild_if_any` (a
+    SQL predicate: rows whose outcome depends on the build clock) builds it as a plain table.
 
     The record is removed before a build and written after it commits, so a failed build leaves
     no record and the next run builds again. Nightly runs whose dimension exports (orders, users,
@@ -133,6 +135,13 @@
                     {{ return(false) }}
                 {%- endif -%}
                 {%- do parts.append(livetier.sql_string_literal(recorded)) -%}
+            {%- elif parent.resource_type == 'model' and parent.config.materialized == 'incremental'
+                    and parent.config.get('versioned_by_loaded_at') and relation is not none -%}
+                {#- an incremental table that stamps every row it writes with its run's start
+                    (`_loaded_at`) and deletes only rows it writes again: a run that changed
+                    anything changed its latest stamp or its count -#}
+                {%- do parts.append("(select count(*) || '@' || coalesce(cast(max(_loaded_at) as varchar), '') from "
+                    ~ relation ~ ")") -%}
             {%- else -%}
                 {{ return(false) }}
             {%- endif -%}

@@ -1,5 +1,5 @@
-"""The benchmark's landing zone: events split into one Parquet file per business day (Asia/Shanghai),
-written in one streamed pass under a memory limit."""
+"""The benchmark's landing zone: events, orders and order lines split into one Parquet file per
+business day (Asia/Shanghai), written in one streamed pass under a memory limit."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from pathlib import Path
 
 import duckdb
 
-from livetier.incremental import night_files, split_events_by_day, write_next_day
+from livetier.incremental import night_files, split_events_by_day, split_orders_by_day, write_next_day
 
 
 def _write_events(raw: Path) -> None:
@@ -168,6 +168,37 @@ def test_the_next_day_brings_the_last_days_orders_and_lines(tmp_path: Path) -> N
         assert con.execute(f"select count(*) from {read.format(raw / 'orders')}").fetchall() == [(4,)]
         if folder:
             assert sorted(p.name for p in (raw / "order_items").iterdir()) == ["i.parquet"]
+
+
+def test_orders_and_their_lines_one_file_per_business_day_of_the_order(tmp_path: Path) -> None:
+    """Each order in the file of its business day (15:59:59 UTC is still the day before), each
+    line with its order, a line of an unknown order in day-1900-01-01; a folder is left as it is."""
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    _write_orders(raw, folder=False)
+    con = duckdb.connect()
+    con.execute(f"""
+        copy (select * from read_parquet('{raw / 'order_items.parquet'}')
+              union all select 'o9', 1, 'p9') to '{raw / 'order_items.parquet'}' (format parquet)
+    """)
+    assert split_orders_by_day(raw) == ["2025-03-03", "2025-03-04"]
+    assert sorted(path.name for path in raw.iterdir()) == ["order_items", "orders"]
+    per_day = {
+        table: {path.name: sorted(row[0] for row in con.execute(f"select order_id from '{path}'").fetchall())
+                for path in (raw / table).iterdir()}
+        for table in ("orders", "order_items")
+    }
+    assert per_day == {
+        "orders": {"day-2025-03-03.parquet": ["o1"], "day-2025-03-04.parquet": ["o2", "o3", "o4"]},
+        "order_items": {"day-1900-01-01.parquet": ["o9"], "day-2025-03-03.parquet": ["o1"],
+                        "day-2025-03-04.parquet": ["o2", "o2", "o3", "o4"]},
+    }
+    # the columns are the raw files', without the day
+    columns = [row[0] for row in con.execute(
+        f"describe select * from '{raw / 'order_items' / 'day-2025-03-03.parquet'}'").fetchall()]
+    assert columns == ["order_id", "line_no", "product_id"]
+    con.close()
+    assert split_orders_by_day(raw) == ["2025-03-03", "2025-03-04"]
 
 
 def test_the_incremental_day_runs_on_a_copy_already_on_disk(tmp_path: Path, monkeypatch) -> None:
