@@ -1,8 +1,26 @@
-{{ config(materialized=('table_on_change' if target.type == 'duckdb' else 'table')) }}
--- rebuilt only when orders or refunds changed (macros/table_on_change.sql). An order without
--- refund rows has one version, from its order date, open-ended; only the few orders with refund
--- rows need version dates and a window (every order's version dates, their union and the window
--- over them cost most of this model's time).
+{{
+    config(
+        materialized=('incremental' if target.type == 'duckdb' else 'table'),
+        incremental_strategy='delete+insert',
+        unique_key=(none if target.type == 'spark' else 'order_id'),
+        on_schema_change='append_new_columns',
+        versioned_by_loaded_at=true,
+        pre_hook="{{ delete_order_versions_if_rebuilt() }}",
+    )
+}}
+-- Every order's net amount over time: one row per version, valid from its date until the next.
+-- An order without refund rows has one version, from its order date, open-ended; only the few
+-- orders with refund rows need version dates and a window (every order's version dates, their
+-- union and the window over them cost most of this model's time).
+{#-
+    Incremental by order on DuckDB (a table on Spark; macro order_versions_state): a run
+    recomputes the orders written to base_live__orders since its last run and, when the refunds
+    were rebuilt since, every order with refund rows now or before; delete+insert replaces their
+    versions by order_id. In such a run an order never loses its kept rows (stored outcomes stay,
+    a copy only adds), so every recomputed order has versions to write; a rebuild of the orders
+    (a loaded file removed or rewritten) builds every order again.
+-#}
+{%- set state = livetier.order_versions_state() -%}
 {%- set version_columns = [
     'order_id', 'user_id', 'stream_id', 'coupon_id', 'status', 'amount', 'discount_amount',
     'refunded_amount', 'net_amount', 'has_refund_rows', 'ordered_at', 'paid_at', 'ordered_date',
@@ -12,6 +30,22 @@ with
 
 orders as (
     select * from {{ ref('stg_live__orders') }}
+    {%- if state['incremental'] %}
+        where order_id in (
+            select written.order_id
+            from {{ ref('stg_live__orders') }} as written
+            where written._loaded_at > cast('{{ state["watermark"] }}' as timestamp)
+            {%- if state['refunds_changed'] %}
+                union
+                select refunded.order_id
+                from {{ ref('stg_live__refunds') }} as refunded
+                union
+                select stored.order_id
+                from {{ this }} as stored
+                where stored.has_refund_rows
+            {%- endif %}
+        )
+    {%- endif %}
 ),
 
 refunds as (
@@ -130,11 +164,13 @@ refunded_versions as (
 
 final as (
     select
-        {{ version_columns | join(',\n        ') }}
+        {{ version_columns | join(',\n        ') }},
+        cast('{{ run_started_at.strftime("%Y-%m-%d %H:%M:%S.%f") }}' as timestamp) as _loaded_at
     from single_versions
     union all
     select
-        {{ version_columns | join(',\n        ') }}
+        {{ version_columns | join(',\n        ') }},
+        cast('{{ run_started_at.strftime("%Y-%m-%d %H:%M:%S.%f") }}' as timestamp) as _loaded_at
     from refunded_versions
 )
 

@@ -1,6 +1,8 @@
 """Orders and order lines read file by file (base_live__orders, base_live__order_items): a night
 that adds files equals a full refresh, a rewritten or removed file rebuilds them, and what only
-they feed is kept on a night that brings nothing.
+they feed is kept on a night that brings nothing. The order versions (int_order_net_amounts_versioned)
+follow by order: the orders written since their last run, and the refunded ones when the refunds
+changed.
 
 The worked examples' orders and order lines are delivered as folders (`orders/a.csv`,
 `order_items/a.csv`); a second file brings new orders, a corrected copy of a stored order that
@@ -39,7 +41,8 @@ NEW_ITEMS = (
     "f0001,1,p02,1,60.00\n"
 )
 BASE = ("base_live__orders", "base_live__order_items")
-COMPARED = (*PUBLIC_MARTS, *BASE, "int_order_net_amounts_versioned")
+VERSIONS = "int_order_net_amounts_versioned"
+COMPARED = (*PUBLIC_MARTS, *BASE, VERSIONS, "int_purchase_versions_spanned")
 
 
 def _raw(tmp_path: Path) -> Path:
@@ -80,7 +83,8 @@ def test_orders_by_file_equal_a_full_refresh(tmp_path: Path) -> None:
     db = tmp_path / "night.duckdb"
     first = build(raw, db, as_of=AS_OF, clock=CLOCK, command="build", env_extra=KEY, extra_args=SEED_AND_MODELS)
     assert first.returncode == 0, first.stdout[-5000:]
-    stamps = {t: _rows(db, f"select min(_loaded_at) from {t}")[0][0] for t in BASE}
+    stamps = {t: _rows(db, f"select min(_loaded_at) from {t}")[0][0] for t in (*BASE, VERSIONS)}
+    refunded = {k for (k,) in _rows(db, "select order_id from stg_live__refunds")}
 
     # a night adds a file to each folder: only its rows and the stored copies of its keys are written
     (raw / "orders" / "b.csv").write_text(ORDERS_HEADER + NEW_ORDERS)
@@ -91,6 +95,10 @@ def test_orders_by_file_equal_a_full_refresh(tmp_path: Path) -> None:
         written = {k for (k,) in _rows(db, f"select distinct {key} from {table} where _loaded_at > "
                                            f"cast('{stamps[table]}' as timestamp)")}
         assert written == {"n0001", "f0001", "o0101" if table == "base_live__orders" else "o0102"}, (table, written)
+    # the order versions: the orders written and, the refunds rebuilt with the orders, the refunded ones
+    versions = {k for (k,) in _rows(db, f"select distinct order_id from {VERSIONS} "
+                                        f"where _loaded_at > cast('{stamps[VERSIONS]}' as timestamp)")}
+    assert {"n0001", "o0101"} <= versions <= {"n0001", "o0101"} | refunded, versions
     assert _rows(db, "select amount, _source_file like '%b.csv' from base_live__orders "
                      "where order_id = 'o0101' and not is_duplicate") == [(280, True)]
     assert _rows(db, "select product_id from base_live__order_items where order_id = 'o0102' "
@@ -102,10 +110,20 @@ def test_orders_by_file_equal_a_full_refresh(tmp_path: Path) -> None:
     _equals_full_refresh(raw, db, LATER, "clock")
     assert _rows(db, "select reject_reason from base_live__orders where order_id = 'f0001'") == [(None,)]
 
-    # nothing new: the orders' tables and what only they feed are kept as they are
+    # nothing new: the orders' tables write nothing, and what only they feed is kept as it is
+    written = {t: _rows(db, f"select max(_loaded_at) from {t}") for t in (*BASE, VERSIONS)}
     stdout = _night(raw, db, LATER)
-    assert "int_order_net_amounts_versioned: inputs unchanged since its last build, table kept" in stdout, \
+    assert {t: _rows(db, f"select max(_loaded_at) from {t}") for t in written} == written
+    assert "int_purchase_versions_spanned: inputs unchanged since its last build, table kept" in stdout, \
         stdout[-3000:]
+
+    # a refund withdrawn from the refunds snapshot: its order has one version again
+    refunds = (raw / "refunds.csv").read_text().splitlines(keepends=True)
+    (raw / "refunds.csv").write_text("".join(line for line in refunds if not line.startswith("r1803,")))
+    before = _rows(db, f"select count(*) from {VERSIONS} where order_id = 'o1801'")
+    _night(raw, db, LATER)
+    _equals_full_refresh(raw, db, LATER, "refund-withdrawn")
+    assert _rows(db, f"select count(*) from {VERSIONS} where order_id = 'o1801'") != before
 
     # a loaded file rewritten (an order withdrawn) rebuilds both tables from every file
     orders = (raw / "orders" / "a.csv").read_text().splitlines(keepends=True)

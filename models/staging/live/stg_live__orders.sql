@@ -16,7 +16,10 @@ final as (
         paid_at,
         ordered_date,
         paid_date,
-        ordered_hour
+        ordered_hour,
+        -- when base_live__orders last wrote the row (int_order_net_amounts_versioned recomputes
+        -- the orders written since its own last run)
+        _loaded_at
     from base
     where reject_reason is null and not is_duplicate
 )

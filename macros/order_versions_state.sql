@@ -1,0 +1,43 @@
+{#-
+    What a run of int_order_net_amounts_versioned (incremental by order on DuckDB) recomputes:
+    - `incremental`: false on a full build, and when the stored table must be built again from
+      every order: it predates `_loaded_at`, is empty, or base_live__orders was rebuilt since its
+      last run (every kept order written after it: a loaded orders file removed or rewritten);
+      the pre-hook delete_order_versions_if_rebuilt then empties it;
+    - `watermark`: the latest `_loaded_at` it stores; the orders written since (new orders, new
+      copies of stored ones, future orders the clock reached) are recomputed;
+    - `refunds_changed`: whether the refunds (base_live__refunds_allocated, a table_on_change
+      model) were rebuilt since; then every order with refund rows now or stored with some is
+      recomputed too (a withdrawn refund leaves its order one version again).
+-#}
+{% macro order_versions_state() %}
+    {%- set state = {'incremental': false, 'watermark': none, 'refunds_changed': true} -%}
+    {%- if not execute or not is_incremental() -%}
+        {{ return(state) }}
+    {%- endif -%}
+    {%- set columns = adapter.get_columns_in_relation(this) | map(attribute='name') | map('lower') | list -%}
+    {%- if '_loaded_at' not in columns -%}
+        {{ return(state) }}
+    {%- endif -%}
+    {%- set refunds_id = 'model.livetier.base_live__refunds_allocated' -%}
+    {%- set row = run_query(
+        "select cast(stored.watermark as varchar),"
+        ~ " coalesce((select min(orders._loaded_at) from " ~ ref('stg_live__orders') ~ " as orders)"
+        ~ " <= stored.watermark, false),"
+        ~ " coalesce((select max(ledger._changed_at) from " ~ livetier.input_fingerprints_ledger() ~ " as ledger"
+        ~ " where ledger.model = " ~ livetier.sql_string_literal(refunds_id) ~ ") > stored.watermark, true)"
+        ~ " from (select max(_loaded_at) as watermark from " ~ this ~ ") as stored"
+    )[0] -%}
+    {%- if row[0] is none or not row[1] -%}
+        {{ return(state) }}
+    {%- endif -%}
+    {%- do state.update({'incremental': true, 'watermark': row[0], 'refunds_changed': row[2]}) -%}
+    {{ return(state) }}
+{% endmacro %}
+
+{#- Its pre-hook: empties the stored table before a run that builds it from every order. -#}
+{% macro delete_order_versions_if_rebuilt() -%}
+    {%- if execute and this is not none and is_incremental() and not livetier.order_versions_state()['incremental'] -%}
+        delete from {{ this }}
+    {%- endif -%}
+{%- endmacro %}
