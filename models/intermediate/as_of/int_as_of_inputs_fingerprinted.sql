@@ -72,7 +72,7 @@ input_rows as (
         'orders' as input_name,
         least(orders.ordered_date, orders.paid_date) as input_date,
         {{ row_hash(
-            columns_except(ref('stg_live__orders'), [], 'orders')
+            columns_except(ref('stg_live__orders'), ['_loaded_at'], 'orders')
             + ['refunded_orders.order_id is not null']
         ) }} as row_hash
     from orders
