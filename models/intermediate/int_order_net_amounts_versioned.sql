@@ -1,24 +1,14 @@
-{{
-    config(
-        materialized=('incremental' if target.type == 'duckdb' else 'table'),
-        incremental_strategy='delete+insert',
-        unique_key=(none if target.type == 'spark' else 'order_id'),
-        on_schema_change='append_new_columns',
-        versioned_by_loaded_at=true,
-        pre_hook="{{ delete_order_versions_if_rebuilt() }}",
-    )
-}}
 -- Every order's net amount over time: one row per version, valid from its date until the next.
 -- An order without refund rows has one version, from its order date, open-ended; only the few
 -- orders with refund rows need version dates and a window (every order's version dates, their
 -- union and the window over them cost most of this model's time).
 {#-
-    Incremental by order on DuckDB (a table on Spark; macro order_versions_state): a run
-    recomputes the orders written to base_live__orders since its last run and, when the refunds
-    were rebuilt since, every order with refund rows now or before; delete+insert replaces their
-    versions by order_id. In such a run an order never loses its kept rows (stored outcomes stay,
-    a copy only adds), so every recomputed order has versions to write; a rebuild of the orders
-    (a loaded file removed or rewritten) builds every order again.
+    Incremental by order on DuckDB (a table on Spark; config in dbt_project.yml; macro
+    order_versions_state): a run recomputes the orders written to base_live__orders since its last
+    run and, when the refunds were rebuilt since, every order with refund rows now or before;
+    delete+insert replaces their versions by order_id. In such a run an order never loses its kept
+    rows (stored outcomes stay, a copy only adds), so every recomputed order has versions to write;
+    a rebuild of the orders (a loaded file removed or rewritten) builds every order again.
 -#}
 {%- set state = livetier.order_versions_state() -%}
 {%- set version_columns = [

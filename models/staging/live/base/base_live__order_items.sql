@@ -1,23 +1,13 @@
-{{
-    config(
-        materialized=('incremental' if target.type == 'duckdb' else 'table'),
-        incremental_strategy='delete+insert',
-        unique_key=(none if target.type == 'spark' else 'order_id'),
-        on_schema_change='append_new_columns',
-        versioned_by_loaded_at=true,
-        pre_hook="{{ delete_rows_if_raw_files_changed('order_items') }}",
-    )
-}}
 -- Every raw order line with its parsed values, the first contract check it fails and its copy rank.
 {#-
-    Incremental by raw file on DuckDB (a table on Spark), as base_live__orders: a run reads only
-    the files not loaded yet and writes their lines plus every stored line of an order_id they
-    hold; the copies of each (order_id, line_no) among them are ranked again together
-    (delete+insert by order_id), every other stored line keeps its outcome. A loaded file removed
-    or changed (a snapshot export rewritten each night) rebuilds the table from every file (macro
-    raw_files_loaded). Only the copies of a repeated (order_id, line_no) are ranked, not every
-    line. A Parquet file's typed numbers are read typed (`<column>__number`, their text null): no
-    text round trip and no pattern match per line.
+    Incremental by raw file on DuckDB (a table on Spark; config in dbt_project.yml), as
+    base_live__orders: a run reads only the files not loaded yet and writes their lines plus every
+    stored line of an order_id they hold; the copies of each (order_id, line_no) among them are
+    ranked again together (delete+insert by order_id), every other stored line keeps its outcome. A
+    loaded file removed or changed (a snapshot export rewritten each night) rebuilds the table from
+    every file (macro raw_files_loaded). Only the copies of a repeated (order_id, line_no) are
+    ranked, not every line. A Parquet file's typed numbers are read typed (`<column>__number`, their
+    text null): no text round trip and no pattern match per line.
 -#}
 {%- set raw_state = livetier.raw_files_loaded('order_items') -%}
 {%- set stored_columns = [

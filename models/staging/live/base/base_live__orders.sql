@@ -1,32 +1,21 @@
-{{
-    config(
-        materialized=('incremental' if target.type == 'duckdb' else 'table'),
-        incremental_strategy='delete+insert',
-        unique_key=(none if target.type == 'spark' else 'order_id'),
-        on_schema_change='append_new_columns',
-        versioned_by_loaded_at=true,
-        pre_hook="{{ delete_rows_if_raw_files_changed('orders') }}",
-    )
-}}
 -- Every raw order with its parsed values, the first contract check it fails and its copy rank,
 -- and its business dates and hour: converted here, once per row, not in every read of
 -- stg_live__orders.
 {#-
-    Incremental by raw file on DuckDB (a table on Spark), as base_live__events: a run reads only
-    the files not loaded yet, and writes their rows plus every stored copy of an order_id they
-    hold and of a stored future_timestamp order the build clock has since reached; all copies of
-    such an order_id are ranked again together (delete+insert by order_id), every other stored
-    row keeps its outcome. Orders exported as one file a day thus cost a night its new files; a
-    snapshot export rewritten each night (or any loaded file removed or changed: its content hash
-    `_source_sha256` no longer in raw._files) rebuilds the table from every file (macro
-    raw_files_loaded).
+    Incremental by raw file on DuckDB (a table on Spark; config in dbt_project.yml), as
+    base_live__events: a run reads only the files not loaded yet, and writes their rows plus every
+    stored copy of an order_id they hold and of a stored future_timestamp order the build clock has
+    since reached; all copies of such an order_id are ranked again together (delete+insert by
+    order_id), every other stored row keeps its outcome. Orders exported as one file a day thus cost
+    a night its new files; a snapshot export rewritten each night (or any loaded file removed or
+    changed: its content hash `_source_sha256` no longer in raw._files) rebuilds the table from
+    every file (macro raw_files_loaded).
 
-    Speed: only the copies of a repeated order_id are ranked (a window over every order sorted
-    them all: 0.45 of 1.41 s at a year of 100k users), by their parsed values; business time is a
-    join on the hour, one addition per timestamp instead of an ICU conversion (macro
-    business_hour_offsets). A Parquet file's typed times and amounts are read typed
-    (`<column>__utc`, `<column>__number`; their text null): no text round trip and no pattern
-    match per order.
+    Speed: only the copies of a repeated order_id are ranked (a window over every order sorted them
+    all: 0.45 of 1.41 s at a year of 100k users), by their parsed values; business time is a join on
+    the hour, one addition per timestamp instead of an ICU conversion (macro business_hour_offsets).
+    A Parquet file's typed times and amounts are read typed (`<column>__utc`, `<column>__number`;
+    their text null): no text round trip and no pattern match per order.
 -#}
 {%- set raw_state = livetier.raw_files_loaded('orders') -%}
 {%- set incremental_run = is_incremental() and not raw_state['rebuild'] -%}
