@@ -5,7 +5,7 @@
     `raw._files`), the content of each seed, the SQL of each view between (as created in this
     run), the stored fingerprint of each upstream `table_on_change` model (through views) and the
     row count and latest `_loaded_at` of each upstream incremental model configured
-    `versioned_by_loaded_at` (base_live__orders, base_live__order_items). When it equals the one
+    `versioned_by_loaded_at` (the orders, order lines and order versions). When it equals the one
     recorded at the last build (table `_input_fingerprints` in the target's own schema, created
     on-run-start, with `_changed_at`: the start of the run that last built it) the stored table is
     kept as it is; a full refresh, a missing table or record, any other upstream (a table rebuilt
