@@ -244,6 +244,17 @@ def _marts(db: Path) -> dict[str, list[tuple]]:
         con.close()
 
 
+def _written_at(db: Path) -> dict[str, tuple]:
+    """The earliest and latest `_loaded_at` of the orders', order lines' and order versions'
+    incremental tables."""
+    con = _connect(db)
+    try:
+        return {t: con.execute(f"select min(_loaded_at), max(_loaded_at) from {t}").fetchall()[0]
+                for t in ("base_live__orders", "base_live__order_items", "int_order_net_amounts_versioned")}
+    finally:
+        con.close()
+
+
 def _built_at(db: Path) -> dict[str, object]:
     """When each `table_on_change` model was last built (macros/table_on_change.sql)."""
     con = _connect(db)
@@ -271,7 +282,8 @@ def test_changed_files_reload_what_they_must(tmp_path: Path, change: str) -> Non
         target.write_text("".join(lines[:-5]), encoding="utf-8")  # five events fewer, same name
         expected = f"the loaded file '{target}' changed since it was loaded."
     elif change == "orders_corrected":
-        # a table read whole on every run (not by file): corrected in place, no full refresh needed
+        # the orders, read by file, corrected in place: their tables rebuild themselves, no full
+        # refresh needed
         orders = raw / "orders.csv"
         lines = orders.read_text(encoding="utf-8").splitlines(keepends=True)
         orders.write_text("".join(lines[:-3]), encoding="utf-8")
@@ -285,6 +297,7 @@ def test_changed_files_reload_what_they_must(tmp_path: Path, change: str) -> Non
         raw = moved
         expected = f"the warehouse was loaded from '{tmp_path / 'raw'}', not '{moved}'."
     built_first = _built_at(db)
+    written_first = _written_at(db)
     second = build(raw, db, as_of="2025-03-31", env_extra=key, extra_args=SEED_AND_MODELS)
     assert second.returncode == 0, second.stdout[-3000:]
     built_second = _built_at(db)
@@ -292,8 +305,11 @@ def test_changed_files_reload_what_they_must(tmp_path: Path, change: str) -> Non
         assert "Rebuilding" not in second.stdout
         # only the tables that read the orders are rebuilt; the other dimension tables are kept
         assert {m for m in built_first if built_first[m] != built_second[m]} == {
-            "base_live__orders", "base_live__refunds_allocated", "int_order_net_amounts_versioned",
-            "int_purchase_versions_spanned"}
+            "base_live__refunds_allocated", "int_purchase_versions_spanned"}
+        # the orders' incremental tables are written again whole (every row after the first
+        # build), the order lines' are not (their file did not change)
+        assert {t: first < _written_at(db)[t][0] for t, (_, first) in written_first.items()} == {
+            "base_live__orders": True, "int_order_net_amounts_versioned": True, "base_live__order_items": False}
     else:
         assert second.stdout.splitlines()[0] == f"Rebuilding the warehouse in full (--full-refresh): {expected}"
         assert all(built_first[m] != built_second[m] for m in built_first)
