@@ -28,9 +28,12 @@ BUSINESS_TZ = "Asia/Shanghai"
 DbtRunner = Callable[[list[str], Path, Path], tuple[float, int]]
 
 
-def business_date_sql(column: str) -> str:
-    """DuckDB expression for the business date of a UTC timestamp column (typed or ISO text)."""
-    return f"cast(timezone('{BUSINESS_TZ}', cast(cast({column} as varchar) as timestamptz)) as date)"
+def business_date_sql(column: str, lenient: bool = False) -> str:
+    """DuckDB expression for the business date of a UTC timestamp column (typed or ISO text);
+    `lenient` gives a value that is not a timestamp the date 1900-01-01 instead of failing."""
+    cast = "try_cast" if lenient else "cast"
+    day = f"cast(timezone('{BUSINESS_TZ}', {cast}(cast({column} as varchar) as timestamptz)) as date)"
+    return f"coalesce({day}, date '1900-01-01')" if lenient else day
 
 
 def _connect() -> duckdb.DuckDBPyConnection:
@@ -69,8 +72,7 @@ def split_orders_by_day(raw: Path) -> list[str]:
     orders, items = raw / "orders.parquet", raw / "order_items.parquet"
     if not orders.exists():
         return _days_in(raw / "orders")
-    day = (f"coalesce(cast(timezone('{BUSINESS_TZ}', try_cast(cast(ordered_at as varchar) as timestamptz)) "
-           "as date), date '1900-01-01')")
+    day = business_date_sql("ordered_at", lenient=True)
     if items.exists():
         con = _connect()
         try:
