@@ -46,6 +46,23 @@
     {{ return(literals | join(', ')) }}
 {%- endmacro %}
 
+{#-
+    The earliest date of the rows int_stream_user_days_summarized holds for the streams it rewrote
+    after `last_run` (every stream when none), as a literal read at compile time, or none when they
+    have none: every session of those streams is dated on or after it (their session dates are
+    among those rows), so `session_date >=` it lets the zone maps skip the older sessions.
+-#}
+{% macro streams_rewritten_first_date(user_days, last_run) -%}
+    {%- if not execute -%}
+        {{ return(none) }}
+    {%- endif -%}
+    {%- set first_date = run_query(
+        'select cast(min(activity_date) as varchar) from ' ~ user_days
+        ~ ' where user_id is not null and activity_date is not null and stream_id in ('
+        ~ streams_rewritten_since(user_days, last_run) ~ ')')[0][0] -%}
+    {{ return(first_date) }}
+{%- endmacro %}
+
 {#- Pre-hook: deletes the rows of the streams to recount and of streams user days no longer holds. -#}
 {% macro delete_rewritten_streams(user_days) -%}
     {%- if execute and this is not none and is_incremental() -%}

@@ -17,6 +17,8 @@
     int_stream_user_days_summarized rewrote since this model's last run (it rewrites a stream
     whenever its sessions, its stream row or its purchases as of D change; spans are a function
     of the stream's sessions and row), after a pre-hook deleted their rows (macros/stream_recount.sql).
+    Only their sessions dated on or after the earliest date of their user-day rows are read (all
+    of them; the zone maps skip the older ones).
 -#}
 {%- set last_run = stream_model_last_run() %}
 with
@@ -25,6 +27,10 @@ sessions as (
     select * from {{ ref('int_stream_sessions_bounded') }}
     {%- if is_incremental() %}
         where stream_id in ({{ streams_rewritten_literals(ref('int_stream_user_days_summarized'), last_run) }})
+        {%- set first_date = streams_rewritten_first_date(ref('int_stream_user_days_summarized'), last_run) %}
+        {%- if first_date is not none %}
+            and session_date >= cast('{{ first_date }}' as date)
+        {%- endif %}
     {%- endif %}
 ),
 
