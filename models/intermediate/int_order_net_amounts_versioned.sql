@@ -5,8 +5,10 @@
 {#-
     Incremental by order on DuckDB (a table on Spark; config in dbt_project.yml; macro
     order_versions_state): a run recomputes the orders written to base_live__orders since its last
-    run and, when the refunds were rebuilt since, every order with refund rows now or before;
-    delete+insert replaces their versions by order_id. In such a run an order never loses its kept
+    run and, when the refunds were rebuilt since, the orders whose refund days (date and amount)
+    differ from those their stored versions were computed from (refunds_fingerprint, a sum of
+    hashes of the refund days; null without refund rows); delete+insert replaces their versions
+    by order_id. In such a run an order never loses its kept
     rows (stored outcomes stay, a copy only adds), so every recomputed order has versions to write;
     a rebuild of the orders (a loaded file removed or rewritten) builds every order again.
 -#}
@@ -14,29 +16,9 @@
 {%- set version_columns = [
     'order_id', 'user_id', 'stream_id', 'coupon_id', 'status', 'amount', 'discount_amount',
     'refunded_amount', 'net_amount', 'has_refund_rows', 'ordered_at', 'paid_at', 'ordered_date',
-    'paid_date', 'valid_from_date', 'valid_to_date',
+    'paid_date', 'valid_from_date', 'valid_to_date', 'refunds_fingerprint',
 ] %}
 with
-
-orders as (
-    select * from {{ ref('stg_live__orders') }}
-    {%- if state['incremental'] %}
-        where order_id in (
-            select written.order_id
-            from {{ ref('stg_live__orders') }} as written
-            where written._loaded_at > cast('{{ state["watermark"] }}' as timestamp)
-            {%- if state['refunds_changed'] %}
-                union
-                select refunded.order_id
-                from {{ ref('stg_live__refunds') }} as refunded
-                union
-                select stored.order_id
-                from {{ this }} as stored
-                where stored.has_refund_rows
-            {%- endif %}
-        )
-    {%- endif %}
-),
 
 refunds as (
     select * from {{ ref('stg_live__refunds') }}
@@ -51,18 +33,48 @@ refund_days as (
     group by order_id, refunded_date
 ),
 
-orders_with_refund_rows as (
-    select distinct order_id
+-- per order with refund rows, a fingerprint of its refund days: its versions are a function of them
+refund_fingerprints as (
+    select
+        order_id,
+        sum({{ row_hash(['refunded_date', 'refunded_amount']) }}) as refunds_fingerprint
     from refund_days
+    group by order_id
+),
+
+orders as (
+    select * from {{ ref('stg_live__orders') }}
+    {%- if state['incremental'] %}
+        where order_id in (
+            select written.order_id
+            from {{ ref('stg_live__orders') }} as written
+            where written._loaded_at > cast('{{ state["watermark"] }}' as timestamp)
+            {%- if state['refunds_changed'] %}
+                union
+                select coalesce(refunded.order_id, stored.order_id) as order_id
+                from refund_fingerprints as refunded
+                full outer join (
+                    select distinct
+                        order_id,
+                        refunds_fingerprint
+                    from {{ this }}
+                    where has_refund_rows
+                ) as stored
+                    on refunded.order_id = stored.order_id
+                where not (refunded.refunds_fingerprint is not distinct from stored.refunds_fingerprint)
+            {%- endif %}
+        )
+    {%- endif %}
 ),
 
 orders_flagged as {{ inline_cte() }} (
     select
         orders.*,
-        orders_with_refund_rows.order_id is not null as has_refund_rows
+        refund_fingerprints.order_id is not null as has_refund_rows,
+        refund_fingerprints.refunds_fingerprint
     from orders
-    left join orders_with_refund_rows
-        on orders.order_id = orders_with_refund_rows.order_id
+    left join refund_fingerprints
+        on orders.order_id = refund_fingerprints.order_id
 ),
 
 -- a `refunded` order without any refund row is fully refunded
@@ -83,7 +95,8 @@ single_versions as (
         ordered_date,
         paid_date,
         ordered_date as valid_from_date,
-        cast(null as date) as valid_to_date
+        cast(null as date) as valid_to_date,
+        cast(null as bigint) as refunds_fingerprint
     from orders_flagged
     where not has_refund_rows
 ),
@@ -146,7 +159,8 @@ refunded_versions as (
         lead(versions_refunded.valid_from_date) over (
             partition by versions_refunded.order_id
             order by versions_refunded.valid_from_date
-        ) as valid_to_date
+        ) as valid_to_date,
+        cast(refunded_orders.refunds_fingerprint as bigint) as refunds_fingerprint
     from versions_refunded
     inner join refunded_orders
         on versions_refunded.order_id = refunded_orders.order_id

@@ -1,9 +1,29 @@
-{{ config(materialized=('table_on_change' if target.type == 'duckdb' else 'table')) }}
--- rebuilt only when orders or refunds changed (macros/table_on_change.sql): no row depends on D
+{{
+    config(
+        materialized=('incremental' if target.type == 'duckdb' else 'table'),
+        incremental_strategy='append',
+        on_schema_change='append_new_columns',
+        versioned_by_loaded_at=true,
+        pre_hook="{{ delete_purchase_spans_rewritten() }}",
+    )
+}}
+{#-
+    No row depends on D. Incremental by order on DuckDB (a table on Spark; macro
+    purchase_spans_state): a run recomputes the orders whose versions
+    int_order_net_amounts_versioned wrote since this model's last run that wrote rows, after its
+    pre-hook deleted their stored spans (an order may have none left); a rebuild of the versions
+    builds every order again. Every row is stamped with the start of the run that wrote it
+    (`_loaded_at`), so the table_on_change models downstream are fingerprinted by its count and
+    latest stamp (versioned_by_loaded_at).
+-#}
+{%- set state = livetier.purchase_spans_state() %}
 with
 
 order_net_amounts as (
     select * from {{ ref('int_order_net_amounts_versioned') }}
+    {%- if state['incremental'] %}
+        where order_id in ({{ livetier.purchase_spans_rewritten_orders(state['watermark']) }})
+    {%- endif %}
 ),
 
 -- the spec's purchase as of P: placed and paid by P, not cancelled, net amount as of P above
@@ -76,7 +96,8 @@ final as (
         case
             when ended_orders_spanned.order_id is null then spans_counted.span_end_date
             else ended_orders_spanned.purchase_end_date
-        end as purchase_end_date
+        end as purchase_end_date,
+        cast('{{ run_started_at.strftime("%Y-%m-%d %H:%M:%S.%f") }}' as timestamp) as _loaded_at
     from spans_counted
     left join ended_orders_spanned
         on spans_counted.order_id = ended_orders_spanned.order_id

@@ -1,8 +1,8 @@
 """Orders and order lines read file by file (base_live__orders, base_live__order_items): a night
 that adds files equals a full refresh, a rewritten or removed file rebuilds them, and what only
 they feed is kept on a night that brings nothing. The order versions (int_order_net_amounts_versioned)
-follow by order: the orders written since their last run, and the refunded ones when the refunds
-changed.
+follow by order: the orders written since their last run, and those whose refund days changed;
+so do the purchase spans (int_purchase_versions_spanned): the orders whose versions were written.
 
 The worked examples' orders and order lines are delivered as folders (`orders/a.csv`,
 `order_items/a.csv`); a second file brings new orders, a corrected copy of a stored order that
@@ -42,7 +42,8 @@ NEW_ITEMS = (
 )
 BASE = ("base_live__orders", "base_live__order_items")
 VERSIONS = "int_order_net_amounts_versioned"
-COMPARED = (*PUBLIC_MARTS, *BASE, VERSIONS, "int_purchase_versions_spanned")
+SPANS = "int_purchase_versions_spanned"
+COMPARED = (*PUBLIC_MARTS, *BASE, VERSIONS, SPANS)
 
 
 def _raw(tmp_path: Path) -> Path:
@@ -83,8 +84,7 @@ def test_orders_by_file_equal_a_full_refresh(tmp_path: Path) -> None:
     db = tmp_path / "night.duckdb"
     first = build(raw, db, as_of=AS_OF, clock=CLOCK, command="build", env_extra=KEY, extra_args=SEED_AND_MODELS)
     assert first.returncode == 0, first.stdout[-5000:]
-    stamps = {t: _rows(db, f"select min(_loaded_at) from {t}")[0][0] for t in (*BASE, VERSIONS)}
-    refunded = {k for (k,) in _rows(db, "select order_id from stg_live__refunds")}
+    stamps = {t: _rows(db, f"select min(_loaded_at) from {t}")[0][0] for t in (*BASE, VERSIONS, SPANS)}
 
     # a night adds a file to each folder: only its rows and the stored copies of its keys are written
     (raw / "orders" / "b.csv").write_text(ORDERS_HEADER + NEW_ORDERS)
@@ -95,10 +95,15 @@ def test_orders_by_file_equal_a_full_refresh(tmp_path: Path) -> None:
         written = {k for (k,) in _rows(db, f"select distinct {key} from {table} where _loaded_at > "
                                            f"cast('{stamps[table]}' as timestamp)")}
         assert written == {"n0001", "f0001", "o0101" if table == "base_live__orders" else "o0102"}, (table, written)
-    # the order versions: the orders written and, the refunds rebuilt with the orders, the refunded ones
+    # the order versions: the orders written (the refunds were rebuilt with the orders, but no
+    # order's refund days changed)
     versions = {k for (k,) in _rows(db, f"select distinct order_id from {VERSIONS} "
                                         f"where _loaded_at > cast('{stamps[VERSIONS]}' as timestamp)")}
-    assert {"n0001", "o0101"} <= versions <= {"n0001", "o0101"} | refunded, versions
+    assert versions == {"n0001", "o0101"}, versions
+    # the purchase spans: the orders whose versions were written
+    spans = {k for (k,) in _rows(db, f"select distinct order_id from {SPANS} "
+                                     f"where _loaded_at > cast('{stamps[SPANS]}' as timestamp)")}
+    assert spans == {"n0001", "o0101"}, spans
     assert _rows(db, "select amount, _source_file like '%b.csv' from base_live__orders "
                      "where order_id = 'o0101' and not is_duplicate") == [(280, True)]
     assert _rows(db, "select product_id from base_live__order_items where order_id = 'o0102' "
@@ -111,10 +116,10 @@ def test_orders_by_file_equal_a_full_refresh(tmp_path: Path) -> None:
     assert _rows(db, "select reject_reason from base_live__orders where order_id = 'f0001'") == [(None,)]
 
     # nothing new: the orders' tables write nothing, and what only they feed is kept as it is
-    written = {t: _rows(db, f"select max(_loaded_at) from {t}") for t in (*BASE, VERSIONS)}
+    written = {t: _rows(db, f"select max(_loaded_at) from {t}") for t in (*BASE, VERSIONS, SPANS)}
     stdout = _night(raw, db, LATER)
     assert {t: _rows(db, f"select max(_loaded_at) from {t}") for t in written} == written
-    assert "int_purchase_versions_spanned: inputs unchanged since its last build, table kept" in stdout, \
+    assert "base_live__refunds_allocated: inputs unchanged since its last build, table kept" in stdout, \
         stdout[-3000:]
 
     # a refund withdrawn from the refunds snapshot: its order has one version again

@@ -7,8 +7,8 @@ integers must be equal (money to the cent), floats within 1e-6, dates, timestamp
 booleans exactly; column names (in any order) and type families (text, integer, decimal,
 float, date, timestamp, boolean) must agree; run-start columns (`_loaded_at`, `loaded_at`,
 `_changed_at`) and the engine's own hashes (`fingerprint`, `stream_fingerprint`,
-`purchases_fingerprint`, `sessions_fingerprint`, `event_id_hash`) and DuckDB's file
-bookkeeping (`_source_sha256`) are left out. Data and unit
+`purchases_fingerprint`, `sessions_fingerprint`, `refunds_fingerprint`, `event_id_hash`) and
+DuckDB's file bookkeeping (`_source_sha256`) are left out. Data and unit
 tests that pass on DuckDB must pass on Spark.
 
 A second, smaller build runs staging and the quality marts on a raw directory of awkward
@@ -59,7 +59,8 @@ LAYER_ORDER = {"marts": 0, "staging": 1, "intermediate": 2, "seeds": 3}
 # `_source_sha256` (DuckDB's bookkeeping of the files they read by file; null on Spark, which
 # rebuilds them): never compared.
 VOLATILE_COLUMNS = {"_loaded_at", "loaded_at", "_changed_at", "fingerprint", "stream_fingerprint",
-                    "purchases_fingerprint", "sessions_fingerprint", "event_id_hash", "_source_sha256"}
+                    "purchases_fingerprint", "sessions_fingerprint", "refunds_fingerprint", "event_id_hash",
+                    "_source_sha256"}
 # The history marts' run log: DuckDB's incremental bookkeeping (Spark rebuilds those marts and logs
 # nothing), a record of runs rather than data: never compared.
 RUN_LOGS = {"int_history_runs_logged"}
