@@ -19,7 +19,8 @@
     of D): the stream's viewer spans (int_stream_viewers_merged) are a function of them.
 
     Besides, one stream row per stream (user_id and activity_date null, counts 0) holding the
-    fingerprints of the stream's row and of its purchases as of D, and, once a user of a rewritten
+    fingerprints of the stream's row and of its purchases as of D and the stream's first
+    activity_date (9999-12-31 without any), and, once a user of a rewritten
     stream is left with no row of it, one user row (activity_date null, counts 0) that tells
     per-user readers to redo that user (int_anchor_fans_counted). Readers of days skip both
     (activity_date is null). Incremental
@@ -34,8 +35,11 @@
     and it writes (stamped with its start) only those of the streams whose rows, as_of_date aside,
     differ from the stored ones: its readers recount the streams stamped since their own last run,
     and the recent dates the event models recount every night (lookback_days) mostly come out as
-    they were. A table written by an earlier version gets the column sessions_fingerprint (null,
-    so its streams differ once counted again; on_schema_change append_new_columns).
+    they were. The stored rows of the streams counted again are read from the earliest first
+    activity_date of their stream rows on (the zone maps skip older dates). A table written by an
+    earlier version gets the columns sessions_fingerprint (null, so its streams differ once
+    counted again) and first_activity_date (null: its stored rows are read whole until its
+    streams are written again; on_schema_change append_new_columns).
 -#}
 with
 
@@ -86,6 +90,17 @@ streams_fingerprinted as (
 
 {% if is_incremental() %}
 
+{#- a table built before sessions_fingerprint or first_activity_date existed gets them on this run
+    (append_new_columns): until then its rows compare with a null fingerprint, so every stream
+    counted again differs, and its stored rows are read without a date bound (a unit test's
+    fixture has every column) -#}
+{%- set stored_columns = (adapter.get_columns_in_relation(this)
+    if execute and model.resource_type != 'unit_test' else [])
+    | map(attribute='name') | map('lower') | list %}
+{%- set stored_fingerprint = 'sessions_fingerprint' if 'sessions_fingerprint' in stored_columns
+    or stored_columns | length == 0 else 'cast(null as bigint) as sessions_fingerprint' %}
+{%- set date_bounded = 'first_activity_date' in stored_columns or stored_columns | length == 0 %}
+
     watch_sessions as (
         select * from {{ ref('int_watch_sessions_sessionized') }}
     ),
@@ -105,6 +120,9 @@ streams_fingerprinted as (
             purchases_fingerprint,
             as_of_date,
             _loaded_at
+            {%- if date_bounded %},
+                first_activity_date
+            {%- endif %}
         from {{ this }}
         where user_id is null
     ),
@@ -218,17 +236,53 @@ streams_fingerprinted as (
         select * from dropped_streams
     ),
 
+    {%- if date_bounded %}
+
+        -- the earliest date of a stored row of the streams counted again: each stream row holds
+        -- its stream's first activity_date when its rows were written (they are written
+        -- together; 9999-12-31 without any, null in a row written before the column existed),
+        -- so the zone maps skip the older stored rows below
+        stored_first_date as (
+            select
+                coalesce(
+                    min(coalesce(stored_streams.first_activity_date, cast('1900-01-01' as date))),
+                    cast('9999-12-31' as date)
+                ) as first_date
+            from stored_streams
+            inner join changed_streams
+                on stored_streams.stream_id = changed_streams.stream_id
+        ),
+    {%- endif %}
+
+    -- the stored rows of the streams counted again: dated ones (on or after their first date),
+    -- and the ones without a date
+    stored_rows as (
+        select stored_days.*
+        from {{ this }} as stored_days
+        where
+            stored_days.stream_id in (select changed_streams.stream_id from changed_streams)
+            {%- if date_bounded %}
+                and stored_days.activity_date >= (select stored_first_date.first_date from stored_first_date)
+            {%- else %}
+                and stored_days.activity_date is not null
+            {%- endif %}
+        union all
+        select stored_days.*
+        from {{ this }} as stored_days
+        where
+            stored_days.stream_id in (select changed_streams.stream_id from changed_streams)
+            and stored_days.activity_date is null
+    ),
+
     -- the users with a stored row of a rewritten stream (their rows are replaced)
     previous_users as (
         select distinct
-            previous_days.stream_id,
-            previous_days.user_id,
+            stored_rows.stream_id,
+            stored_rows.user_id,
             as_of.as_of_date
-        from {{ this }} as previous_days
-        inner join changed_streams
-            on previous_days.stream_id = changed_streams.stream_id
+        from stored_rows
         cross join as_of
-        where previous_days.user_id is not null
+        where stored_rows.user_id is not null
     ),
 
 {% else %}
@@ -377,14 +431,26 @@ user_days_summed as (
 
 -- the rows without a date: each counted stream's row, and each user of a rewritten stream left
 -- with no row of it (kept while the user has none)
-dateless_rows as (
+-- each counted stream's first activity date (its stream row keeps it: 9999-12-31 without any)
+stream_first_dates as (
     select
         stream_id,
+        min(activity_date) as first_activity_date
+    from user_days_summed
+    group by stream_id
+),
+
+dateless_rows as (
+    select
+        stream_rows.stream_id,
         cast(null as string) as user_id,
-        stream_fingerprint,
-        purchases_fingerprint,
-        as_of_date
+        stream_rows.stream_fingerprint,
+        stream_rows.purchases_fingerprint,
+        coalesce(stream_first_dates.first_activity_date, cast('9999-12-31' as date)) as first_activity_date,
+        stream_rows.as_of_date
     from stream_rows
+    left join stream_first_dates
+        on stream_rows.stream_id = stream_first_dates.stream_id
     {%- if is_incremental() %}
         union all
         select
@@ -392,6 +458,7 @@ dateless_rows as (
             previous_users.user_id,
             cast(null as decimal(38, 0)) as stream_fingerprint,
             cast(null as decimal(38, 0)) as purchases_fingerprint,
+            cast(null as date) as first_activity_date,
             previous_users.as_of_date
         from previous_users
         left join kept_users
@@ -419,6 +486,7 @@ rows_unioned as (
         net_amount,
         cast(null as decimal(38, 0)) as stream_fingerprint,
         cast(null as decimal(38, 0)) as purchases_fingerprint,
+        cast(null as date) as first_activity_date,
         as_of_date
     from user_days_summed
     union all
@@ -438,6 +506,7 @@ rows_unioned as (
         0 as net_amount,
         stream_fingerprint,
         purchases_fingerprint,
+        first_activity_date,
         as_of_date
     from dateless_rows
 ),
@@ -459,6 +528,7 @@ rows_typed as (
         cast(net_amount as decimal(18, 2)) as net_amount,
         cast(stream_fingerprint as decimal(38, 0)) as stream_fingerprint,
         cast(purchases_fingerprint as decimal(38, 0)) as purchases_fingerprint,
+        cast(first_activity_date as date) as first_activity_date,
         cast(as_of_date as date) as as_of_date
     from rows_unioned
 ),
@@ -471,19 +541,10 @@ rows_typed as (
     'sessions_fingerprint', 'interactions', 'follows', 'product_impressions', 'product_clicks',
     'add_to_carts', 'orders', 'net_amount', 'stream_fingerprint', 'purchases_fingerprint'] %}
 
-{#- a table built before sessions_fingerprint existed gets it on this run (append_new_columns):
-    until then its rows compare with a null there, so every stream counted again differs (a
-    unit test's fixture has every column) -#}
-{%- set stored_columns = (adapter.get_columns_in_relation(this)
-    if execute and model.resource_type != 'unit_test' else [])
-    | map(attribute='name') | map('lower') | list %}
-{%- set stored_fingerprint = 'sessions_fingerprint' if 'sessions_fingerprint' in stored_columns
-    or stored_columns | length == 0 else 'cast(null as bigint) as sessions_fingerprint' %}
 
     stored_rows_compared as (
         select {{ compared | join(', ') | replace('sessions_fingerprint', stored_fingerprint) }}
-        from {{ this }}
-        where stream_id in (select changed_streams.stream_id from changed_streams)
+        from stored_rows
     ),
 
     counted_rows_compared as (
