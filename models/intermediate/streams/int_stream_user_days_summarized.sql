@@ -72,7 +72,7 @@ stream_fingerprints as (
 purchase_fingerprints as (
     select
         stream_id,
-        sum({{ row_hash(['order_id', 'user_id', 'paid_date', 'net_amount']) }}) as purchases_fingerprint
+        sum({{ row_hash(['order_id', 'user_id', 'paid_at', 'paid_date', 'net_amount']) }}) as purchases_fingerprint
     from purchases
     group by stream_id
 ),

@@ -17,12 +17,16 @@
     Incremental by stream on DuckDB: a run writes every minute of the streams the parent wrote
     since this mart's last run (its `_loaded_at` after the run's start logged in
     int_history_runs_logged by the post-hook log_mart_run; every stream when none is logged) and
-    of the streams whose orders by minute differ from the stored ones (a late order, a refund, a
-    purchase as of another D). Streams with no minute as of D are deleted by the post-hook
-    stream_minutes_gone_deleted. On Spark, on a full refresh: every stream.
+    of the streams int_stream_user_days_summarized wrote since then, which include every stream
+    whose purchases as of D changed (a late order, a refund, a purchase as of another D: its
+    stream row's purchases_fingerprint hashes each purchase's order, user, paid time and net
+    amount), so that the stored purchases are not compared minute by minute. Streams with no
+    minute as of D are deleted by the post-hook stream_minutes_gone_deleted. On Spark, on a full
+    refresh: every stream.
 -#}
 -- depends_on: {{ ref('int_history_runs_logged') }}
 -- depends_on: {{ ref('int_as_of_date') }}
+-- depends_on: {{ ref('int_stream_user_days_summarized') }}
 with
 
 minutes_counted as {{ inline_cte() }} (
@@ -66,13 +70,8 @@ minute_orders as (
         select * from {{ ref('int_history_runs_logged') }}
     ),
 
-    stored_orders as (
-        select
-            stream_id,
-            minute_index,
-            orders
-        from {{ this }}
-        where orders > 0
+    user_days as (
+        select * from {{ ref('int_stream_user_days_summarized') }}
     ),
 
     -- this mart's last run (its name written out: in a unit test `this` names the test's relation)
@@ -92,21 +91,21 @@ minute_orders as (
             or minutes_counted._loaded_at > last_run.logged_at
     ),
 
-    -- the streams whose orders by minute as of D differ from the stored ones
-    reordered_streams as (
-        select distinct coalesce(minute_orders.stream_id, stored_orders.stream_id) as stream_id
-        from minute_orders
-        full outer join stored_orders
-            on
-                minute_orders.stream_id = stored_orders.stream_id
-                and minute_orders.minute_index = stored_orders.minute_index
-        where minute_orders.orders is distinct from stored_orders.orders
+    -- the streams int_stream_user_days_summarized wrote since then (its stream rows; among them
+    -- every stream whose purchases as of D changed)
+    repurchased_streams as (
+        select user_days.stream_id
+        from user_days
+        cross join last_run
+        where
+            user_days.user_id is null
+            and (last_run.logged_at is null or user_days._loaded_at > last_run.logged_at)
     ),
 
     written_streams as (
         select stream_id from recounted_streams
         union
-        select stream_id from reordered_streams
+        select stream_id from repurchased_streams
     ),
 
     minutes_written as (
