@@ -41,6 +41,16 @@
     counted again) and first_activity_date (null: its stored rows are read whole until its
     streams are written again; on_schema_change append_new_columns).
 -#}
+{#- a table built before sessions_fingerprint or first_activity_date existed gets them on its next
+    incremental run (append_new_columns): until then its rows compare with a null fingerprint, so
+    every stream counted again differs, and its stored rows are read without a date bound (a unit
+    test's fixture has every column) -#}
+{%- set stored_columns = (adapter.get_columns_in_relation(this)
+    if execute and is_incremental() and model.resource_type != 'unit_test' else [])
+    | map(attribute='name') | map('lower') | list %}
+{%- set stored_fingerprint = 'sessions_fingerprint' if 'sessions_fingerprint' in stored_columns
+    or stored_columns | length == 0 else 'cast(null as bigint) as sessions_fingerprint' %}
+{%- set date_bounded = 'first_activity_date' in stored_columns or stored_columns | length == 0 %}
 with
 
 streams as (
@@ -90,17 +100,6 @@ streams_fingerprinted as (
 
 {% if is_incremental() %}
 
-{#- a table built before sessions_fingerprint or first_activity_date existed gets them on this run
-    (append_new_columns): until then its rows compare with a null fingerprint, so every stream
-    counted again differs, and its stored rows are read without a date bound (a unit test's
-    fixture has every column) -#}
-{%- set stored_columns = (adapter.get_columns_in_relation(this)
-    if execute and model.resource_type != 'unit_test' else [])
-    | map(attribute='name') | map('lower') | list %}
-{%- set stored_fingerprint = 'sessions_fingerprint' if 'sessions_fingerprint' in stored_columns
-    or stored_columns | length == 0 else 'cast(null as bigint) as sessions_fingerprint' %}
-{%- set date_bounded = 'first_activity_date' in stored_columns or stored_columns | length == 0 %}
-
     watch_sessions as (
         select * from {{ ref('int_watch_sessions_sessionized') }}
     ),
@@ -119,10 +118,8 @@ streams_fingerprinted as (
             stream_fingerprint,
             purchases_fingerprint,
             as_of_date,
-            _loaded_at
-            {%- if date_bounded %},
-                first_activity_date
-            {%- endif %}
+            _loaded_at,
+            {{ 'first_activity_date' if date_bounded else 'cast(null as date) as first_activity_date' }}
         from {{ this }}
         where user_id is null
     ),
@@ -429,8 +426,6 @@ user_days_summed as (
 
 {% endif %}
 
--- the rows without a date: each counted stream's row, and each user of a rewritten stream left
--- with no row of it (kept while the user has none)
 -- each counted stream's first activity date (its stream row keeps it: 9999-12-31 without any)
 stream_first_dates as (
     select
@@ -440,6 +435,8 @@ stream_first_dates as (
     group by stream_id
 ),
 
+-- the rows without a date: each counted stream's row, and each user of a rewritten stream left
+-- with no row of it (kept while the user has none)
 dateless_rows as (
     select
         stream_rows.stream_id,
