@@ -13,27 +13,46 @@
     A stored table without refunds_fingerprint (an earlier version) is built again too.
 -#}
 {% macro order_versions_state() %}
-    {%- set state = {'incremental': false, 'watermark': none, 'refunds_changed': true} -%}
+    {%- set state = livetier.stamped_by_order_state(ref('stg_live__orders'), ['_loaded_at', 'refunds_fingerprint']) -%}
+    {%- do state.update({'refunds_changed': true}) -%}
+    {%- if state['incremental'] -%}
+        {%- set refunds_id = 'model.livetier.base_live__refunds_allocated' -%}
+        {%- set refunds_changed = run_query(
+            "select coalesce((select max(ledger._changed_at) from " ~ livetier.input_fingerprints_ledger()
+            ~ " as ledger where ledger.model = " ~ livetier.sql_string_literal(refunds_id) ~ ")"
+            ~ " > cast(" ~ livetier.sql_string_literal(state['watermark']) ~ " as timestamp), true)"
+        )[0][0] -%}
+        {%- do state.update({'refunds_changed': refunds_changed}) -%}
+    {%- endif -%}
+    {{ return(state) }}
+{% endmacro %}
+
+{#-
+    The state both models incremental by order (int_order_net_amounts_versioned,
+    int_purchase_versions_spanned) start from: `incremental` false on a full build, and when the
+    stored table lacks one of `required_columns`, is empty, or `parent` (which stamps every row
+    it writes with `_loaded_at`) was built again from every row since the stored table's last run
+    (its earliest stamp after that run); else true, with `watermark` the stored table's latest
+    `_loaded_at`.
+-#}
+{% macro stamped_by_order_state(parent, required_columns) %}
+    {%- set state = {'incremental': false, 'watermark': none} -%}
     {%- if not execute or not is_incremental() -%}
         {{ return(state) }}
     {%- endif -%}
     {%- set columns = adapter.get_columns_in_relation(this) | map(attribute='name') | map('lower') | list -%}
-    {%- if '_loaded_at' not in columns or 'refunds_fingerprint' not in columns -%}
+    {%- if required_columns | reject('in', columns) | list | length > 0 -%}
         {{ return(state) }}
     {%- endif -%}
-    {%- set refunds_id = 'model.livetier.base_live__refunds_allocated' -%}
     {%- set row = run_query(
         "select cast(stored.watermark as varchar),"
-        ~ " coalesce((select min(orders._loaded_at) from " ~ ref('stg_live__orders') ~ " as orders)"
-        ~ " <= stored.watermark, false),"
-        ~ " coalesce((select max(ledger._changed_at) from " ~ livetier.input_fingerprints_ledger() ~ " as ledger"
-        ~ " where ledger.model = " ~ livetier.sql_string_literal(refunds_id) ~ ") > stored.watermark, true)"
+        ~ " coalesce((select min(parent._loaded_at) from " ~ parent ~ " as parent) <= stored.watermark, false)"
         ~ " from (select max(_loaded_at) as watermark from " ~ this ~ ") as stored"
     )[0] -%}
     {%- if row[0] is none or not row[1] -%}
         {{ return(state) }}
     {%- endif -%}
-    {%- do state.update({'incremental': true, 'watermark': row[0], 'refunds_changed': row[2]}) -%}
+    {%- do state.update({'incremental': true, 'watermark': row[0]}) -%}
     {{ return(state) }}
 {% endmacro %}
 
@@ -55,25 +74,7 @@
       first: an order may have none left, cancelled or refunded in full).
 -#}
 {% macro purchase_spans_state() %}
-    {%- set state = {'incremental': false, 'watermark': none} -%}
-    {%- if not execute or not is_incremental() -%}
-        {{ return(state) }}
-    {%- endif -%}
-    {%- set columns = adapter.get_columns_in_relation(this) | map(attribute='name') | map('lower') | list -%}
-    {%- if '_loaded_at' not in columns -%}
-        {{ return(state) }}
-    {%- endif -%}
-    {%- set row = run_query(
-        "select cast(stored.watermark as varchar),"
-        ~ " coalesce((select min(versions._loaded_at) from " ~ ref('int_order_net_amounts_versioned')
-        ~ " as versions) <= stored.watermark, false)"
-        ~ " from (select max(_loaded_at) as watermark from " ~ this ~ ") as stored"
-    )[0] -%}
-    {%- if row[0] is none or not row[1] -%}
-        {{ return(state) }}
-    {%- endif -%}
-    {%- do state.update({'incremental': true, 'watermark': row[0]}) -%}
-    {{ return(state) }}
+    {{ return(livetier.stamped_by_order_state(ref('int_order_net_amounts_versioned'), ['_loaded_at'])) }}
 {% endmacro %}
 
 {#- The orders whose versions were written after `watermark`. -#}
