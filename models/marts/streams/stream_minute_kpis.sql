@@ -20,7 +20,8 @@
     of the streams int_stream_user_days_summarized wrote since then, which include every stream
     whose purchases as of D changed (a late order, a refund, a purchase as of another D: its
     stream row's purchases_fingerprint hashes each purchase's order, user, paid time and net
-    amount), so that the stored purchases are not compared minute by minute. Streams with no
+    amount), so that the stored purchases are not compared minute by minute; only those
+    streams' purchases are counted by minute. Streams with no
     minute as of D are deleted by the post-hook stream_minutes_gone_deleted. On Spark, on a full
     refresh: every stream.
 -#}
@@ -39,29 +40,6 @@ streams as (
 
 purchases as (
     select * from {{ ref('int_purchases_netted') }}
-),
-
--- the stream's purchases as of D paid inside its grid, by minute
-orders_placed as (
-    select
-        streams.stream_id,
-        {{ integer_divide(microseconds_between('streams.started_at', 'purchases.paid_at'), '60000000') }}
-            as minute_index
-    from purchases
-    inner join streams
-        on purchases.stream_id = streams.stream_id
-    where
-        purchases.paid_at >= streams.started_at
-        and purchases.paid_at < streams.grid_ended_at
-),
-
-minute_orders as (
-    select
-        stream_id,
-        minute_index,
-        count(*) as orders
-    from orders_placed
-    group by stream_id, minute_index
 ),
 
 {% if is_incremental() %}
@@ -115,13 +93,48 @@ minute_orders as (
             on minutes_counted.stream_id = written_streams.stream_id
     ),
 
+    -- the orders are counted for the written streams only
+    streams_written as (
+        select streams.*
+        from streams
+        inner join written_streams
+            on streams.stream_id = written_streams.stream_id
+    ),
+
 {% else %}
 
     minutes_written as (
         select * from minutes_counted
     ),
 
+    streams_written as (
+        select * from streams
+    ),
+
 {% endif %}
+
+-- the stream's purchases as of D paid inside its grid, by minute
+orders_placed as (
+    select
+        streams_written.stream_id,
+        {{ integer_divide(microseconds_between('streams_written.started_at', 'purchases.paid_at'), '60000000') }}
+            as minute_index
+    from purchases
+    inner join streams_written
+        on purchases.stream_id = streams_written.stream_id
+    where
+        purchases.paid_at >= streams_written.started_at
+        and purchases.paid_at < streams_written.grid_ended_at
+),
+
+minute_orders as (
+    select
+        stream_id,
+        minute_index,
+        count(*) as orders
+    from orders_placed
+    group by stream_id, minute_index
+),
 
 final as (
     select
