@@ -47,19 +47,20 @@
 {%- endmacro %}
 
 {#-
-    The earliest date of the rows int_stream_user_days_summarized holds for the streams it rewrote
-    after `last_run` (every stream when none), as a literal read at compile time, or none when they
-    have none: every session of those streams is dated on or after it (their session dates are
-    among those rows), so `session_date >=` it lets the zone maps skip the older sessions.
+    The earliest date of the rows int_stream_user_days_summarized holds for the streams
+    `stream_literals` (streams_rewritten_literals: the streams it rewrote after the last run), as a
+    literal read at compile time, or none when they have none: every session of those streams is
+    dated on or after it (their session dates are among those rows), so `session_date >=` it lets
+    the zone maps skip the older sessions.
 -#}
-{% macro streams_rewritten_first_date(user_days, last_run) -%}
-    {%- if not execute -%}
+{% macro streams_rewritten_first_date(user_days, stream_literals) -%}
+    {%- if not execute or stream_literals == 'null' -%}
         {{ return(none) }}
     {%- endif -%}
     {%- set first_date = run_query(
         'select cast(min(activity_date) as varchar) from ' ~ user_days
         ~ ' where user_id is not null and activity_date is not null and stream_id in ('
-        ~ streams_rewritten_since(user_days, last_run) ~ ')')[0][0] -%}
+        ~ stream_literals ~ ')')[0][0] -%}
     {{ return(first_date) }}
 {%- endmacro %}
 

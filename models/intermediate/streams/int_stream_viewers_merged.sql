@@ -21,13 +21,16 @@
     of them; the zone maps skip the older ones).
 -#}
 {%- set last_run = stream_model_last_run() %}
+{%- if is_incremental() %}
+    {%- set rewritten = streams_rewritten_literals(ref('int_stream_user_days_summarized'), last_run) %}
+    {%- set first_date = streams_rewritten_first_date(ref('int_stream_user_days_summarized'), rewritten) %}
+{%- endif %}
 with
 
 sessions as (
     select * from {{ ref('int_stream_sessions_bounded') }}
     {%- if is_incremental() %}
-        where stream_id in ({{ streams_rewritten_literals(ref('int_stream_user_days_summarized'), last_run) }})
-        {%- set first_date = streams_rewritten_first_date(ref('int_stream_user_days_summarized'), last_run) %}
+        where stream_id in ({{ rewritten }})
         {%- if first_date is not none %}
             and session_date >= cast('{{ first_date }}' as date)
         {%- endif %}
