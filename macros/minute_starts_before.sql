@@ -11,3 +11,11 @@
         else 0
     end
 {%- endmacro %}
+
+{#-
+    The index k of the grid minute [start + k * 60 s, start + (k + 1) * 60 s) that holds
+    `instant`, for instant >= start: floor((instant - start) / 60 s), exact in microseconds.
+-#}
+{% macro minute_index_at(start_expr, instant_expr) -%}
+    {{ integer_divide(microseconds_between(start_expr, instant_expr), '60000000') }}
+{%- endmacro %}

@@ -220,8 +220,7 @@ events_placed as (
     select
         all_events.event_type,
         counted_streams.stream_id,
-        {{ integer_divide(microseconds_between('counted_streams.started_at', 'all_events.event_at'), '60000000') }}
-            as minute_index
+        {{ minute_index_at('counted_streams.started_at', 'all_events.event_at') }} as minute_index
     from all_events
     inner join counted_streams
         on all_events.stream_id = counted_streams.stream_id

@@ -117,8 +117,7 @@ purchases as (
 orders_placed as (
     select
         streams_written.stream_id,
-        {{ integer_divide(microseconds_between('streams_written.started_at', 'purchases.paid_at'), '60000000') }}
-            as minute_index
+        {{ minute_index_at('streams_written.started_at', 'purchases.paid_at') }} as minute_index
     from purchases
     inner join streams_written
         on purchases.stream_id = streams_written.stream_id
