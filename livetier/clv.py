@@ -18,6 +18,7 @@ parameters.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -49,6 +50,12 @@ def _grouped(frame: pd.DataFrame, columns: list[str]) -> tuple[list[np.ndarray],
     counts = frame.groupby(columns, sort=True).size()
     index = counts.index.to_frame(index=False)
     return [index[c].to_numpy(dtype=float) for c in columns], counts.to_numpy(dtype=float)
+
+
+def _mean(values: pd.Series) -> float:
+    """The mean, exactly rounded whatever the rows' order (a start value summed in row order moved the
+    fit's last digits between two builds of the same data: the warehouse hands rows in no fixed order)."""
+    return math.fsum(values.to_numpy(dtype=float)) / len(values)
 
 
 def _distinct(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -220,7 +227,7 @@ def fit_bg_nbd(frame: pd.DataFrame, min_customers: int, min_repeat_customers: in
     (x, t_x, big_t), weight = _grouped(data, ["frequency", "recency", "T"])
     negative_ll, with_gradient = _negative_log_likelihood(_BgNbdLikelihood(x, t_x, big_t), weight)
     # start near the data's own scale: alpha is in the unit of T
-    start = np.log([1.0, max(float(data["T"].mean()), 1.0), 1.0, 1.0])
+    start = np.log([1.0, max(_mean(data["T"]), 1.0), 1.0, 1.0])
     result = _maximise(negative_ll, start, with_gradient)
     params = np.exp(result.x)
     if not (result.success and np.all(np.isfinite(params)) and result.fun < 1e300):
@@ -240,7 +247,7 @@ def fit_gamma_gamma(frame: pd.DataFrame, min_repeat_customers: int) -> Fit:
                    message=f"{n} repeat buyers with spend; the fit needs at least {min_repeat_customers}")
     (x, m), weight = _grouped(data.astype(float), ["frequency", "monetary_value"])
     negative_ll, with_gradient = _negative_log_likelihood(_GammaGammaLikelihood(x, m), weight)
-    start = np.log([1.0, 2.0, max(float(data["monetary_value"].mean()), 1.0)])
+    start = np.log([1.0, 2.0, max(_mean(data["monetary_value"]), 1.0)])
     result = _maximise(negative_ll, start, with_gradient)
     params = np.exp(result.x)
     if not (result.success and np.all(np.isfinite(params)) and result.fun < 1e300):
