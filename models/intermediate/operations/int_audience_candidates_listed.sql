@@ -1,3 +1,4 @@
+{{ config(materialized='view') }}
 {#-
     Who each audience list (seed audience_lists) takes in as of D, before consent, hold-out and
     touch caps: one row per list, user and scope (the anchor of a warm_up list, the stream of a
@@ -11,6 +12,8 @@
     Then every other filter of the list must hold: tier codes, any one of the tags, the preferred
     category. Message: price_sensitive_message_type for users tagged is_price_sensitive (when the
     list sets one), else message_type.
+    A view: audience_members, its one reader, computes it in its own query (at 12 months of
+    history 0.22 s together against 0.14 + 0.22 s with these rows written as a table first).
 -#}
 with
 
