@@ -3,7 +3,7 @@
     DuckDB and Spark write it): its first 8 hex digits read as an integer. Python gives the same
     number: int(hashlib.md5(text.encode()).hexdigest()[:8], 16). DuckDB casts the 8 digits as a
     hexadecimal literal ('0x...'); elsewhere plain SQL (no base conversion function is shared),
-    each digit found by its position in '0123456789abcdef' (twice the time on DuckDB).
+    each digit found by its position in '0123456789abcdef' (on DuckDB it took twice as long).
 -#}
 {% macro hash_bucket(md5_hex) -%}
     {{ return(adapter.dispatch('hash_bucket', 'livetier')(md5_hex)) }}

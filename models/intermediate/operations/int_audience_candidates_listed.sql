@@ -13,7 +13,8 @@
     category. Message: price_sensitive_message_type for users tagged is_price_sensitive (when the
     list sets one), else message_type.
     A view: audience_members, its one reader, computes it in its own query (at 12 months of
-    history 0.22 s together against 0.14 + 0.22 s with these rows written as a table first).
+    history, rows written and checkpointed: 0.42 s, against 0.75 s with these rows written as a
+    table first).
 -#}
 with
 
