@@ -55,7 +55,7 @@ def _grouped(frame: pd.DataFrame, columns: list[str]) -> tuple[list[np.ndarray],
 def _mean(values: pd.Series) -> float:
     """The mean, exactly rounded whatever the rows' order (a start value summed in row order moved the
     fit's last digits between two builds of the same data: the warehouse hands rows in no fixed order)."""
-    return math.fsum(values.to_numpy(dtype=float)) / len(values)
+    return math.fsum(values.to_numpy(dtype=float)) / len(values) if len(values) else float("nan")
 
 
 def _distinct(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

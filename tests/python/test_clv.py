@@ -372,3 +372,10 @@ def test_the_fit_does_not_depend_on_the_order_of_the_buyers() -> None:
             assert fit.ok and other.ok
             assert fit.params == other.params, fit.model
             assert fit.log_likelihood == other.log_likelihood, fit.model
+
+
+def test_no_buyers_with_zero_minimums_is_no_fit_not_an_error() -> None:
+    # seeds may set both minimums to 0: an empty frame then reaches the optimiser, which gives up
+    empty = pd.DataFrame({c: pd.Series(dtype=float) for c in ["frequency", "recency", "T", "monetary_value"]})
+    fits = clv.fit_models(empty, 0, 0)
+    assert [fit.ok for fit in fits] == [False, False]
