@@ -20,7 +20,7 @@
         insert into {{ ref('int_history_runs_logged') }} (model_name, logged_at, as_of_date, recomputed_from)
         select
             '{{ this.name }}',
-            cast('{{ run_started_at.strftime("%Y-%m-%d %H:%M:%S.%f") }}' as timestamp),
+            {{ run_stamp() }},
             max(as_of_date),
             {{ "cast('" ~ recomputed_from ~ "' as date)" if recomputed_from is not none else "cast(null as date)" }}
         from {{ ref('int_as_of_date') }}

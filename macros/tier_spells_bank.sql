@@ -130,7 +130,7 @@
                     user_id,
                     tier_family
                 from {{ this }}
-                where _loaded_at = cast('{{ run_started_at.strftime("%Y-%m-%d %H:%M:%S.%f") }}' as timestamp)
+                where _loaded_at = {{ run_stamp() }}
             )
     {%- endif -%}
 {%- endmacro %}

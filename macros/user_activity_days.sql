@@ -96,7 +96,7 @@ final as (
         -- after this date the day's watch_seconds are final; before it (only when a session
         -- ended on a later day) they must be recomputed from the sessions as of the date
         watch_settled_date,
-        cast('{{ run_started_at.strftime("%Y-%m-%d %H:%M:%S.%f") }}' as timestamp) as _loaded_at
+        {{ run_stamp() }} as _loaded_at
     from activity_days
 )
 {%- endmacro %}

@@ -169,12 +169,12 @@ refunded_versions as (
 final as (
     select
         {{ version_columns | join(',\n        ') }},
-        cast('{{ run_started_at.strftime("%Y-%m-%d %H:%M:%S.%f") }}' as timestamp) as _loaded_at
+        {{ run_stamp() }} as _loaded_at
     from single_versions
     union all
     select
         {{ version_columns | join(',\n        ') }},
-        cast('{{ run_started_at.strftime("%Y-%m-%d %H:%M:%S.%f") }}' as timestamp) as _loaded_at
+        {{ run_stamp() }} as _loaded_at
     from refunded_versions
 )
 

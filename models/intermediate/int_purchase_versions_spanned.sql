@@ -97,7 +97,7 @@ final as (
             when ended_orders_spanned.order_id is null then spans_counted.span_end_date
             else ended_orders_spanned.purchase_end_date
         end as purchase_end_date,
-        cast('{{ run_started_at.strftime("%Y-%m-%d %H:%M:%S.%f") }}' as timestamp) as _loaded_at
+        {{ run_stamp() }} as _loaded_at
     from spans_counted
     left join ended_orders_spanned
         on spans_counted.order_id = ended_orders_spanned.order_id

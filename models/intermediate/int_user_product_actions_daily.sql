@@ -72,7 +72,7 @@ final as (
         product_id,
         cast(product_clicks as bigint) as product_clicks,
         cast(add_to_carts as bigint) as add_to_carts,
-        cast('{{ run_started_at.strftime("%Y-%m-%d %H:%M:%S.%f") }}' as timestamp) as _loaded_at
+        {{ run_stamp() }} as _loaded_at
     from product_actions
 )
 

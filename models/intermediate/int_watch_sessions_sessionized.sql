@@ -404,7 +404,7 @@ sessions_recomputed as (
 final as (
     select
         *,
-        cast('{{ run_started_at.strftime("%Y-%m-%d %H:%M:%S.%f") }}' as timestamp) as _loaded_at
+        {{ run_stamp() }} as _loaded_at
     from recomputed
     {%- if is_incremental() %}
         union all
@@ -429,7 +429,7 @@ final as (
             next_enter_date,
             stream_ended_date,
             settled_date,
-            cast('{{ run_started_at.strftime("%Y-%m-%d %H:%M:%S.%f") }}' as timestamp) as _loaded_at
+            {{ run_stamp() }} as _loaded_at
         from carried_sessions
     {%- endif %}
 )

@@ -174,7 +174,7 @@ final as (
         cast(input_date as date) as input_date,
         cast(row_count as bigint) as row_count,
         cast(fingerprint as decimal(38, 0)) as fingerprint,
-        cast('{{ run_started_at.strftime("%Y-%m-%d %H:%M:%S.%f") }}' as timestamp) as _changed_at
+        {{ run_stamp() }} as _changed_at
     from changed
 )
 

@@ -64,7 +64,7 @@ thresholds as (  -- noqa: ST03
             max(last_add_to_cart_at) as last_add_to_cart_at,
             cast(sum(case when is_watch_day then 1 else 0 end) as bigint) as watch_day_count,
             cast(sum(interactions) as bigint) as interaction_count,
-            cast('{{ run_started_at.strftime("%Y-%m-%d %H:%M:%S.%f") }}' as timestamp) as _loaded_at
+            {{ run_stamp() }} as _loaded_at
         from days_bucketed
         group by user_id, bucket_number, bucket_days
     )

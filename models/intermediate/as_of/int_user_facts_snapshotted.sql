@@ -166,7 +166,7 @@ final as (
                 false
             ) as boolean
         ) as has_comeback_in_window,
-        cast('{{ run_started_at.strftime("%Y-%m-%d %H:%M:%S.%f") }}' as timestamp) as _loaded_at
+        {{ run_stamp() }} as _loaded_at
     from combined_dated
     cross join rule_numbers
 )

@@ -133,7 +133,7 @@ final as (
         cast(is_r_high as boolean) as is_r_high,
         cast(is_f_high as boolean) as is_f_high,
         cast(is_m_high as boolean) as is_m_high,
-        cast('{{ run_started_at.strftime("%Y-%m-%d %H:%M:%S.%f") }}' as timestamp) as _loaded_at
+        {{ run_stamp() }} as _loaded_at
     from buyers_segmented
 )
 

@@ -79,7 +79,7 @@ transitions as (  -- noqa: ST03
             cast(max(period_end) as date) as period_end,
             cast({{ value_at_max('from_tier', ['period_end']) }} as {{ dbt.type_string() }}) as from_tier,
             cast({{ "null" if bank_date is none else "'" ~ bank_date ~ "'" }} as date) as bank_date,
-            cast('{{ run_started_at.strftime("%Y-%m-%d %H:%M:%S.%f") }}' as timestamp) as _loaded_at
+            {{ run_stamp() }} as _loaded_at
         from changes
         group by user_id, tier_family
     )

@@ -162,7 +162,7 @@ final as (
         cast(first_seen_date as date) as first_seen_date,
         cast(last_active_date as date) as last_active_date,
         cast(last_purchase_date as date) as last_purchase_date,
-        cast('{{ run_started_at.strftime("%Y-%m-%d %H:%M:%S.%f") }}' as timestamp) as _loaded_at
+        {{ run_stamp() }} as _loaded_at
     from tiers
 )
 

@@ -403,7 +403,7 @@ final as (
         cast(as_of.as_of_date as date) as as_of_date,
         cast({{ threshold('window_90d_days') }} as integer) as window_90d_days,
         cast({{ threshold('window_365d_days') }} as integer) as window_365d_days,
-        cast('{{ run_started_at.strftime("%Y-%m-%d %H:%M:%S.%f") }}' as timestamp) as _loaded_at,
+        {{ run_stamp() }} as _loaded_at,
         cast(fans_written.is_removed as boolean) as _is_removed
     from fans_written
     cross join as_of

@@ -58,7 +58,7 @@ final as (
         cast(anchor_id as string) as anchor_id,
         cast(previous_anchor_id as string) as previous_anchor_id,
         cast(was_stored as boolean) as is_reanchored,
-        cast('{{ run_started_at.strftime("%Y-%m-%d %H:%M:%S.%f") }}' as timestamp) as _changed_at
+        {{ run_stamp() }} as _changed_at
     from anchors_set
 )
 

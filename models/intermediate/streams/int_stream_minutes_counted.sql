@@ -254,7 +254,7 @@ final as (
         cast(grid_minutes.grid_ended_at as timestamp) as grid_ended_at,
         cast(grid_minutes.as_of_date as date) as as_of_date,
         cast(grid_minutes.started_date as date) as started_date,
-        cast('{{ run_started_at.strftime("%Y-%m-%d %H:%M:%S.%f") }}' as timestamp) as _loaded_at
+        {{ run_stamp() }} as _loaded_at
     from grid_minutes
     left join minute_concurrency
         on

@@ -204,7 +204,7 @@ final as (
         cast(coalesce(stream_totals.net_gmv, 0) as decimal(18, 2)) as net_gmv,
         cast(coalesce(stream_totals.follows, 0) as bigint) as follows,
         cast(counted_streams.as_of_date as date) as as_of_date,
-        cast('{{ run_started_at.strftime("%Y-%m-%d %H:%M:%S.%f") }}' as timestamp) as _loaded_at
+        {{ run_stamp() }} as _loaded_at
     from counted_streams
     left join stream_totals
         on counted_streams.stream_id = stream_totals.stream_id

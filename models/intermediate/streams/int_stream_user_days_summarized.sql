@@ -583,7 +583,7 @@ rows_typed as (
 final as (
     select
         *,
-        cast('{{ run_started_at.strftime("%Y-%m-%d %H:%M:%S.%f") }}' as timestamp) as _loaded_at
+        {{ run_stamp() }} as _loaded_at
     from rows_written
 )
 

@@ -78,7 +78,7 @@ final as (
         cast(product_impressions as bigint) as product_impressions,
         cast(product_clicks as bigint) as product_clicks,
         cast(add_to_carts as bigint) as add_to_carts,
-        cast('{{ run_started_at.strftime("%Y-%m-%d %H:%M:%S.%f") }}' as timestamp) as _loaded_at
+        {{ run_stamp() }} as _loaded_at
     from stream_event_days
 )
 

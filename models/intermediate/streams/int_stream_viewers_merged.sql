@@ -129,7 +129,7 @@ final as (
         cast(span_number as bigint) as span_number,
         span_started_at,
         span_ended_at,
-        cast('{{ run_started_at.strftime("%Y-%m-%d %H:%M:%S.%f") }}' as timestamp) as _loaded_at
+        {{ run_stamp() }} as _loaded_at
     from spans
 )
 

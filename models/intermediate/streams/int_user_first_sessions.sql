@@ -214,7 +214,7 @@ final as (
         cast(users_redone.session_started_at as timestamp) as session_started_at,
         cast(users_redone.session_date as date) as session_date,
         cast(as_of.as_of_date as date) as as_of_date,
-        cast('{{ run_started_at.strftime("%Y-%m-%d %H:%M:%S.%f") }}' as timestamp) as _loaded_at
+        {{ run_stamp() }} as _loaded_at
     from users_redone
     cross join as_of
 )

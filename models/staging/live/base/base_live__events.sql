@@ -236,7 +236,7 @@ final as (
         cast(coalesce(cast(event_at_business as date), cast('1900-01-01' as date)) as date) as _partition_date,
         -- finds the loaded copies of an event_id on an incremental run (affected_partitions)
         hash(event_id) as event_id_hash,
-        cast('{{ run_started_at.strftime("%Y-%m-%d %H:%M:%S.%f") }}' as timestamp) as _loaded_at
+        {{ run_stamp() }} as _loaded_at
     from business_timed
 )
 

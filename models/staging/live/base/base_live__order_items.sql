@@ -91,7 +91,7 @@ final as (
         ranked.is_duplicate,
         -- the content hash of the row's file when it was read: a run finds loaded files changed
         file_hashes.sha256 as _source_sha256,
-        cast('{{ run_started_at.strftime("%Y-%m-%d %H:%M:%S.%f") }}' as timestamp) as _loaded_at
+        {{ run_stamp() }} as _loaded_at
     from ranked
     left join {{ livetier.raw_file_hashes('order_items') }} as file_hashes
         on ranked._source_file = file_hashes.source_file

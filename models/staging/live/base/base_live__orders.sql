@@ -174,7 +174,7 @@ final as (
         business_timed.is_duplicate,
         -- the content hash of the row's file when it was read: a run finds loaded files changed
         file_hashes.sha256 as _source_sha256,
-        cast('{{ run_started_at.strftime("%Y-%m-%d %H:%M:%S.%f") }}' as timestamp) as _loaded_at
+        {{ run_stamp() }} as _loaded_at
     from business_timed
     left join {{ livetier.raw_file_hashes('orders') }} as file_hashes
         on business_timed._source_file = file_hashes.source_file
