@@ -19,8 +19,9 @@
     - the started dates of streams whose grid end differs from the stored one, or not stored yet;
     - when D differs from the one a stream was counted as of: the started dates of streams not
       settled as of the earlier of the two (settled: its end is known and dated before that D,
-      so no later event falls in its grid, and every session of the stream has its final
-      length by that D, int_watch_sessions_sessionized.settled_date).
+      so no later event falls in its grid, whose last minute ends less than a minute after the
+      end, by that D at the latest; and every session of the stream has its final length by that
+      D, int_watch_sessions_sessionized.settled_date).
     Rows of streams no longer started by D are dropped by the mart.
 -#}
 with
@@ -215,7 +216,8 @@ minute_concurrency as (
             and grid_minutes.minute_index = minute_changes.minute_index
 ),
 
--- the stream's events dated <= D inside its grid, by minute [m_k, m_k + 60 s)
+-- the stream's events dated <= D inside its grid, by minute [m_k, m_k + 60 s): in minutes 0 to
+-- n - 1, so the last minute's events after G count too (its bounds, not G, decide)
 events_placed as (
     select
         all_events.event_type,
@@ -228,7 +230,7 @@ events_placed as (
         all_events.event_date <= counted_streams.as_of_date
         and all_events.event_type in ('enter_room', 'like', 'comment', 'share', 'follow', 'gift', 'add_to_cart')
         and all_events.event_at >= counted_streams.started_at
-        and all_events.event_at < counted_streams.grid_ended_at
+        and {{ minute_index_at('counted_streams.started_at', 'all_events.event_at') }} < counted_streams.grid_minutes
 ),
 
 minute_events as (

@@ -113,7 +113,8 @@ purchases as (
 
 {% endif %}
 
--- the stream's purchases as of D paid inside its grid, by minute
+-- the stream's purchases as of D paid inside its grid, by minute (in minutes 0 to n - 1: the
+-- last minute's bounds, not G, decide)
 orders_placed as (
     select
         streams_written.stream_id,
@@ -123,7 +124,7 @@ orders_placed as (
         on purchases.stream_id = streams_written.stream_id
     where
         purchases.paid_at >= streams_written.started_at
-        and purchases.paid_at < streams_written.grid_ended_at
+        and {{ minute_index_at('streams_written.started_at', 'purchases.paid_at') }} < streams_written.grid_minutes
 ),
 
 minute_orders as (
