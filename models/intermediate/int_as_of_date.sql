@@ -1,4 +1,6 @@
-{#- D: var `as_of_date` when set, else the business date of the latest kept order or event. -#}
+{#- D: var `as_of_date` when set, else the business date of the latest kept order or event; when no
+    order or event was kept (an export whose rows were all set aside, or empty), the build clock's
+    business date, so that the build still ends and publishes its quarantine. -#}
 {#- the events' latest date comes from the partition manifest (a kept event's business date is its
     partition's): reading every event for one max grows with the history, the manifest hardly -#}
 {#- a real date rebuilt from its numbers (setting_date), so only YYYY-MM-DD reaches SQL -#}
@@ -32,7 +34,10 @@ final as (
         {%- if as_of_date_var != '' %}
         cast('{{ as_of_date_var }}' as date) as as_of_date
     {%- else %}
-            cast(latest_business_date as date) as as_of_date
+            cast(coalesce(
+                latest_business_date,
+                cast({{ to_business_timestamp(build_clock()) }} as date)
+            ) as date) as as_of_date
         {%- endif %}
     from latest_activity
 )

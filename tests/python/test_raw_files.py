@@ -375,3 +375,31 @@ def test_parquet_files_of_one_schema_read_together_keep_their_source(tmp_path: P
     assert rows.reject_reason.isna().all()
     assert rows.groupby("event_id").is_duplicate.sum().to_dict() == {"a1": 0, "a2": 0, "b1": 0, "c1": 0, "dup": 1,
                                                                       "t1": 0}
+
+
+def test_an_export_with_no_order_or_event_kept_builds_as_of_the_clocks_business_date(tmp_path: Path) -> None:
+    """Every order set aside and no events: nothing dates the build, so D is the build clock's
+    business date (20:30 UTC is the next day in Asia/Shanghai), the build ends and its quarantine
+    is there to read; a registered user is known by D."""
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    header = "order_id,user_id,ordered_at,paid_at,status,amount,discount_amount,coupon_id,stream_id,currency\n"
+    (raw / "orders.csv").write_text(header + "".join([
+        ",u1,2025-03-10T10:00:00+08:00,2025-03-10T10:01:00+08:00,paid,50.00,,,,CNY\n",
+        "o2,u1,2025-03-10T11:00:00+08:00,2025-03-10T11:01:00+08:00,paid,,,,,CNY\n",
+        "o3,u1,2025-03-12T10:00:00+08:00,2025-03-12T10:01:00+08:00,shipped,66.00,,,,CNY\n",
+    ]))
+    (raw / "users.csv").write_text("user_id,registered_at\nu1,2025-01-05T09:00:00+08:00\n")
+    db = tmp_path / "w.duckdb"
+    result = build(raw, db, clock="2025-04-20T20:30:00")
+    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
+    assert ledger(db) == {
+        ("orders", "set_aside", "missing_key"): 1,
+        ("orders", "set_aside", "missing_value"): 1,
+        ("orders", "set_aside", "unknown_status"): 1,
+        ("users", "kept", ""): 1,
+    }
+    assert query(db, "select as_of_date from int_as_of_date")["as_of_date"].astype(str).tolist() == ["2025-04-21"]
+    tiers = query(db, "select user_id, as_of_date, value_tier from user_tiers")
+    # registered 106 days before D (new_window_days 30), no purchase: casual
+    assert tiers.astype(str).values.tolist() == [["u1", "2025-04-21", "casual"]]
