@@ -217,8 +217,10 @@ ORDERS = [
     ("zo14,u01,2025-03-01T10:00:00,,created,1,,,,", None),
     ("zo15,u01,2025-03-01T10:00:00,,created,1.500,,,,", None),
     ("zo16,u01,2025-03-01T10:00:00,,created,10.00,0.015,,,", "unparseable"),
+    # surrounding spaces are trimmed before parsing: a padded time, status, amount and currency are kept
+    ("zo17,u01, 2025-03-01T10:00:00 ,,created , 2.50 ,,,, CNY ", None),
 ]
-ORDER_AMOUNTS = {"zo12": "1.00", "zo13": "1.50", "zo14": "1.00", "zo15": "1.50"}
+ORDER_AMOUNTS = {"zo12": "1.00", "zo13": "1.50", "zo14": "1.00", "zo15": "1.50", "zo17": "2.50"}
 
 EVENT_HEADER = "event_id,user_id,event_type,event_at,stream_id,product_id,value,text"
 EVENTS = [
@@ -305,7 +307,7 @@ def test_each_order_gets_its_reason(bad_rows_db: Path) -> None:
         row.split(",")[0]: reason for row, reason in ORDERS
     }
     amounts = query(bad_rows_db, "select order_id, cast(amount as varchar) as amount from stg_live__orders "
-                                 "where order_id in ('zo12', 'zo13', 'zo14', 'zo15')")
+                                 "where order_id in ('zo12', 'zo13', 'zo14', 'zo15', 'zo17')")
     assert dict(zip(amounts.order_id, amounts.amount, strict=True)) == ORDER_AMOUNTS
 
 
