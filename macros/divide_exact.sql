@@ -2,16 +2,23 @@
     numerator / denominator rounded half away from zero to `scale` places, computed with
     integers so that every engine returns the same digits (`/` on decimals is a double on
     DuckDB, a decimal on Spark). The numerator must have at most `scale` decimal places
-    (money has 2, day counts 0) and |numerator| x 10^scale must fit a bigint. Null when the
-    denominator is 0 or null. Returns a decimal with `scale` places; callers cast to the
-    contract type.
+    (money has 2, day counts 0) and |numerator| x 10^(scale + denominator_scale) must fit a
+    bigint. The denominator is a whole number unless `denominator_scale` says how many decimal
+    places it has (2 for money): both sides are then multiplied by 10^denominator_scale, since a
+    money denominator cast to bigint would lose its cents. Null when the denominator is 0 or
+    null. Returns a decimal with `scale` places; callers cast to the contract type.
 -#}
-{% macro divide_exact(numerator, denominator, scale=6) -%}
+{% macro divide_exact(numerator, denominator, scale=6, denominator_scale=0) -%}
     {%- set scaled_numerator -%}
-        cast(abs(cast({{ numerator }} as decimal(38, {{ scale }}))) * {{ 10 ** scale }} as bigint)
+        cast(abs(cast({{ numerator }} as decimal(38, {{ scale }}))) * {{ 10 ** (scale + denominator_scale) }} as bigint)
     {%- endset -%}
     {%- set positive_denominator -%}
-        cast(abs(nullif({{ denominator }}, 0)) as bigint)
+        {%- if denominator_scale == 0 -%}
+            cast(abs(nullif({{ denominator }}, 0)) as bigint)
+        {%- else -%}
+            cast(abs(cast(nullif({{ denominator }}, 0) as decimal(38, {{ denominator_scale }})))
+                * {{ 10 ** denominator_scale }} as bigint)
+        {%- endif -%}
     {%- endset -%}
     {%- set unit = '1' if scale == 0 else '0.' ~ ('0' * (scale - 1)) ~ '1' -%}
     (

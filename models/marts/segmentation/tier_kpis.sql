@@ -109,8 +109,9 @@ final as (
         cast(coalesce(tier_members.purchases_365d, 0) as integer) as purchases_365d,
         cast(coalesce(tier_members.net_gmv_365d, 0) as decimal(18, 2)) as net_gmv_365d,
         cast(
-            {{ divide_exact('coalesce(tier_members.net_gmv_365d, 0)', 'populations.net_gmv_365d') }}
-            as decimal(18, 6)
+            {{ divide_exact(
+                'coalesce(tier_members.net_gmv_365d, 0)', 'populations.net_gmv_365d', denominator_scale=2
+            ) }} as decimal(18, 6)
         ) as gmv_share,
         cast(
             {{ divide_exact('tier_members.net_gmv_365d', 'tier_members.purchases_365d') }} as decimal(18, 6)
