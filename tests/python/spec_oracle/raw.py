@@ -1,0 +1,225 @@
+"""The raw contract (spec raw_contract.md), read on its own: the kept rows of each raw table.
+
+Every table comes back as a pandas frame with the contract's columns, typed for exact arithmetic:
+`str` as Python strings or None, `ts` as naive UTC `datetime64[ns]`, `dec` as integer cents in a
+float64 column (exact far beyond any amount here; NaN for null), `int` as float64 (NaN for null).
+Rows that break the contract are dropped here (the oracle only needs what is kept; the ledger and
+its reasons have their own tests), one copy of each duplicate key is kept, and refunds that would
+take an order past its amount are set aside.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+
+@dataclass(frozen=True)
+class Table:
+    """One raw table of the contract: its key and its columns as {name: type}; a `?` marks nullable."""
+
+    key: tuple[str, ...]
+    columns: dict[str, str]
+
+
+TABLES = {
+    "orders": Table(("order_id",), {
+        "order_id": "str", "user_id": "str", "ordered_at": "ts", "paid_at": "ts?", "status": "str",
+        "amount": "dec", "discount_amount": "dec?", "coupon_id": "str?", "stream_id": "str?", "currency": "str?"}),
+    "users": Table(("user_id",), {
+        "user_id": "str", "registered_at": "ts", "gender": "str?", "birth_year": "int?", "province": "str?",
+        "city_tier": "int?", "acquisition_channel": "str?", "phone": "str?", "nickname": "str?"}),
+    "events": Table(("event_id",), {
+        "event_id": "str", "user_id": "str", "event_type": "str", "event_at": "ts", "stream_id": "str?",
+        "product_id": "str?", "value": "dec?", "text": "str?"}),
+    "live_streams": Table(("stream_id",), {
+        "stream_id": "str", "anchor_id": "str", "category": "str", "started_at": "ts", "ended_at": "ts?"}),
+    "products": Table(("product_id",), {
+        "product_id": "str", "category": "str", "brand": "str?", "list_price": "dec"}),
+    "order_items": Table(("order_id", "line_no"), {
+        "order_id": "str", "line_no": "int", "product_id": "str", "quantity": "int", "unit_price": "dec"}),
+    "refunds": Table(("refund_id",), {
+        "refund_id": "str", "order_id": "str", "refunded_at": "ts", "amount": "dec"}),
+}
+
+EVENT_TYPES = {"enter_room", "leave_room", "like", "comment", "share", "follow", "gift", "product_impression",
+               "product_click", "add_to_cart", "favorite", "coupon_claim"}
+# enumerations match exactly (case-sensitive); a null currency means CNY
+ENUMERATIONS = {("orders", "status"): {"created", "paid", "cancelled", "refunded"},
+                ("orders", "currency"): {"CNY"},
+                ("events", "event_type"): EVENT_TYPES}
+AT_LEAST_ZERO = {("orders", "amount"), ("orders", "discount_amount"), ("products", "list_price"),
+                 ("order_items", "unit_price")}
+ABOVE_ZERO = {("refunds", "amount"), ("order_items", "quantity")}
+
+# date and time with T or a space, optional seconds and fraction, offset Z, +HH:MM, +HHMM, +HH or none
+TIMESTAMP = re.compile(r"(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d+))?)?"
+                       r"(Z|[+-]\d{2}(?::?\d{2})?)?)?")
+DECIMAL = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)")
+INTEGER = re.compile(r"[+-]?\d+")
+
+
+def parse_timestamp(text: str) -> pd.Timestamp | None:
+    """A contract timestamp as a naive UTC instant; None when the text does not parse."""
+    match = TIMESTAMP.fullmatch(text)
+    if not match:
+        return None
+    year, month, day, hour, minute, second, fraction, offset = match.groups()
+    try:
+        instant = pd.Timestamp(year=int(year), month=int(month), day=int(day), hour=int(hour or 0),
+                               minute=int(minute or 0), second=int(second or 0),
+                               microsecond=int((fraction or "0")[:6].ljust(6, "0")))
+    except ValueError:  # 2025-02-30 and the like
+        return None
+    if offset and offset != "Z":
+        digits = offset[1:].replace(":", "")
+        shift = pd.Timedelta(hours=int(digits[:2]), minutes=int(digits[2:4] or 0))
+        instant = instant - shift if offset[0] == "+" else instant + shift
+    return instant
+
+
+def _parse_cents(text: str) -> float:
+    return float(round(float(text) * 100)) if DECIMAL.fullmatch(text) else np.nan
+
+
+def _typed_text(values: pd.Series, kind: str) -> pd.Series:
+    """Text values (None for null) as the column's type; a value that does not parse becomes NaN/NaT."""
+    present = values.dropna()
+    if kind == "str":
+        return values
+    if kind == "ts":
+        parsed = {text: parse_timestamp(text.strip()) for text in present.unique()}
+        return pd.to_datetime(values.map(parsed), errors="coerce")
+    if kind == "dec":
+        return values.map(lambda text: np.nan if text is None else _parse_cents(text.strip())).astype("float64")
+    return values.map(lambda text: float(text.strip()) if text is not None and INTEGER.fullmatch(text.strip())
+                      else np.nan).astype("float64")
+
+
+def _typed_parquet(column: pa.ChunkedArray, kind: str) -> pd.Series:
+    """A Parquet column as the column's type: typed columns converted, text columns parsed as text."""
+    if pa.types.is_timestamp(column.type):
+        stamps = column.to_pandas()
+        if stamps.dt.tz is not None:
+            stamps = stamps.dt.tz_convert("UTC").dt.tz_localize(None)
+        return stamps.astype("datetime64[ns]")
+    if pa.types.is_decimal(column.type) or pa.types.is_floating(column.type) or pa.types.is_integer(column.type):
+        numbers = column.cast(pa.float64()).to_pandas()
+        return (numbers * 100).round() if kind == "dec" else numbers
+    text = column.cast(pa.string()).to_pandas().astype(object)
+    return _typed_text(text.where(text.notna() & (text != ""), None), kind)
+
+
+def _files(raw: Path, name: str) -> list[Path]:
+    """The files of one table: `<t>.parquet`, `<t>.csv` or the CSV and Parquet files in `<t>/`."""
+    forms = [path for path in (raw / f"{name}.parquet", raw / f"{name}.csv", raw / name) if path.exists()]
+    if len(forms) > 1:
+        raise ValueError(f"{name} is present in two forms")
+    if not forms:
+        return []
+    if forms[0].is_dir():
+        return sorted(path for path in forms[0].iterdir() if path.is_file() and path.suffix in (".csv", ".parquet")
+                      and not path.name.startswith((".", "_")))
+    return forms
+
+
+def _read_file(path: Path, table: Table) -> tuple[pd.DataFrame, pd.Series]:
+    """One file's rows typed, and per row whether every value that was there parsed."""
+    columns: dict[str, pd.Series] = {}
+    parsed = None
+    if path.suffix == ".parquet":
+        data = pq.read_table(path)
+        rows = data.num_rows
+    else:
+        text = pd.read_csv(path, dtype=str, keep_default_na=False, na_filter=False)
+        rows = len(text)
+    for name, declared in table.columns.items():
+        kind = declared.rstrip("?")
+        if path.suffix == ".parquet" and name in data.column_names:
+            raw_values = data.column(name)
+            present = pd.Series(raw_values.is_valid().to_numpy(zero_copy_only=False))
+            if pa.types.is_string(raw_values.type) or pa.types.is_large_string(raw_values.type):
+                present &= pd.Series(raw_values.cast(pa.string()).to_pandas() != "").fillna(False)
+            values = _typed_parquet(raw_values, kind).reset_index(drop=True)
+        elif path.suffix == ".csv" and name in text.columns:
+            # a CSV field that is empty or only spaces is null; there is no other null token
+            values = text[name].astype(object)
+            values = values.where(values.str.strip() != "", None)
+            present = values.notna()
+            values = _typed_text(values, kind)
+        else:  # a column missing from a file is null
+            values = pd.Series([None] * rows, dtype=object)
+            present = pd.Series(False, index=range(rows))
+        ok = ~present | values.notna()
+        parsed = ok if parsed is None else parsed & ok
+        columns[name] = values
+    return pd.DataFrame(columns), parsed if parsed is not None else pd.Series(True, index=range(rows))
+
+
+def _passes_checks(frame: pd.DataFrame, parsed: pd.Series, name: str, table: Table,
+                   latest: pd.Timestamp) -> pd.Series:
+    """Rows that break no rule of the contract (missing values, types, enumerations, signs, future)."""
+    ok = parsed.copy()
+    for column, declared in table.columns.items():
+        if not declared.endswith("?"):
+            ok &= frame[column].notna()
+        if declared == "ts" or declared == "ts?":
+            ok &= ~(frame[column] > latest)
+        if (name, column) in ENUMERATIONS:
+            ok &= frame[column].isna() | frame[column].isin(ENUMERATIONS[(name, column)])
+        if (name, column) in AT_LEAST_ZERO:
+            ok &= ~(frame[column] < 0)
+        if (name, column) in ABOVE_ZERO:
+            ok &= ~(frame[column] <= 0)
+    return ok
+
+
+def _empty(table: Table) -> pd.DataFrame:
+    dtypes = {"ts": "datetime64[ns]", "dec": "float64", "int": "float64", "str": "object"}
+    return pd.DataFrame({column: pd.Series(dtype=dtypes[declared.rstrip("?")])
+                         for column, declared in table.columns.items()})
+
+
+def _within_order_amounts(refunds: pd.DataFrame, orders: pd.DataFrame) -> pd.DataFrame:
+    """Refund overflow: an order's refunds in (refunded_at, refund_id) order; one that would take the total
+    past the order's amount is set aside and uses up nothing. A refund of an unknown order is kept."""
+    amounts = dict(zip(orders["order_id"], orders["amount"], strict=True))
+    used: dict[str, float] = {}
+    keep = []
+    ordered = refunds.sort_values(["order_id", "refunded_at", "refund_id"]).reset_index(drop=True)
+    for order_id, amount in zip(ordered["order_id"], ordered["amount"], strict=True):
+        if order_id not in amounts:
+            keep.append(True)
+            continue
+        total = used.get(order_id, 0.0) + amount
+        keep.append(total <= amounts[order_id])
+        if keep[-1]:
+            used[order_id] = total
+    return ordered[np.array(keep, dtype=bool)].reset_index(drop=True)
+
+
+def load_kept(raw: Path, clock: str) -> dict[str, pd.DataFrame]:
+    """The kept rows of every table of the raw directory `raw`, for a build whose clock is `clock`."""
+    latest = pd.Timestamp(clock) + pd.Timedelta(days=1)  # later than this is impossible, hence bad input
+    kept = {}
+    for name, table in TABLES.items():
+        files = _files(raw, name)
+        if not files:
+            kept[name] = _empty(table)  # an absent table is empty
+            continue
+        parts = []
+        for path in files:
+            frame, parsed = _read_file(path, table)
+            parts.append(frame[_passes_checks(frame, parsed, name, table, latest)])
+        good = pd.concat(parts, ignore_index=True)
+        # duplicates: of the copies of a key that pass, one is kept (the first by all columns, nulls last)
+        good = good.sort_values(list(table.columns), na_position="last", kind="mergesort")
+        kept[name] = good.drop_duplicates(list(table.key), keep="first").reset_index(drop=True)
+    kept["refunds"] = _within_order_amounts(kept["refunds"], kept["orders"])
+    return kept

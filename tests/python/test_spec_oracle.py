@@ -1,0 +1,231 @@
+"""The public marts against an independent oracle of the specs (package `spec_oracle`).
+
+The oracle recomputes the marts in pandas from the raw files and the thresholds seed alone, following
+raw_contract.md, segmentation.md and stream_review.md. First it must reproduce the worked examples
+(expected_users.csv; the stream review's expected marts); then, on generated data (dirty, CSV files)
+built with dbt, user_facts, user_rfm, user_tiers, user_tier_history, tier_transitions, stream_kpis,
+stream_minute_kpis and anchor_fans must equal the oracle's, row by row and column by column: exactly,
+quotients within 1e-6 relative (stream_review.md: at least one unit in the 6th place). A change of
+the SQL that departs from the specs fails here with the mart, column, count and example keys.
+"""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+import pytest
+from dbt_harness import EXAMPLES, EXAMPLES_RAW, PINNED_CLOCK, SEED_AND_MODELS, build
+from spec_oracle import raw, segmentation, streams
+
+from livetier import PROJECT_ROOT
+from livetier.generator import generate
+from livetier.publish import set_search_path
+
+STREAM_EXAMPLE = PROJECT_ROOT / "tests" / "stream_review_example"  # the spec's examples/streams
+END = "2025-06-30"
+CLOCK = "2025-07-01T00:00:00"  # the generated data ends on END: a later build clock
+MARTS = ["user_facts", "user_rfm", "user_tiers", "user_tier_history", "tier_transitions", "stream_kpis",
+         "stream_minute_kpis", "anchor_fans"]
+SELECT = " ".join(f"+{mart}" for mart in MARTS)
+
+FACTS = ["first_seen_date", "days_since_first_seen", "last_active_date", "days_since_last_active",
+         "watch_days_7d", "watch_days_30d", "watch_days_90d", "watch_seconds_7d", "watch_seconds_30d",
+         "watch_seconds_90d", "interactions_7d", "interactions_30d", "interactions_90d", "purchases_30d",
+         "purchases_90d", "purchases_365d", "net_gmv_30d", "net_gmv_90d", "net_gmv_365d", "lifetime_purchases",
+         "lifetime_net_gmv", "first_purchase_date", "last_purchase_date", "recency_days",
+         "avg_days_between_purchases", "aov_365d", "top_category_365d", "frequency", "recency", "T",
+         "monetary_value", "last_comeback_date", "as_of_date"]
+RFM = ["recency_days", "f_value", "m_value", "r_score", "f_score", "m_score", "rfm_cell", "rfm_segment",
+       "r_cume_count", "f_cume_count", "m_cume_count", "buyer_count", "m_cume_dist", "is_r_high", "is_f_high",
+       "is_m_high", "as_of_date"]
+TIERS = ["value_tier", "lifecycle_stage", "spend_tier", "rfm_segment", "as_of_date"]
+# the history row at P is the tiers (and these facts) as of P
+HISTORY = [*segmentation.FAMILIES, "rfm_cell", "days_since_first_seen", "days_since_last_active", "watch_days_30d",
+           "watch_days_90d", "interactions_30d", "interactions_90d", "purchases_365d", "net_gmv_365d",
+           "lifetime_purchases"]
+KEYS = {"user_facts": ["user_id"], "user_rfm": ["user_id"], "user_tiers": ["user_id"],
+        "user_tier_history": ["user_id", "period_end"], "tier_transitions": ["user_id", "period_end", "tier_family"],
+        "stream_kpis": ["stream_id"], "stream_minute_kpis": ["stream_id", "minute_index"],
+        "anchor_fans": ["anchor_id", "user_id"]}
+# exact rationals rounded to 6 places: compared within 1e-6 relative, so an engine's tie rule does not matter
+QUOTIENTS = {"avg_days_between_purchases", "aov_365d", "monetary_value", "m_cume_dist", "duration_minutes",
+             "avg_watch_seconds_per_viewer", "interaction_rate", "click_through_rate", "conversion_rate", "gpm"}
+NUMBER = re.compile(r"[+-]?\d+(\.\d+)?")
+EXAMPLES_SHOWN = 3
+
+
+def _canonical(value: object) -> object:
+    """One form for a value from the oracle, a mart or an expected CSV: None, bool, Decimal or text;
+    instants as microseconds since the epoch (UTC), dates as YYYY-MM-DD."""
+    if value is None or value is pd.NA or (isinstance(value, float) and value != value):
+        return None
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int | Decimal):
+        return Decimal(value)
+    if hasattr(value, "item"):  # a numpy scalar
+        return _canonical(value.item())
+    text = str(value)
+    if text == "":
+        return None  # the examples' CSV writes null as empty
+    if NUMBER.fullmatch(text):
+        return Decimal(text)
+    if len(text) > 10 and text[10] in "T ":
+        instant = raw.parse_timestamp(text)
+        if instant is not None:
+            return Decimal(int((instant - pd.Timestamp("1970-01-01")) // pd.Timedelta(microseconds=1)))
+    return text
+
+
+def _same(column: str, want: object, got: object) -> bool:
+    if want is None or got is None or not isinstance(want, Decimal) or not isinstance(got, Decimal):
+        return want == got
+    if column in QUOTIENTS:
+        return abs(want - got) <= max(Decimal("1e-6"), abs(want) * Decimal("1e-6"))
+    return want == got
+
+
+def _shown(key: tuple) -> str:
+    return "(" + ", ".join(str(part) for part in key) + ")"
+
+
+def differences(mart: str, oracle: pd.DataFrame, actual: pd.DataFrame, columns: list[str],
+                sides: tuple[str, str] = ("oracle", "mart")) -> list[str]:
+    """Every way `actual` departs from `oracle` on the mart's key: rows only on one side, then per column the
+    number of rows that differ and a few example keys with both values (`sides` names the two frames)."""
+    keys = KEYS[mart]
+    want = {tuple(_canonical(v) for v in row[:len(keys)]): row[len(keys):]
+            for row in oracle[keys + columns].itertuples(index=False)}
+    got = {tuple(_canonical(v) for v in row[:len(keys)]): row[len(keys):]
+           for row in actual[keys + columns].itertuples(index=False)}
+    found = []
+    for side, extra in ((sides[0], want.keys() - got.keys()), (sides[1], got.keys() - want.keys())):
+        if extra:
+            shown = ", ".join(_shown(key) for key in sorted(extra, key=str)[:EXAMPLES_SHOWN])
+            found.append(f"{mart}: {len(extra)} rows ({', '.join(keys)}) only in the {side}, e.g. {shown}")
+    shared = sorted(want.keys() & got.keys(), key=str)
+    for position, column in enumerate(columns):
+        wrong = [(key, _canonical(want[key][position]), _canonical(got[key][position])) for key in shared]
+        wrong = [(key, a, b) for key, a, b in wrong if not _same(column, a, b)]
+        if wrong:
+            shown = "; ".join(f"{_shown(key)}: {sides[0]} {a}, {sides[1]} {b}" for key, a, b in wrong[:EXAMPLES_SHOWN])
+            found.append(f"{mart}.{column}: {len(wrong)} of {len(shared)} rows differ, e.g. {shown}")
+    return found
+
+
+def _mart(db: Path, mart: str) -> pd.DataFrame:
+    """A mart's rows as Python values: decimals exact, instants as epoch microseconds, dates as text."""
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        set_search_path(con)
+        described = con.execute(f"describe {mart}").fetchall()
+        columns = [name for name, *_ in described]
+        select = []
+        for name, kind, *_ in described:
+            if kind.startswith("TIMESTAMP"):
+                select.append(f'epoch_us("{name}")')
+            elif kind == "DATE":
+                select.append(f'strftime("{name}", \'%Y-%m-%d\')')
+            else:
+                select.append(f'"{name}"')
+        rows = con.execute(f"select {', '.join(select)} from {mart}").fetchall()
+    finally:
+        con.close()
+    return pd.DataFrame(rows, columns=columns, dtype=object)
+
+
+def _assert_same(mart: str, oracle: pd.DataFrame, actual: pd.DataFrame, columns: list[str]) -> None:
+    missing = [column for column in KEYS[mart] + columns if column not in actual.columns]
+    assert not missing, f"{mart} lacks the columns {missing}"
+    found = differences(mart, oracle, actual, columns)
+    assert not found, "the mart departs from the spec oracle:\n" + "\n".join(found)
+
+
+# --- the worked examples -------------------------------------------------------------------------------------
+
+
+def test_the_oracle_reproduces_the_expected_users() -> None:
+    expected = pd.read_csv(EXAMPLES / "expected_users.csv", dtype=str, keep_default_na=False)
+    kept = raw.load_kept(EXAMPLES_RAW, PINNED_CLOCK)
+    oracle = segmentation.present(segmentation.as_of(kept, "2025-03-31", segmentation.thresholds())).reset_index()
+    found = differences("user_facts", expected, oracle, [c for c in expected.columns if c != "user_id"],
+                        sides=("expected", "oracle"))
+    assert not found, "the oracle departs from expected_users.csv:\n" + "\n".join(found)
+
+
+@pytest.mark.parametrize("mart", ["stream_kpis", "stream_minute_kpis", "anchor_fans"])
+def test_the_oracle_reproduces_the_stream_example(mart: str) -> None:
+    expected = pd.read_csv(STREAM_EXAMPLE / "expected" / f"{mart}.csv", dtype=str, keep_default_na=False)
+    kept = raw.load_kept(STREAM_EXAMPLE / "raw", PINNED_CLOCK)
+    oracle = getattr(streams, mart)(streams.StreamData(kept, "2025-03-03", segmentation.thresholds()))
+    assert list(oracle.columns) == list(expected.columns)
+    found = differences(mart, expected, oracle, [c for c in expected.columns if c not in KEYS[mart]],
+                        sides=("expected", "oracle"))
+    assert not found, "the oracle departs from the stream example:\n" + "\n".join(found)
+
+
+# --- generated data, built with dbt -------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def generated_raw(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Small dirty CSV data: 2,500 users over 120 days (the 90-day windows fill, comebacks occur)."""
+    out = tmp_path_factory.mktemp("oracle_raw")
+    generate(out=out, users=2500, days=120, seed=23, fmt="csv", dirty=0.01, end_date=END, progress=False)
+    return out
+
+
+@pytest.fixture(scope="module")
+def generated_db(generated_raw: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    db = tmp_path_factory.mktemp("oracle_build") / "oracle.duckdb"
+    result = build(generated_raw, db, as_of=END, clock=CLOCK, select=SELECT, extra_args=SEED_AND_MODELS)
+    assert result.returncode == 0, result.stdout[-5000:] + result.stderr[-2000:]
+    return db
+
+
+@pytest.fixture(scope="module")
+def kept(generated_raw: Path) -> dict[str, pd.DataFrame]:
+    return raw.load_kept(generated_raw, CLOCK)
+
+
+@pytest.fixture(scope="module")
+def oracle(kept: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
+    """The oracle's marts as of END, by mart name."""
+    limits = segmentation.thresholds()
+    users = segmentation.present(segmentation.as_of(kept, END, limits))
+    tier_history = segmentation.history(kept, END, limits)
+    data = streams.StreamData(kept, END, limits)
+    return {
+        "user_facts": users.reset_index(),
+        "user_rfm": users[users["is_buyer"].astype(bool)].reset_index(),
+        "user_tiers": users.reset_index(),
+        "user_tier_history": tier_history,
+        "tier_transitions": segmentation.transitions(tier_history),
+        "stream_kpis": streams.stream_kpis(data),
+        "stream_minute_kpis": streams.stream_minute_kpis(data),
+        "anchor_fans": streams.anchor_fans(data),
+    }
+
+
+COMPARED = {"user_facts": FACTS, "user_rfm": RFM, "user_tiers": TIERS, "user_tier_history": HISTORY,
+            "tier_transitions": ["from_tier", "to_tier"]}
+
+
+@pytest.mark.parametrize("mart", MARTS)
+def test_the_mart_equals_the_oracle(mart: str, generated_db: Path, oracle: dict[str, pd.DataFrame]) -> None:
+    expected = oracle[mart]
+    columns = COMPARED.get(mart) or [c for c in expected.columns if c not in KEYS[mart]]
+    _assert_same(mart, expected, _mart(generated_db, mart), columns)
+
+
+def test_the_generated_data_exercises_the_rules(oracle: dict[str, pd.DataFrame]) -> None:
+    # a comparison only means something where the rules take each of their branches
+    tiers = oracle["user_tiers"]
+    for family in segmentation.FAMILIES:
+        assert tiers[family].nunique() >= 4, (family, tiers[family].value_counts().to_dict())
+    assert set(oracle["anchor_fans"]["anchor_fan_tier"]) == {"anchor_core_fan", "anchor_regular", "anchor_viewer"}
+    assert oracle["user_tier_history"]["period_end"].nunique() >= 15
