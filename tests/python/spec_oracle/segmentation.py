@@ -31,8 +31,12 @@ SEGMENTS = {(True, True, True): "important_value", (True, False, True): "importa
 
 
 def thresholds(seeds: Path = PROJECT_ROOT / "seeds") -> dict[str, Fraction]:
-    """The thresholds seed as exact numbers, by name."""
+    """The thresholds seed as exact numbers, by name. The oracle knows one value per name: a dated
+    rule (a second row of a name, valid from a later date) stops it with a sentence, not a diff."""
     seed = pd.read_csv(seeds / "seg_thresholds.csv", dtype=str)
+    dated = sorted(seed.threshold_name[seed.threshold_name.duplicated()].unique())
+    if dated:
+        raise ValueError(f"the spec oracle reads one value per threshold; dated rows for {dated}")
     return {row.threshold_name: Fraction(row.threshold_value) for row in seed.itertuples()}
 
 
