@@ -19,3 +19,11 @@
 {% macro minute_index_at(start_expr, instant_expr) -%}
     {{ integer_divide(microseconds_between(start_expr, instant_expr), '60000000') }}
 {%- endmacro %}
+
+{#-
+    Whether `instant` falls in one of a grid's `minutes_expr` minutes from `start`: at or after the
+    start and in a minute k < n (the last minute keeps its full 60 s, past the grid end G).
+-#}
+{% macro is_on_minute_grid(start_expr, instant_expr, minutes_expr) -%}
+    ({{ instant_expr }} >= {{ start_expr }} and {{ minute_index_at(start_expr, instant_expr) }} < {{ minutes_expr }})
+{%- endmacro %}

@@ -229,8 +229,7 @@ events_placed as (
     where
         all_events.event_date <= counted_streams.as_of_date
         and all_events.event_type in ('enter_room', 'like', 'comment', 'share', 'follow', 'gift', 'add_to_cart')
-        and all_events.event_at >= counted_streams.started_at
-        and {{ minute_index_at('counted_streams.started_at', 'all_events.event_at') }} < counted_streams.grid_minutes
+        and {{ is_on_minute_grid('counted_streams.started_at', 'all_events.event_at', 'counted_streams.grid_minutes') }}
 ),
 
 minute_events as (

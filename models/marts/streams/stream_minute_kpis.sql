@@ -122,9 +122,7 @@ orders_placed as (
     from purchases
     inner join streams_written
         on purchases.stream_id = streams_written.stream_id
-    where
-        purchases.paid_at >= streams_written.started_at
-        and {{ minute_index_at('streams_written.started_at', 'purchases.paid_at') }} < streams_written.grid_minutes
+    where {{ is_on_minute_grid('streams_written.started_at', 'purchases.paid_at', 'streams_written.grid_minutes') }}
 ),
 
 minute_orders as (
