@@ -277,6 +277,9 @@ def parquet_kind(arrow_type: object) -> str:
         return "decimal"
     if pa.types.is_integer(arrow_type):
         return "integer"
+    if pa.types.is_binary(arrow_type) or pa.types.is_large_binary(arrow_type) or pa.types.is_fixed_size_binary(
+            arrow_type):
+        return "binary"
     return "text"
 
 

@@ -73,6 +73,9 @@ PRESENCE_FLAGGED_COLUMNS: dict[str, tuple[str, ...]] = {"users": ("marketing_con
 READ_RULES = {
     "missing": "the file has no such column: null text",
     "text": "the value as trimmed text, empty is null",
+    "text_from_binary": (
+        "a Parquet binary column (bytes without a UTF-8 annotation) as text: its bytes decoded as UTF-8, trimmed,"
+        " empty is null; bytes that are not UTF-8 keep their escaped form (\\xNN)"),
     "zoned_timestamp": "a Parquet timestamp with a time zone, as text with its UTC offset",
     "money_from_float": "a Parquet float in a dec column: two decimals only within 1e-9 of a two-decimal value",
     "money_from_decimal": "a Parquet decimal in a dec column: two decimals when it has at most two",
@@ -129,6 +132,8 @@ def _column_rule(contract_type: str, kind: str, typed: bool) -> str:
         return "integer_from_number"
     if kind == "timestamp_tz":
         return "zoned_timestamp"
+    if kind == "binary":
+        return "text_from_binary"
     return "text"
 
 

@@ -173,6 +173,9 @@
         {% elif rule in ('text', 'zoned_timestamp') %}
             {# a zoned timestamp's text carries its offset (+00: the session's time zone is UTC) #}
             {% set sql = "nullif(trim(cast(" ~ value ~ " as varchar)), '')" %}
+        {% elif rule == 'text_from_binary' %}
+            {# bytes that are not UTF-8 keep the escaped form a cast writes: the row is kept, nothing lost #}
+            {% set sql = "nullif(trim(coalesce(try(decode(" ~ value ~ ")), cast(" ~ value ~ " as varchar))), '')" %}
         {% elif rule == 'money_from_float' %}
             {% set sql = "nullif(trim(case when isfinite(" ~ value ~ ") and abs(" ~ value ~ ") < 1e15 and abs(" ~ value
                 ~ " - round(" ~ value ~ ", 2)) <= 1e-9 then cast(cast(round(" ~ value ~ ", 2) as decimal(18, 2)) as varchar)"
@@ -181,7 +184,10 @@
             {% set sql = "nullif(trim(case when " ~ value ~ " = round(" ~ value ~ ", 2) then cast(cast(" ~ value
                 ~ " as decimal(38, 2)) as varchar) else cast(" ~ value ~ " as varchar) end), '')" %}
         {% elif rule == 'integer_from_number' %}
-            {% set sql = "nullif(trim(case when " ~ value ~ " = trunc(" ~ value ~ ") and abs(" ~ value ~ ") < 1e18 then cast(cast("
+            {#- isfinite first: NaN equals its trunc in DuckDB, and the Parquet statistics (which leave NaN
+                out) let the optimizer drop `abs(...) < 1e18` as always true; try_cast as well -#}
+            {% set sql = "nullif(trim(case when isfinite(" ~ value ~ ") and " ~ value ~ " = trunc(" ~ value ~ ") and abs("
+                ~ value ~ ") < 1e18 then cast(try_cast("
                 ~ value ~ " as bigint) as varchar) else cast(" ~ value ~ " as varchar) end), '')" %}
         {% elif rule in ('typed_int_from_integer', 'typed_dec_from_integer') %}
             {# text only where the companion (the same rule's number) does not hold the value #}
@@ -304,7 +310,9 @@
         {% set value = '`' ~ (source or '') | replace('`', '``') ~ '`' %}
         {% if rule == 'missing' %}
             {% set sql = 'cast(null as string)' %}
-        {% elif rule in ('text', 'typed_timestamp', 'typed_int_from_integer', 'typed_dec_from_integer') %}
+        {% elif rule in ('text', 'text_from_binary', 'typed_timestamp', 'typed_int_from_integer',
+            'typed_dec_from_integer') %}
+            {# Spark's cast of binary to string decodes UTF-8 #}
             {% set sql = "nullif(trim(cast(" ~ value ~ " as string)), '')" %}
         {% elif rule in ('zoned_timestamp', 'typed_zoned_timestamp') %}
             {# DuckDB (time zone UTC) writes a zoned timestamp with `+00`, so Spark does too #}

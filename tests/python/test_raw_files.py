@@ -5,6 +5,7 @@ wrote, literal file names, unreadable files, and changed files / reused warehous
 from __future__ import annotations
 
 import csv
+import math
 import shutil
 import subprocess
 import sys
@@ -197,19 +198,36 @@ def test_parquet_floats_become_contract_text(tmp_path: Path) -> None:
     raw = tmp_path / "raw"
     raw.mkdir()
     shutil.copy(EXAMPLES_RAW / "orders.csv", raw / "orders.csv")
-    prices = [12.5, 12.345, 3.1 + 1e-10, 7.0, 3.1 + 1e-8]
+    prices = [12.5, 12.345, 3.1 + 1e-10, 7.0, 3.1 + 1e-8, math.nan, math.inf]
     pq.write_table(pa.table({"product_id": [f"p{i}" for i in range(len(prices))],
                              "category": ["food"] * len(prices), "list_price": prices}), raw / "products.parquet")
-    pq.write_table(pa.table({"user_id": ["u1", "u2"], "registered_at": ["2025-01-01", "2025-01-01"],
-                             "birth_year": [1995.0, 1995.5]}), raw / "users.parquet")
+    # NaN (a float, not null: written from a list, not from pandas) beside small values: the file's
+    # statistics leave NaN out, so a range test on them alone cannot keep it from the integer cast
+    pq.write_table(pa.table({"user_id": ["u1", "u2", "u3"], "registered_at": ["2025-01-01"] * 3,
+                             "birth_year": [1995.0, 1995.5, math.nan]}), raw / "users.parquet")
+    # bytes without a UTF-8 annotation (Parquet BYTE_ARRAY, Arrow binary) are text: decoded as UTF-8;
+    # bytes that are not UTF-8 keep their escaped form, and the row is kept
+    binary = pa.array([b"s1", b"s2"], pa.binary())
+    pq.write_table(pa.table({"stream_id": binary, "anchor_id": pa.array([b"a1", b"a2"], pa.large_binary()),
+                             "category": pa.array(["美妆".encode(), b"\xff food "], pa.binary()),
+                             "started_at": pa.array([b"2025-03-01 12:00:00+08", b"2025-03-02"], pa.binary())}),
+                   raw / "live_streams.parquet")
     db = tmp_path / "w.duckdb"
     result = build(raw, db, as_of="2025-03-31", select=STAGING_SELECT)
     assert result.returncode == 0, result.stdout[-4000:]
-    texts = query(db, "select product_id, list_price_text from base_live__products order by product_id")
+    streams = query(db, "select stream_id, anchor_id, category, cast(started_at as varchar) as started_at, "
+                        "coalesce(reject_reason, '') as reject_reason from base_live__live_streams order by 1")
+    assert [tuple(row) for row in streams.itertuples(index=False)] == [
+        ("s1", "a1", "美妆", "2025-03-01 04:00:00", ""), ("s2", "a2", "\\xFF food", "2025-03-02 00:00:00", "")]
+    texts = query(db, "select product_id, list_price_text, coalesce(reject_reason, '') as reject_reason "
+                       "from base_live__products order by product_id")
     # two decimals only within 1e-9 of a two-decimal value; else the full text (set aside by the parser)
-    assert texts.list_price_text.tolist() == ["12.50", "12.345", "3.10", "7.00", str(3.1 + 1e-8)]
-    years = query(db, "select user_id, birth_year_text from base_live__users order by user_id")
-    assert years.birth_year_text.tolist() == ["1995", "1995.5"]
+    assert texts.list_price_text.tolist() == ["12.50", "12.345", "3.10", "7.00", str(3.1 + 1e-8), "nan", "inf"]
+    assert texts.reject_reason.tolist() == ["", "unparseable", "", "", "unparseable", "unparseable", "unparseable"]
+    years = query(db, "select user_id, birth_year_text, coalesce(reject_reason, '') as reject_reason "
+                       "from base_live__users order by user_id")
+    assert years.birth_year_text.tolist() == ["1995", "1995.5", "nan"]
+    assert years.reject_reason.tolist() == ["", "unparseable", "unparseable"]
 
 
 # tables that record runs, not data: a reloaded warehouse has one more run than a fresh build (the
