@@ -44,6 +44,7 @@ REJECTS_COLUMNS = ("raw_table", "source_file", "line_number", "error_type")
 CSV_OPTIONS = ("header = true, auto_detect = false, delim = ',', quote = '\"', escape = '\"', "
                "strict_mode = true, store_rejects = true")
 GLOB_CHARACTERS = set("*?[]{}")
+UTF8_BOM = b"\xef\xbb\xbf"
 
 
 @dataclass
@@ -152,16 +153,14 @@ def _fingerprint(item: RawFile, known_hashes: dict[tuple[str, str, str], str]) -
 
 
 def _header_names(header: list[str] | None) -> list[str] | None:
-    """A CSV header's names as the view matches them (BOM removed, trimmed, lower case), [] for
-    no header, None when it is not UTF-8 (its fields were read as Latin-1, see below)."""
+    """A CSV header's names as the view matches them (trimmed, lower case), [] for no header, None
+    when it is not UTF-8 (its fields were read as Latin-1, see below)."""
     if header is None:
         return []
     try:
         names = [name.encode("latin-1").decode("utf-8") for name in header]
     except UnicodeDecodeError:
         return None
-    if names:
-        names[0] = names[0].removeprefix("\ufeff")
     return [name.strip().lower() for name in names]
 
 
@@ -172,6 +171,8 @@ def _csv_header_and_count(path: Path, count: bool = True) -> tuple[list[str] | N
     one character, so record boundaries are found whatever the encoding."""
     csv.field_size_limit(sys.maxsize)
     with path.open("rb") as handle:
+        if handle.read(len(UTF8_BOM)) != UTF8_BOM:  # skipped before parsing: `"` must start a quoted name
+            handle.seek(0)
         text = io.TextIOWrapper(handle, encoding="latin-1", newline="")
         reader = csv.reader(text)
         header = next(reader, None)

@@ -76,6 +76,8 @@ def _event_files() -> dict[str, tuple[bytes, int, list[int]]]:
         "quoted.csv": (b"\xef\xbb\xbf" + HEADER.replace(b"\n", b"\r\n")
                        + b'qt-q,u01,like,2025-03-01T10:00:00Z,"a,b\r\nc"\r\n'
                        + _good("qt", 1).replace(b"\n", b"\r\n"), 2, []),
+        # a BOM then quoted names (a spreadsheet's "CSV UTF-8"): the names match unquoted
+        "bom-quoted.csv": (b'\xef\xbb\xbf"' + b'","'.join(HEADER.strip().split(b",")) + b'"\n' + _good("bq", 1), 1, []),
         # literal names: a backslash, a glob star and a quote
         "x\\y.csv": (HEADER + _good("bs", 1), 1, []),
         "*.csv": (HEADER + _good("st", 1), 1, []),
