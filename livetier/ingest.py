@@ -65,6 +65,7 @@ class RawFile:
     message: str = ""
     columns: list[list[str]] = field(default_factory=list)  # [name, kind] in file order
     schema_key: str | None = None  # a Parquet file's exact schema as a short hash (rawcheck.schema_key)
+    is_folder: bool = False  # a folder inside a table folder: never read, listed as unreadable
 
 
 @dataclass
@@ -98,9 +99,19 @@ def _source_text(raw: Path, relative: str) -> str:
     return f"{str(raw).rstrip('/')}/{relative}"
 
 
-def _candidates(folder: Path) -> list[Path]:
-    return sorted((p for p in folder.iterdir() if p.is_file() and not p.name.startswith((".", "_"))),
-                  key=lambda p: p.name)
+def _candidates(folder: Path, folders: bool = False) -> list[Path]:
+    """The files (or, with `folders`, the folders) directly inside a table folder whose names do not
+    start with `.` or `_`."""
+    return sorted((p for p in folder.iterdir() if (p.is_dir() if folders else p.is_file())
+                   and not p.name.startswith((".", "_"))), key=lambda p: p.name)
+
+
+def _folder_message(item: RawFile) -> str:
+    """Why a folder inside a table folder is not read (the contract reads the files directly inside)."""
+    data = sum(1 for p in item.path.rglob("*") if p.is_file() and p.suffix in (".csv", ".parquet"))
+    return (f"it is a folder: only the files directly inside '{item.raw_table}/' are read, so the {data} CSV "
+            f"or Parquet file{'' if data == 1 else 's'} under it {'was' if data == 1 else 'were'} left out "
+            f"(move {'it' if data == 1 else 'them'} up into '{item.raw_table}/').")
 
 
 def discover(raw: Path) -> list[RawFile]:
@@ -123,6 +134,10 @@ def discover(raw: Path) -> list[RawFile]:
         for path in inside:
             fmt = path.suffix[1:] if path.suffix[1:] in FORMATS else ""
             found.append(RawFile(table, _source_text(raw, f"{table}/{path.name}"), path, fmt))
+        # folders inside (a partitioned layout, `events/dt=2025-03-01/`) are not read: each is listed
+        # as unreadable and named in a warning, never left out in silence
+        for path in _candidates(folder, folders=True) if folder.is_dir() else []:
+            found.append(RawFile(table, _source_text(raw, f"{table}/{path.name}"), path, "", is_folder=True))
     if not any(f.raw_table == "orders" for f in found):
         raise RawDataError(
             f"The required raw table 'orders' was not found in '{raw}': "
@@ -312,6 +327,8 @@ def inspect_columns(item: RawFile) -> None:
             item.columns = [[name, "text"] for name in names]
     elif item.format == "parquet":
         _inspect_parquet(item)
+    elif item.is_folder:
+        item.status, item.message = "unreadable", _folder_message(item)
     else:
         item.status, item.message = "unreadable", "it has an unknown format (expected .csv or .parquet)."
 
@@ -374,6 +391,9 @@ def prepare(raw: Path, db: Path, business_timezone: str | None = None,
     old_rejects = _old_rejects(landing)
     rejects: list[Reject] = []
     for item in files:
+        if item.is_folder:
+            item.status, item.message = "unreadable", _folder_message(item)
+            continue
         _fingerprint(item, known_hashes)
         if not item.format:
             item.status, item.message = "unreadable", "it has an unknown format (expected .csv or .parquet)."

@@ -106,6 +106,12 @@ def _write_dirty(raw: Path) -> dict[str, tuple[bytes, int, list[int]]]:
     (folder / "notes.txt").write_text("not data\n")
     # CRLF then LF: DuckDB's strict reader cannot read it at all (measured), so it is unreadable
     (folder / "mixed-ends.csv").write_bytes(HEADER.replace(b"\n", b"\r\n") + _good("mx", 2))
+    # a partitioned layout: only the files directly inside events/ are read; a folder inside is
+    # listed and warned about, one starting with `_` or `.` (a writer's own) is skipped
+    for inner in ("dt=2025-03-02", "_temporary", ".hidden"):
+        (folder / inner).mkdir()
+        (folder / inner / "part-0.csv").write_bytes(HEADER + _good("pt", 2))
+    (folder / "dt=2025-03-02" / "part-1.parquet").write_bytes(b"")
     return files
 
 
@@ -126,16 +132,18 @@ def test_dirty_export_is_read_by_the_contract(tmp_path: Path) -> None:
         "CSV reader cannot split into records.",
         f"warning: {root}/events/truncated.parquet was not read: it is not a readable Parquet file "
         "(truncated or another format).",
+        f"warning: {root}/events/dt=2025-03-02 was not read: it is a folder: only the files directly inside "
+        "'events/' are read, so the 2 CSV or Parquet files under it were left out (move them up into 'events/').",
     ])
 
     per_file = query(db, "select * from data_quality_files").set_index("source_file")
-    assert len(per_file) == 1 + len(files) + 4
+    assert len(per_file) == 1 + len(files) + 5
     for name, (_content, records, lines) in files.items():
         row = per_file.loc[f"{root}/events/{name}"]
         assert (row.record_count, row.read_count, row.unparseable_count, row.kept_count) == (
             records, records - len(lines), len(lines), records - len(lines)), name
         assert row.status == ("empty" if records == 0 else "ok"), name
-    for name in ("gbk-header.csv", "notes.txt", "truncated.parquet", "mixed-ends.csv"):
+    for name in ("gbk-header.csv", "notes.txt", "truncated.parquet", "mixed-ends.csv", "dt=2025-03-02"):
         row = per_file.loc[f"{root}/events/{name}"]
         assert (row.status, row.read_count) == ("unreadable", 0)
         assert row.message.endswith(".") and "\n" not in row.message
