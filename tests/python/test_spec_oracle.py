@@ -4,9 +4,10 @@ The oracle recomputes the marts in pandas from the raw files and the thresholds 
 raw_contract.md, segmentation.md and stream_review.md. First it must reproduce the worked examples
 (expected_users.csv; the stream review's expected marts); then, on generated data (dirty, CSV files)
 built with dbt, user_facts, user_rfm, user_tiers, user_tier_history, tier_transitions, stream_kpis,
-stream_minute_kpis and anchor_fans must equal the oracle's, row by row and column by column: exactly,
-quotients within 1e-6 relative (stream_review.md: at least one unit in the 6th place). A change of
-the SQL that departs from the specs fails here with the mart, column, count and example keys.
+stream_minute_kpis, anchor_fans, tier_kpis, tier_transition_matrix and campaign_tier_readout must
+equal the oracle's, row by row and column by column: exactly, quotients within 1e-6 relative
+(stream_review.md: at least one unit in the 6th place). A change of the SQL that departs from the
+specs fails here with the mart, column, count and example keys.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ import duckdb
 import pandas as pd
 import pytest
 from dbt_harness import EXAMPLES, EXAMPLES_RAW, PINNED_CLOCK, SEED_AND_MODELS, build
-from spec_oracle import raw, segmentation, streams
+from spec_oracle import raw, readouts, segmentation, streams
 
 from livetier import PROJECT_ROOT
 from livetier.generator import generate
@@ -29,7 +30,7 @@ STREAM_EXAMPLE = PROJECT_ROOT / "tests" / "stream_review_example"  # the spec's 
 END = "2025-06-30"
 CLOCK = "2025-07-01T00:00:00"  # the generated data ends on END: a later build clock
 MARTS = ["user_facts", "user_rfm", "user_tiers", "user_tier_history", "tier_transitions", "stream_kpis",
-         "stream_minute_kpis", "anchor_fans"]
+         "stream_minute_kpis", "anchor_fans", "tier_kpis", "tier_transition_matrix", "campaign_tier_readout"]
 SELECT = " ".join(f"+{mart}" for mart in MARTS)
 
 FACTS = ["first_seen_date", "days_since_first_seen", "last_active_date", "days_since_last_active",
@@ -50,10 +51,22 @@ HISTORY = [*segmentation.FAMILIES, "rfm_cell", "days_since_first_seen", "days_si
 KEYS = {"user_facts": ["user_id"], "user_rfm": ["user_id"], "user_tiers": ["user_id"],
         "user_tier_history": ["user_id", "period_end"], "tier_transitions": ["user_id", "period_end", "tier_family"],
         "stream_kpis": ["stream_id"], "stream_minute_kpis": ["stream_id", "minute_index"],
-        "anchor_fans": ["anchor_id", "user_id"]}
+        "anchor_fans": ["anchor_id", "user_id"], "tier_kpis": ["period_end", "tier_family", "tier_code"],
+        "tier_transition_matrix": ["period_end", "tier_family", "from_tier", "to_tier"],
+        "campaign_tier_readout": ["campaign_id", "tier_family", "tier_code"]}
 # exact rationals rounded to 6 places: compared within 1e-6 relative, so an engine's tie rule does not matter
 QUOTIENTS = {"avg_days_between_purchases", "aov_365d", "monetary_value", "m_cume_dist", "duration_minutes",
-             "avg_watch_seconds_per_viewer", "interaction_rate", "click_through_rate", "conversion_rate", "gpm"}
+             "avg_watch_seconds_per_viewer", "interaction_rate", "click_through_rate", "conversion_rate", "gpm",
+             "share_of_users", "gmv_share", "retention_next_period", "moved_up_share", "moved_down_share",
+             "transition_rate", "treatment_net_gmv_per_user", "control_net_gmv_per_user"}
+# doubles (the campaign readout's rates, uplifts, standard errors and intervals; computed exactly, then
+# sqrt, in the oracle): within 1e-6 relative with no 6th-place floor, so that a standard error of 0.09 that
+# is 1e-5 off fails
+DOUBLES = {"treatment_open_rate", "treatment_conversion_rate", "control_conversion_rate", "absolute_uplift",
+           "uplift_standard_error", "uplift_ci_low", "uplift_ci_high", "relative_uplift", "gmv_per_user_uplift",
+           "gmv_per_user_uplift_standard_error", "gmv_per_user_uplift_ci_low", "gmv_per_user_uplift_ci_high"}
+# the readouts: the oracle writes every column of the mart (its YAML's), and all are compared
+READOUTS = ["tier_kpis", "tier_transition_matrix", "campaign_tier_readout"]
 NUMBER = re.compile(r"[+-]?\d+(\.\d+)?")
 EXAMPLES_SHOWN = 3
 
@@ -65,6 +78,8 @@ def _canonical(value: object) -> object:
         return None
     if isinstance(value, bool):
         return value
+    if isinstance(value, float):  # a double, also one that prints with an exponent
+        return Decimal(repr(value))
     if isinstance(value, int | Decimal):
         return Decimal(value)
     if hasattr(value, "item"):  # a numpy scalar
@@ -86,6 +101,8 @@ def _same(column: str, want: object, got: object) -> bool:
         return want == got
     if column in QUOTIENTS:
         return abs(want - got) <= max(Decimal("1e-6"), abs(want) * Decimal("1e-6"))
+    if column in DOUBLES:
+        return abs(want - got) <= max(Decimal("1e-12"), abs(want) * Decimal("1e-6"))
     return want == got
 
 
@@ -199,6 +216,7 @@ def oracle(kept: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
     users = segmentation.present(segmentation.as_of(kept, END, limits))
     tier_history = segmentation.history(kept, END, limits)
     data = streams.StreamData(kept, END, limits)
+    labels = readouts.tier_labels()
     return {
         "user_facts": users.reset_index(),
         "user_rfm": users[users["is_buyer"].astype(bool)].reset_index(),
@@ -208,6 +226,9 @@ def oracle(kept: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
         "stream_kpis": streams.stream_kpis(data),
         "stream_minute_kpis": streams.stream_minute_kpis(data),
         "anchor_fans": streams.anchor_fans(data),
+        "tier_kpis": readouts.tier_kpis(tier_history, labels),
+        "tier_transition_matrix": readouts.tier_transition_matrix(tier_history, labels),
+        "campaign_tier_readout": readouts.campaign_tier_readout(kept, END, limits),
     }
 
 
@@ -218,8 +239,11 @@ COMPARED = {"user_facts": FACTS, "user_rfm": RFM, "user_tiers": TIERS, "user_tie
 @pytest.mark.parametrize("mart", MARTS)
 def test_the_mart_equals_the_oracle(mart: str, generated_db: Path, oracle: dict[str, pd.DataFrame]) -> None:
     expected = oracle[mart]
+    actual = _mart(generated_db, mart)
+    if mart in READOUTS:
+        assert sorted(expected.columns) == sorted(actual.columns), f"{mart}: the mart's columns are not the oracle's"
     columns = COMPARED.get(mart) or [c for c in expected.columns if c not in KEYS[mart]]
-    _assert_same(mart, expected, _mart(generated_db, mart), columns)
+    _assert_same(mart, expected, actual, columns)
 
 
 def test_the_generated_data_exercises_the_rules(oracle: dict[str, pd.DataFrame]) -> None:
@@ -229,3 +253,30 @@ def test_the_generated_data_exercises_the_rules(oracle: dict[str, pd.DataFrame])
         assert tiers[family].nunique() >= 4, (family, tiers[family].value_counts().to_dict())
     assert set(oracle["anchor_fans"]["anchor_fan_tier"]) == {"anchor_core_fan", "anchor_regular", "anchor_viewer"}
     assert oracle["user_tier_history"]["period_end"].nunique() >= 15
+    # readouts: every kind of move, shares at the next period end; campaigns with both arms in several tiers,
+    # conversions in both arms, cells large enough to read, shared clusters, and each of the two standard
+    # errors deciding some readable cell (the larger of cluster-robust and Agresti-Caffo)
+    assert set(oracle["tier_transition_matrix"]["direction"]) == {"entry", "stay", "up", "down", "lateral"}
+    kpis = oracle["tier_kpis"]
+    assert (kpis["moved_up_share"].dropna() > 0).any() and (kpis["moved_down_share"].dropna() > 0).any()
+    assert (kpis["retention_next_period"].dropna() > 0).any() and (kpis["user_count"] == 0).any()
+    readout = oracle["campaign_tier_readout"]
+    assert readout["campaign_id"].nunique() >= 3
+    both_arms = readout[(readout["treatment_users"] > 0) & (readout["control_users"] > 0)]
+    assert (both_arms[both_arms["tier_family"] != "all"].groupby("tier_family").size() >= 3).all()
+    assert both_arms["tier_family"].nunique() == 5 and (both_arms["tier_code"] == readouts.NOT_KNOWN).any()
+    everyone = readout[readout["tier_family"] == "all"]
+    assert (everyone["treatment_converted_users"] > 0).all() and (everyone["control_converted_users"] > 0).all()
+    readable = readout[~readout["is_too_small_to_read"].astype(bool)]
+    assert readable["tier_family"].nunique() >= 4
+    assert (readable["uplift_clusters"] < readable["treatment_users"] + readable["control_users"]).all()
+    pseudo = float(segmentation.thresholds()["uplift_pseudo_conversions"])
+
+    def agresti_caffo(cell: pd.Series) -> float:
+        shrunk = [((cell[f"{arm}_converted_users"] + pseudo) / (cell[f"{arm}_users"] + 2 * pseudo),
+                   cell[f"{arm}_users"] + 2 * pseudo) for arm in ("treatment", "control")]
+        return sum(p * (1 - p) / n for p, n in shrunk) ** 0.5
+
+    decided_by_agresti_caffo = {abs(cell["uplift_standard_error"] - agresti_caffo(cell)) < 1e-12
+                                for _, cell in readable.iterrows()}
+    assert decided_by_agresti_caffo == {True, False}, "one of the two standard errors never decides"

@@ -2,7 +2,8 @@
 
 Every table comes back as a pandas frame with the contract's columns, typed for exact arithmetic:
 `str` as Python strings or None, `ts` as naive UTC `datetime64[ns]`, `dec` as integer cents in a
-float64 column (exact far beyond any amount here; NaN for null), `int` as float64 (NaN for null).
+float64 column (exact far beyond any amount here; NaN for null), `int` as float64 (NaN for null),
+`bool` as True/False/None.
 Rows that break the contract are dropped here (the oracle only needs what is kept; the ledger and
 its reasons have their own tests), one copy of each duplicate key is kept, and refunds that would
 take an order past its amount are set aside.
@@ -46,6 +47,9 @@ TABLES = {
         "order_id": "str", "line_no": "int", "product_id": "str", "quantity": "int", "unit_price": "dec"}),
     "refunds": Table(("refund_id",), {
         "refund_id": "str", "order_id": "str", "refunded_at": "ts", "amount": "dec"}),
+    "campaign_touches": Table(("touch_id",), {
+        "touch_id": "str", "campaign_id": "str", "user_id": "str", "channel": "str", "sent_at": "ts",
+        "opened_at": "ts?", "is_control": "bool"}),
 }
 
 EVENT_TYPES = {"enter_room", "leave_room", "like", "comment", "share", "follow", "gift", "product_impression",
@@ -53,10 +57,13 @@ EVENT_TYPES = {"enter_room", "leave_room", "like", "comment", "share", "follow",
 # enumerations match exactly (case-sensitive); a null currency means CNY
 ENUMERATIONS = {("orders", "status"): {"created", "paid", "cancelled", "refunded"},
                 ("orders", "currency"): {"CNY"},
-                ("events", "event_type"): EVENT_TYPES}
+                ("events", "event_type"): EVENT_TYPES,
+                ("campaign_touches", "channel"): {"push", "sms", "in_app", "community"}}
 AT_LEAST_ZERO = {("orders", "amount"), ("orders", "discount_amount"), ("products", "list_price"),
                  ("order_items", "unit_price")}
 ABOVE_ZERO = {("refunds", "amount"), ("order_items", "quantity")}
+BOOLEANS = {"true": True, "t": True, "1": True, "yes": True, "y": True,
+            "false": False, "f": False, "0": False, "no": False, "n": False}
 
 # date and time with T or a space, optional seconds and fraction, offset Z, +HH:MM, +HHMM, +HH or none
 TIMESTAMP = re.compile(r"(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d+))?)?"
@@ -98,6 +105,8 @@ def _typed_text(values: pd.Series, kind: str) -> pd.Series:
         return pd.to_datetime(values.map(parsed), errors="coerce")
     if kind == "dec":
         return values.map(lambda text: np.nan if text is None else _parse_cents(text.strip())).astype("float64")
+    if kind == "bool":
+        return values.map(lambda text: None if text is None else BOOLEANS.get(text.strip().lower())).astype(object)
     return values.map(lambda text: float(text.strip()) if text is not None and INTEGER.fullmatch(text.strip())
                       else np.nan).astype("float64")
 
@@ -109,7 +118,10 @@ def _typed_parquet(column: pa.ChunkedArray, kind: str) -> pd.Series:
         if stamps.dt.tz is not None:
             stamps = stamps.dt.tz_convert("UTC").dt.tz_localize(None)
         return stamps.astype("datetime64[ns]")
-    if pa.types.is_decimal(column.type) or pa.types.is_floating(column.type) or pa.types.is_integer(column.type):
+    if pa.types.is_boolean(column.type):
+        return column.to_pandas().astype(object).where(lambda flags: flags.notna(), None)
+    numeric = pa.types.is_decimal(column.type) or pa.types.is_floating(column.type) or pa.types.is_integer(column.type)
+    if numeric and kind != "bool":  # a bool written as a number is read as its text (1 and 0)
         numbers = column.cast(pa.float64()).to_pandas()
         return (numbers * 100).round() if kind == "dec" else numbers
     text = column.cast(pa.string()).to_pandas().astype(object)
@@ -181,7 +193,7 @@ def _passes_checks(frame: pd.DataFrame, parsed: pd.Series, name: str, table: Tab
 
 
 def _empty(table: Table) -> pd.DataFrame:
-    dtypes = {"ts": "datetime64[ns]", "dec": "float64", "int": "float64", "str": "object"}
+    dtypes = {"ts": "datetime64[ns]", "dec": "float64", "int": "float64", "str": "object", "bool": "object"}
     return pd.DataFrame({column: pd.Series(dtype=dtypes[declared.rstrip("?")])
                          for column, declared in table.columns.items()})
 
