@@ -7,11 +7,15 @@ built with dbt, user_facts, user_rfm, user_tiers, user_tier_history, tier_transi
 stream_minute_kpis, anchor_fans, tier_kpis, tier_transition_matrix and campaign_tier_readout must
 equal the oracle's, row by row and column by column: exactly, quotients within 1e-6 relative
 (stream_review.md: at least one unit in the 6th place). A change of the SQL that departs from the
-specs fails here with the mart, column, count and example keys.
+specs fails here with the mart, column, count and example keys. The data_quality_ledger must count
+the oracle's outcomes per raw table, outcome and class of bad input (raw_contract.md fixes the classes
+and counts, not the reason codes), the worked examples' expected_ledger.csv included, and rows read
+(counted apart from both readers) = kept + set aside + duplicates for every table.
 """
 
 from __future__ import annotations
 
+import csv
 import re
 from decimal import Decimal
 from pathlib import Path
@@ -19,7 +23,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 import pytest
-from dbt_harness import EXAMPLES, EXAMPLES_RAW, PINNED_CLOCK, SEED_AND_MODELS, build
+from dbt_harness import EXAMPLES, EXAMPLES_RAW, PINNED_CLOCK, SEED_AND_MODELS, STAGING_SELECT, build
 from spec_oracle import raw, readouts, segmentation, streams
 
 from livetier import PROJECT_ROOT
@@ -31,7 +35,7 @@ END = "2025-06-30"
 CLOCK = "2025-07-01T00:00:00"  # the generated data ends on END: a later build clock
 MARTS = ["user_facts", "user_rfm", "user_tiers", "user_tier_history", "tier_transitions", "stream_kpis",
          "stream_minute_kpis", "anchor_fans", "tier_kpis", "tier_transition_matrix", "campaign_tier_readout"]
-SELECT = " ".join(f"+{mart}" for mart in MARTS)
+SELECT = " ".join(f"+{mart}" for mart in [*MARTS, "data_quality_ledger"])
 
 FACTS = ["first_seen_date", "days_since_first_seen", "last_active_date", "days_since_last_active",
          "watch_days_7d", "watch_days_30d", "watch_days_90d", "watch_seconds_7d", "watch_seconds_30d",
@@ -53,7 +57,8 @@ KEYS = {"user_facts": ["user_id"], "user_rfm": ["user_id"], "user_tiers": ["user
         "stream_kpis": ["stream_id"], "stream_minute_kpis": ["stream_id", "minute_index"],
         "anchor_fans": ["anchor_id", "user_id"], "tier_kpis": ["period_end", "tier_family", "tier_code"],
         "tier_transition_matrix": ["period_end", "tier_family", "from_tier", "to_tier"],
-        "campaign_tier_readout": ["campaign_id", "tier_family", "tier_code"]}
+        "campaign_tier_readout": ["campaign_id", "tier_family", "tier_code"],
+        "data_quality_ledger": ["raw_table", "outcome", "reason_class"]}
 # exact rationals rounded to 6 places: compared within 1e-6 relative, so an engine's tie rule does not matter
 QUOTIENTS = {"avg_days_between_purchases", "aov_365d", "monetary_value", "m_cume_dist", "duration_minutes",
              "avg_watch_seconds_per_viewer", "interaction_rate", "click_through_rate", "conversion_rate", "gpm",
@@ -67,6 +72,15 @@ DOUBLES = {"treatment_open_rate", "treatment_conversion_rate", "control_conversi
            "gmv_per_user_uplift_standard_error", "gmv_per_user_uplift_ci_low", "gmv_per_user_uplift_ci_high"}
 # the readouts: the oracle writes every column of the mart (its YAML's), and all are compared
 READOUTS = ["tier_kpis", "tier_transition_matrix", "campaign_tier_readout"]
+# the project's reason codes (data_quality_ledger's YAML, README "Bad input") in the contract's classes;
+# a code not listed here fails the ledger's test
+PROJECT_REASONS = {"missing_key": "missing", "missing_user_id": "missing", "missing_value": "missing",
+                   "unparseable": "unparseable", "unknown_status": "unknown_value",
+                   "unknown_currency": "unknown_value", "unknown_event_type": "unknown_value",
+                   "unknown_channel": "unknown_value", "negative_amount": "out_of_range",
+                   "negative_quantity": "out_of_range", "out_of_range": "out_of_range",
+                   "future_timestamp": "future_timestamp", "refund_exceeds_order": "refund_overflow",
+                   "duplicate": "duplicate"}
 NUMBER = re.compile(r"[+-]?\d+(\.\d+)?")
 EXAMPLES_SHOWN = 3
 
@@ -162,6 +176,39 @@ def _assert_same(mart: str, oracle: pd.DataFrame, actual: pd.DataFrame, columns:
     assert not found, "the mart departs from the spec oracle:\n" + "\n".join(found)
 
 
+def _by_class(ledger: pd.DataFrame, classes: pd.Series) -> pd.DataFrame:
+    """A ledger's rows per raw table, outcome and class of the contract (columns raw_table, outcome,
+    reason_class, rows)."""
+    frame = pd.DataFrame({"raw_table": ledger["raw_table"], "outcome": ledger["outcome"],
+                          "reason_class": classes, "rows": ledger["rows"].astype(int)})
+    return frame.groupby(["raw_table", "outcome", "reason_class"], as_index=False)["rows"].sum()
+
+
+def _mart_ledger(db: Path) -> pd.DataFrame:
+    """data_quality_ledger per raw table, outcome and class: each project reason code in its class, kept
+    rows (no reason) as `kept`."""
+    ledger = _mart(db, "data_quality_ledger").rename(columns={"row_count": "rows"})
+    unmapped = set(ledger["reason"].dropna()) - PROJECT_REASONS.keys()
+    assert not unmapped, f"data_quality_ledger: reason codes in no class of the contract: {sorted(unmapped)}"
+    return _by_class(ledger, ledger["reason"].map(lambda reason: PROJECT_REASONS.get(reason, "kept")))
+
+
+def _oracle_ledger(found: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    ledger = raw.ledger(found)
+    return _by_class(ledger, ledger["reason_class"])
+
+
+def _unreconciled(read: dict[str, int], ledger: pd.DataFrame, side: str) -> list[str]:
+    """Tables whose rows read (counted apart) are not kept + set aside + duplicates in the ledger."""
+    outcomes = ledger.groupby(["raw_table", "outcome"])["rows"].sum()
+    found = []
+    for table, total in read.items():
+        parts = {outcome: int(outcomes.get((table, outcome), 0)) for outcome in ("kept", "set_aside", "duplicate")}
+        if sum(parts.values()) != total:
+            found.append(f"{side}: {table} read {total} rows, but {parts} add up to {sum(parts.values())}")
+    return found + [f"{side}: {table} is no raw table" for table in set(ledger["raw_table"]) - read.keys()]
+
+
 # --- the worked examples -------------------------------------------------------------------------------------
 
 
@@ -172,6 +219,18 @@ def test_the_oracle_reproduces_the_expected_users() -> None:
     found = differences("user_facts", expected, oracle, [c for c in expected.columns if c != "user_id"],
                         sides=("expected", "oracle"))
     assert not found, "the oracle departs from expected_users.csv:\n" + "\n".join(found)
+
+
+def test_the_oracle_reproduces_the_expected_ledger() -> None:
+    # reason codes included: they are the examples' names; every class of the contract occurs
+    expected = pd.read_csv(EXAMPLES / "expected_ledger.csv", dtype=str, keep_default_na=False)
+    oracle = raw.ledger(raw.outcomes(EXAMPLES_RAW, PINNED_CLOCK))
+    want = {(row.raw_table, row.outcome, row.reason): int(row.rows) for row in expected.itertuples()}
+    got = {(row.raw_table, row.outcome, row.reason or ""): row.rows for row in oracle.itertuples()}
+    assert got == want, "the oracle departs from expected_ledger.csv: " + str(
+        {key: (want.get(key), got.get(key)) for key in want.keys() | got.keys() if want.get(key) != got.get(key)})
+    assert set(oracle["reason_class"]) == {*raw.REASON_CLASSES.values(), "kept"}
+    assert not _unreconciled(raw.rows_read(EXAMPLES_RAW), _by_class(oracle, oracle["reason_class"]), "oracle")
 
 
 @pytest.mark.parametrize("mart", ["stream_kpis", "stream_minute_kpis", "anchor_fans"])
@@ -205,8 +264,13 @@ def generated_db(generated_raw: Path, tmp_path_factory: pytest.TempPathFactory) 
 
 
 @pytest.fixture(scope="module")
-def kept(generated_raw: Path) -> dict[str, pd.DataFrame]:
-    return raw.load_kept(generated_raw, CLOCK)
+def outcomes(generated_raw: Path) -> dict[str, pd.DataFrame]:
+    return raw.outcomes(generated_raw, CLOCK)
+
+
+@pytest.fixture(scope="module")
+def kept(outcomes: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
+    return raw.kept_rows(outcomes)
 
 
 @pytest.fixture(scope="module")
@@ -246,7 +310,89 @@ def test_the_mart_equals_the_oracle(mart: str, generated_db: Path, oracle: dict[
     _assert_same(mart, expected, actual, columns)
 
 
-def test_the_generated_data_exercises_the_rules(oracle: dict[str, pd.DataFrame]) -> None:
+def test_the_ledger_equals_the_oracle(generated_raw: Path, generated_db: Path,
+                                      outcomes: dict[str, pd.DataFrame]) -> None:
+    # per raw table, outcome and class; and rows read (csv module, Parquet footer) = kept + set aside +
+    # duplicates, in the oracle and in the mart, for every table
+    oracle, mart = _oracle_ledger(outcomes), _mart_ledger(generated_db)
+    read = raw.rows_read(generated_raw)
+    found = differences("data_quality_ledger", oracle, mart, ["rows"])
+    found += _unreconciled(read, oracle, "oracle") + _unreconciled(read, mart, "mart")
+    assert not found, "the ledger departs from the spec oracle:\n" + "\n".join(found)
+
+
+GOOD = "2025-03-10T10:00:00+08:00"
+FUTURE = "2099-01-01T00:00:00Z"
+# rows that break several rules at once (and some that break none), per table; the comment names the rule
+# that must win by the project's documented order (DECISIONLOG.md "Check order, reason codes and the kept
+# copy": missing_key, missing_user_id, missing_value, unparseable, unknown_<enum>, negative_amount /
+# negative_quantity, out_of_range, future_timestamp; refund_exceeds_order after duplicates)
+SEVERAL_RULES = {
+    "orders": (["order_id", "user_id", "ordered_at", "paid_at", "status", "amount", "discount_amount",
+                "coupon_id", "stream_id", "currency"], [
+        ["o1", "u1", GOOD, GOOD, "paid", "100.00", "", "", "", "CNY"],  # kept
+        ["o1", "u1", GOOD, GOOD, "paid", "100.00", "", "", "", "CNY"],  # duplicate
+        ["o1", "u1", GOOD, GOOD, "lost", "100.00", "", "", "", "CNY"],  # unknown, not a duplicate
+        ["", "u1", "2025/01/05", GOOD, "shipped", "-1", "", "", "", ""],  # missing key over everything
+        ["o2", "", GOOD, GOOD, "paid", "abc", "", "", "", ""],  # missing user over unparseable
+        ["o3", "u1", GOOD, GOOD, "", "1", "x", "", "", ""],  # missing value over unparseable
+        ["o4", "u1", "2025/01/05 10:00", GOOD, "shipped", "1", "", "", "", ""],  # unparseable over unknown
+        ["o5", "u1", GOOD, "yesterday", "paid", "-5", "", "", "", ""],  # unparseable over negative
+        ["o6", "u1", GOOD, GOOD, "shipped", "-1", "", "", "", ""],  # unknown over negative
+        ["o7", "u1", GOOD, FUTURE, "paid", "1", "", "", "", "USD"],  # unknown over future
+        ["o8", "u1", FUTURE, GOOD, "paid", "-1", "", "", "", ""],  # negative over future
+        ["o9", "u1", GOOD, FUTURE, "paid", "1", "-2", "", "", ""],  # negative discount over future
+    ]),
+    "order_items": (["order_id", "line_no", "product_id", "quantity", "unit_price"], [
+        ["o1", "1", "p1", "1", "10.00"],  # kept
+        ["o1", "2", "p1", "0", "x"],  # unparseable over out of range
+        ["o1", "3", "", "-1", "1"],  # missing over negative
+        ["o1", "", "p1", "x", "1"],  # missing key over unparseable
+        ["o1", "5", "p1", "-1", "x"],  # unparseable over negative
+    ]),
+    "refunds": (["refund_id", "order_id", "refunded_at", "amount"], [
+        ["r1", "o1", GOOD, "50.00"],  # kept
+        ["r1", "o1", GOOD, "70.00"],  # duplicate (checks, then duplicates, then the overflow)
+        ["r2", "o1", FUTURE, "0"],  # out of range over future
+        ["r3", "o1", GOOD, "60.00"],  # refund overflow: 50 + 60 > 100
+        ["r4", "o1", "2025-02-30", "-1"],  # unparseable over negative
+        ["r5", "o1", GOOD, "-1"],  # negative, not an overflow
+    ]),
+    "events": (["event_id", "user_id", "event_type", "event_at", "stream_id", "product_id", "value", "text"], [
+        ["e1", "u1", "like", GOOD, "s1", "", "3", ""],  # kept
+        ["e2", "u1", "page_view", FUTURE, "", "", "", ""],  # unknown over future
+        ["e3", "u1", "page_view", GOOD, "", "", "lots", ""],  # unparseable over unknown
+        ["e4", "", "page_view", "2025/01/01", "", "", "", ""],  # missing over everything
+        ["e5", "u1", "Like", GOOD, "", "", "", ""],  # unknown (case-sensitive)
+    ]),
+    "campaign_touches": (["touch_id", "campaign_id", "user_id", "channel", "sent_at", "opened_at", "is_control"], [
+        ["t1", "c1", "u1", "push", GOOD, "", "false"],  # kept
+        ["t2", "c1", "u1", "email", GOOD, "", "maybe"],  # unparseable over unknown
+        ["t3", "c1", "u1", "email", FUTURE, "", "true"],  # unknown over future
+        ["t4", "c1", "", "push", GOOD, "", "maybe"],  # missing over unparseable
+        ["t5", "c1", "u1", "push", GOOD, FUTURE, "Y"],  # future (opened_at); Y is a bool
+        ["t6", "c1", "u1", "sms", GOOD, "", " No "],  # kept
+    ]),
+}
+
+
+def test_a_row_breaking_several_rules_gets_the_documented_reason(tmp_path: Path) -> None:
+    raw_dir = tmp_path / "raw"
+    raw_dir.mkdir()
+    for table, (header, rows) in SEVERAL_RULES.items():
+        with open(raw_dir / f"{table}.csv", "w", newline="", encoding="utf-8") as handle:
+            csv.writer(handle).writerows([header, *rows])
+    db = tmp_path / "several.duckdb"
+    result = build(raw_dir, db, select=STAGING_SELECT, extra_args=SEED_AND_MODELS)
+    assert result.returncode == 0, result.stdout[-5000:] + result.stderr[-2000:]
+    oracle, mart = _oracle_ledger(raw.outcomes(raw_dir, PINNED_CLOCK)), _mart_ledger(db)
+    found = differences("data_quality_ledger", oracle, mart, ["rows"])
+    found += _unreconciled(raw.rows_read(raw_dir), mart, "mart")
+    assert not found, "the ledger departs from the spec oracle:\n" + "\n".join(found)
+
+
+def test_the_generated_data_exercises_the_rules(oracle: dict[str, pd.DataFrame],
+                                                outcomes: dict[str, pd.DataFrame]) -> None:
     # a comparison only means something where the rules take each of their branches
     tiers = oracle["user_tiers"]
     for family in segmentation.FAMILIES:
@@ -280,3 +426,7 @@ def test_the_generated_data_exercises_the_rules(oracle: dict[str, pd.DataFrame])
     decided_by_agresti_caffo = {abs(cell["uplift_standard_error"] - agresti_caffo(cell)) < 1e-12
                                 for _, cell in readable.iterrows()}
     assert decided_by_agresti_caffo == {True, False}, "one of the two standard errors never decides"
+    # the ledger: these classes of bad input in the generated data (future timestamps and refund overflow
+    # occur in the worked examples and the rows breaking several rules)
+    classes = set(raw.ledger(outcomes)["reason_class"])
+    assert classes >= {"kept", "missing", "unparseable", "unknown_value", "out_of_range", "duplicate"}, classes

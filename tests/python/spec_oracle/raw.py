@@ -1,16 +1,17 @@
-"""The raw contract (spec raw_contract.md), read on its own: the kept rows of each raw table.
+"""The raw contract (spec raw_contract.md), read on its own: what becomes of every row read.
 
 Every table comes back as a pandas frame with the contract's columns, typed for exact arithmetic:
 `str` as Python strings or None, `ts` as naive UTC `datetime64[ns]`, `dec` as integer cents in a
 float64 column (exact far beyond any amount here; NaN for null), `int` as float64 (NaN for null),
-`bool` as True/False/None.
-Rows that break the contract are dropped here (the oracle only needs what is kept; the ledger and
-its reasons have their own tests), one copy of each duplicate key is kept, and refunds that would
-take an order past its amount are set aside.
+`bool` as True/False/None. `outcomes` gives each row read its outcome: kept, set aside with the
+reason of the first check it fails, or a duplicate (a further copy of a key among the rows that
+pass); refunds that would take an order past its amount are set aside after duplicates. `load_kept`
+is the kept rows; `ledger` the counts per table, outcome and reason.
 """
 
 from __future__ import annotations
 
+import csv
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -64,6 +65,19 @@ AT_LEAST_ZERO = {("orders", "amount"), ("orders", "discount_amount"), ("products
 ABOVE_ZERO = {("refunds", "amount"), ("order_items", "quantity")}
 BOOLEANS = {"true": True, "t": True, "1": True, "yes": True, "y": True,
             "false": False, "f": False, "0": False, "no": False, "n": False}
+
+# The contract's classes of bad input (raw_contract.md, "Bad input" and "Details"), in the order the
+# project's DECISIONLOG.md ("Check order, reason codes and the kept copy") checks them: a row that breaks
+# several rules gets the first. The reason codes are the worked examples' (expected_ledger.csv).
+REASON_CLASSES = {"missing_key": "missing", "missing_user_id": "missing", "missing_value": "missing",
+                  "unparseable": "unparseable",
+                  "unknown_status": "unknown_value", "unknown_currency": "unknown_value",
+                  "unknown_event_type": "unknown_value", "unknown_channel": "unknown_value",
+                  "negative_amount": "out_of_range", "negative_quantity": "out_of_range",
+                  "out_of_range": "out_of_range",
+                  "future_timestamp": "future_timestamp",
+                  "refund_exceeds_order": "refund_overflow",
+                  "duplicate": "duplicate"}
 
 # date and time with T or a space, optional seconds and fraction, offset Z, +HH:MM, +HHMM, +HH or none
 TIMESTAMP = re.compile(r"(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d+))?)?"
@@ -141,10 +155,10 @@ def _files(raw: Path, name: str) -> list[Path]:
     return forms
 
 
-def _read_file(path: Path, table: Table) -> tuple[pd.DataFrame, pd.Series]:
-    """One file's rows typed, and per row whether every value that was there parsed."""
+def _read_file(path: Path, table: Table) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """One file's rows typed, and per row and column whether a value was there (not null, not empty)."""
     columns: dict[str, pd.Series] = {}
-    parsed = None
+    present: dict[str, pd.Series] = {}
     if path.suffix == ".parquet":
         data = pq.read_table(path)
         rows = data.num_rows
@@ -155,41 +169,48 @@ def _read_file(path: Path, table: Table) -> tuple[pd.DataFrame, pd.Series]:
         kind = declared.rstrip("?")
         if path.suffix == ".parquet" and name in data.column_names:
             raw_values = data.column(name)
-            present = pd.Series(raw_values.is_valid().to_numpy(zero_copy_only=False))
+            there = pd.Series(raw_values.is_valid().to_numpy(zero_copy_only=False))
             if pa.types.is_string(raw_values.type) or pa.types.is_large_string(raw_values.type):
-                present &= pd.Series(raw_values.cast(pa.string()).to_pandas() != "").fillna(False)
+                there &= pd.Series(raw_values.cast(pa.string()).to_pandas() != "").fillna(False)
             values = _typed_parquet(raw_values, kind).reset_index(drop=True)
         elif path.suffix == ".csv" and name in text.columns:
             # a CSV field that is empty or only spaces is null; there is no other null token
             values = text[name].astype(object)
             values = values.where(values.str.strip() != "", None)
-            present = values.notna()
+            there = values.notna()
             values = _typed_text(values, kind)
         else:  # a column missing from a file is null
             values = pd.Series([None] * rows, dtype=object)
-            present = pd.Series(False, index=range(rows))
-        ok = ~present | values.notna()
-        parsed = ok if parsed is None else parsed & ok
+            there = pd.Series(False, index=range(rows))
         columns[name] = values
-    return pd.DataFrame(columns), parsed if parsed is not None else pd.Series(True, index=range(rows))
+        present[name] = there.reset_index(drop=True)
+    return pd.DataFrame(columns), pd.DataFrame(present, index=range(rows))
 
 
-def _passes_checks(frame: pd.DataFrame, parsed: pd.Series, name: str, table: Table,
-                   latest: pd.Timestamp) -> pd.Series:
-    """Rows that break no rule of the contract (missing values, types, enumerations, signs, future)."""
-    ok = parsed.copy()
-    for column, declared in table.columns.items():
-        if not declared.endswith("?"):
-            ok &= frame[column].notna()
-        if declared == "ts" or declared == "ts?":
-            ok &= ~(frame[column] > latest)
-        if (name, column) in ENUMERATIONS:
-            ok &= frame[column].isna() | frame[column].isin(ENUMERATIONS[(name, column)])
-        if (name, column) in AT_LEAST_ZERO:
-            ok &= ~(frame[column] < 0)
-        if (name, column) in ABOVE_ZERO:
-            ok &= ~(frame[column] <= 0)
-    return ok
+def _reasons(frame: pd.DataFrame, present: pd.DataFrame, name: str, table: Table,
+             latest: pd.Timestamp) -> pd.Series:
+    """Per row the first rule of the contract it breaks (None when it breaks none), checked in this order:
+    a missing key, user_id or required value; a value that does not parse; an unknown enumeration value;
+    a negative amount or quantity; a zero where the contract says > 0; a timestamp after `latest`."""
+    checks: list[tuple[str, pd.Series]] = []
+    required = [column for column, declared in table.columns.items() if not declared.endswith("?")]
+    for reason, columns in (("missing_key", list(table.key)),
+                            ("missing_user_id", [c for c in ["user_id"] if c in required and c not in table.key]),
+                            ("missing_value", [c for c in required if c not in table.key and c != "user_id"])):
+        checks += [(reason, ~present[column]) for column in columns]
+    checks += [("unparseable", present[column] & frame[column].isna()) for column in table.columns]
+    checks += [(f"unknown_{column}", frame[column].notna() & ~frame[column].isin(allowed))
+               for (table_name, column), allowed in ENUMERATIONS.items() if table_name == name]
+    signed = [column for column in table.columns if (name, column) in AT_LEAST_ZERO | ABOVE_ZERO]
+    checks += [("negative_quantity" if column == "quantity" else "negative_amount", frame[column] < 0)
+               for column in signed]
+    checks += [("out_of_range", frame[column] == 0) for column in table.columns if (name, column) in ABOVE_ZERO]
+    checks += [("future_timestamp", frame[column] > latest)
+               for column, declared in table.columns.items() if declared.rstrip("?") == "ts"]
+    reason = pd.Series(None, index=frame.index, dtype=object)
+    for code, broken in checks:
+        reason = reason.where(reason.notna() | ~broken.to_numpy(dtype=bool), code)
+    return reason
 
 
 def _empty(table: Table) -> pd.DataFrame:
@@ -198,40 +219,94 @@ def _empty(table: Table) -> pd.DataFrame:
                          for column, declared in table.columns.items()})
 
 
-def _within_order_amounts(refunds: pd.DataFrame, orders: pd.DataFrame) -> pd.DataFrame:
+def _overflowing(refunds: pd.DataFrame, orders: pd.DataFrame) -> set[str]:
     """Refund overflow: an order's refunds in (refunded_at, refund_id) order; one that would take the total
-    past the order's amount is set aside and uses up nothing. A refund of an unknown order is kept."""
+    past the order's amount is set aside and uses up nothing. A refund of an unknown order is kept.
+    Returns the refund_ids set aside."""
     amounts = dict(zip(orders["order_id"], orders["amount"], strict=True))
     used: dict[str, float] = {}
-    keep = []
-    ordered = refunds.sort_values(["order_id", "refunded_at", "refund_id"]).reset_index(drop=True)
-    for order_id, amount in zip(ordered["order_id"], ordered["amount"], strict=True):
+    over = set()
+    ordered = refunds.sort_values(["order_id", "refunded_at", "refund_id"])
+    for refund_id, order_id, amount in zip(ordered["refund_id"], ordered["order_id"], ordered["amount"], strict=True):
         if order_id not in amounts:
-            keep.append(True)
             continue
         total = used.get(order_id, 0.0) + amount
-        keep.append(total <= amounts[order_id])
-        if keep[-1]:
+        if total <= amounts[order_id]:
             used[order_id] = total
-    return ordered[np.array(keep, dtype=bool)].reset_index(drop=True)
+        else:
+            over.add(refund_id)
+    return over
+
+
+def outcomes(raw: Path, clock: str) -> dict[str, pd.DataFrame]:
+    """Every row read from the raw directory `raw`, per table, for a build whose clock is `clock`: the
+    typed columns plus `outcome` (kept, set_aside or duplicate) and `reason` (the first rule broken for
+    set_aside, `duplicate` for duplicates, None for kept). Set-aside rows come first (in read order), then
+    the rows that pass, sorted by all columns (nulls last): of the copies of a key that pass, the first
+    is kept, the others are duplicates. Then the kept refunds that would take an order past its amount
+    are set aside (duplicates go first, so a copy is never an overflow)."""
+    latest = pd.Timestamp(clock) + pd.Timedelta(days=1)  # later than this is impossible, hence bad input
+    found = {}
+    for name, table in TABLES.items():
+        files = _files(raw, name)
+        if not files:  # an absent table is empty
+            found[name] = _empty(table).assign(outcome=pd.Series(dtype=object), reason=pd.Series(dtype=object))
+            continue
+        parts = []
+        for path in files:
+            frame, present = _read_file(path, table)
+            parts.append(frame.assign(reason=_reasons(frame, present, name, table, latest)))
+        rows = pd.concat(parts, ignore_index=True)
+        set_aside = rows[rows["reason"].notna()].assign(outcome="set_aside")
+        passing = rows[rows["reason"].isna()].sort_values(list(table.columns), na_position="last", kind="mergesort")
+        copy = passing.duplicated(list(table.key), keep="first")
+        passing = passing.assign(outcome=np.where(copy, "duplicate", "kept"), reason=np.where(copy, "duplicate", None))
+        found[name] = pd.concat([set_aside, passing], ignore_index=True)
+    refunds, orders = found["refunds"], found["orders"]
+    kept_refunds = refunds["outcome"] == "kept"
+    over = kept_refunds & refunds["refund_id"].isin(
+        _overflowing(refunds[kept_refunds], orders[orders["outcome"] == "kept"]))
+    found["refunds"] = refunds.assign(outcome=refunds["outcome"].where(~over, "set_aside"),
+                                      reason=refunds["reason"].where(~over, "refund_exceeds_order"))
+    return found
+
+
+def kept_rows(found: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
+    """The kept rows of `outcomes`, per table, without the outcome columns (refunds by order_id, refunded_at,
+    refund_id)."""
+    kept = {name: rows[rows["outcome"] == "kept"].drop(columns=["outcome", "reason"]).reset_index(drop=True)
+            for name, rows in found.items()}
+    kept["refunds"] = kept["refunds"].sort_values(["order_id", "refunded_at", "refund_id"]).reset_index(drop=True)
+    return kept
 
 
 def load_kept(raw: Path, clock: str) -> dict[str, pd.DataFrame]:
     """The kept rows of every table of the raw directory `raw`, for a build whose clock is `clock`."""
-    latest = pd.Timestamp(clock) + pd.Timedelta(days=1)  # later than this is impossible, hence bad input
-    kept = {}
-    for name, table in TABLES.items():
-        files = _files(raw, name)
-        if not files:
-            kept[name] = _empty(table)  # an absent table is empty
-            continue
-        parts = []
-        for path in files:
-            frame, parsed = _read_file(path, table)
-            parts.append(frame[_passes_checks(frame, parsed, name, table, latest)])
-        good = pd.concat(parts, ignore_index=True)
-        # duplicates: of the copies of a key that pass, one is kept (the first by all columns, nulls last)
-        good = good.sort_values(list(table.columns), na_position="last", kind="mergesort")
-        kept[name] = good.drop_duplicates(list(table.key), keep="first").reset_index(drop=True)
-    kept["refunds"] = _within_order_amounts(kept["refunds"], kept["orders"])
-    return kept
+    return kept_rows(outcomes(raw, clock))
+
+
+def rows_read(raw: Path) -> dict[str, int]:
+    """Records per table of the raw directory counted apart from the reader: Python's csv module (records
+    after the header line; a blank line is none) and the Parquet footer; 0 for an absent table."""
+    counts = {}
+    for name in TABLES:
+        total = 0
+        for path in _files(raw, name):
+            if path.suffix == ".parquet":
+                total += pq.ParquetFile(path).metadata.num_rows
+            else:
+                with open(path, newline="", encoding="utf-8-sig") as handle:
+                    total += max(sum(1 for record in csv.reader(handle) if record) - 1, 0)
+        counts[name] = total
+    return counts
+
+
+def ledger(found: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    """The rows of `outcomes` counted per table, outcome and reason, with the reason's class of the contract
+    (`kept` for kept rows): raw_table, outcome, reason, reason_class, rows."""
+    counts = []
+    for name, rows in found.items():
+        grouped = rows.assign(reason=rows["reason"].fillna("")).groupby(["outcome", "reason"]).size()
+        counts += [(name, outcome, reason or None, REASON_CLASSES.get(reason, "kept"), int(n))
+                   for (outcome, reason), n in grouped.items()]
+    return pd.DataFrame(counts, columns=["raw_table", "outcome", "reason", "reason_class", "rows"], dtype=object)
