@@ -17,3 +17,19 @@
 {% macro spark__integer_divide(numerator, denominator) -%}
     (({{ numerator }}) div ({{ denominator }}))
 {%- endmacro %}
+
+{#-
+    The integer type of divide_exact's wide products: 128 bits on DuckDB (hugeint), a decimal of
+    38 digits on Spark (no 128-bit integer there; `div` of such decimals is exact).
+-#}
+{% macro exact_integer_type() -%}
+    {{ return(adapter.dispatch('exact_integer_type', 'livetier')()) }}
+{%- endmacro %}
+
+{% macro default__exact_integer_type() -%}
+    decimal(38, 0)
+{%- endmacro %}
+
+{% macro duckdb__exact_integer_type() -%}
+    hugeint
+{%- endmacro %}

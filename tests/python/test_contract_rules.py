@@ -7,12 +7,14 @@ import os
 import shutil
 import subprocess
 import sys
+from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
 import duckdb
 import pandas as pd
 import pytest
 from dbt_harness import (
+    EXAMPLES,
     EXAMPLES_RAW,
     STAGING_SELECT,
     build,
@@ -219,6 +221,10 @@ ORDERS = [
     ("zo16,u01,2025-03-01T10:00:00,,created,10.00,0.015,,,", "unparseable"),
     # surrounding spaces are trimmed before parsing: a padded time, status, amount and currency are kept
     ("zo17,u01, 2025-03-01T10:00:00 ,,created , 2.50 ,,,, CNY ", None),
+    # money above max_amount (seeds/quality_bounds.csv: 9999999999.99) is out_of_range, at it kept
+    ("zo18,u01,2025-03-01T10:00:00,,created,9999999999.99,9999999999.99,,,", None),
+    ("zo19,u01,2025-03-01T10:00:00,,created,10000000000.00,,,,", "out_of_range"),
+    ("zo20,u01,2025-03-01T10:00:00,,created,1.00,10000000000.00,,,", "out_of_range"),
 ]
 ORDER_AMOUNTS = {"zo12": "1.00", "zo13": "1.50", "zo14": "1.00", "zo15": "1.50", "zo17": "2.50"}
 
@@ -240,7 +246,10 @@ def _raw_with_bad_rows(tmp_path: Path) -> Path:
         handle.write("".join(row + "\n" for row, _ in ORDERS))
     (raw / "events" / "2025-03-zz.csv").write_text(EVENT_HEADER + "\n" + "".join(row + "\n" for row, _ in EVENTS))
     with (raw / "refunds.csv").open("a") as handle:
-        handle.write("zr01,o0101,1970-01-01T00:00:00Z,1.00\nzr02,o0101,2025-03-30T10:00:00Z,0.005\n")
+        handle.write("zr01,o0101,1970-01-01T00:00:00Z,1.00\nzr02,o0101,2025-03-30T10:00:00Z,0.005\n"
+                     "zr03,o0101,2025-03-30T10:00:00Z,10000000000.00\n")
+    with (raw / "products.csv").open("a") as handle:
+        handle.write("zp01,beauty,,9999999999.99\nzp02,beauty,,10000000000.00\n")
     with (raw / "live_streams.csv").open("a") as handle:
         handle.write("zs01,a01,beauty,1970-01-01T00:00:00Z,\n"
                      "zs02,a01,beauty,2025-03-01T10:00:00Z,1969-12-31T23:59:59Z\n")
@@ -248,7 +257,8 @@ def _raw_with_bad_rows(tmp_path: Path) -> Path:
         handle.write("zt01,c01,u03,push,1970-01-01T00:00:00Z,,false\n"
                      "zt02,c01,u04,push,2025-03-20T10:00:00Z,1970-01-01T00:00:00Z,false\n")
     with (raw / "order_items.csv").open("a") as handle:
-        handle.write("zo04,1,p01,3.00,10.00\nzo04,2,p01,2.5,10.00\nzo04,3,p01,1,9.999\n")
+        handle.write("zo04,1,p01,3.00,10.00\nzo04,2,p01,2.5,10.00\nzo04,3,p01,1,9.999\n"
+                     "zo04,4,p01,1,10000000000.00\n")
     users = read_examples_table("users")
     extra = users.iloc[:4].copy()
     extra["user_id"] = ["zu01", "zu02", "zu03", "zu04"]
@@ -271,12 +281,15 @@ def _expected_ledger_with_bad_rows() -> dict[tuple[str, str, str], int]:
         add("orders", reason)
     for _, reason in EVENTS:
         add("events", reason)
-    add("refunds", "out_of_range")
+    add("refunds", "out_of_range", 2)
     add("refunds", "unparseable")
+    add("products", None)
+    add("products", "out_of_range")
     add("live_streams", "out_of_range", 2)
     add("campaign_touches", "out_of_range", 2)
     add("order_items", None)
     add("order_items", "unparseable", 2)
+    add("order_items", "out_of_range")
     add("users", None, 2)
     add("users", "unparseable")
     add("users", "out_of_range")
@@ -325,8 +338,32 @@ def test_integral_floats_are_integers(bad_rows_db: Path) -> None:
     assert int(users.birth_year[0]) == 1995 and int(users.city_tier[3]) == 3
     items = query(bad_rows_db, "select line_no, quantity, reject_reason from base_live__order_items "
                                "where order_id = 'zo04' order by line_no")
-    assert [None if pd.isna(r) else r for r in items.reject_reason] == [None, "unparseable", "unparseable"]
+    assert [None if pd.isna(r) else r for r in items.reject_reason] == [None, "unparseable", "unparseable",
+                                                                         "out_of_range"]
     assert int(items.quantity[0]) == 3
+
+
+def test_amounts_up_to_max_amount_build_every_mart(tmp_path: Path) -> None:
+    # ten paid orders at max_amount: the buyer's 365-day GMV (~1e11) times 10^8 (a GMV share's
+    # exact division) passes a 64-bit integer, and every mart still builds (128-bit intermediates)
+    raw = tmp_path / "raw"
+    shutil.copytree(EXAMPLES_RAW, raw)
+    with (raw / "orders.csv").open("a") as handle:
+        handle.write("".join(f"zm{i:02d},u01,2025-03-0{i % 9 + 1}T10:00:00Z,2025-03-0{i % 9 + 1}T10:01:00Z,paid,"
+                             "9999999999.99,,,,CNY\n" for i in range(10)))
+    db = tmp_path / "w.duckdb"
+    _ok(build(raw, db, as_of=AS_OF))
+    facts = query(db, "select lifetime_purchases, cast(lifetime_net_gmv as varchar) as gmv, "
+                      "cast(aov_365d as varchar) as aov from user_facts where user_id = 'u01'")
+    before = pd.read_csv(EXAMPLES / "expected_users.csv", dtype=str).set_index("user_id").loc["u01"]
+    purchases = int(before.purchases_365d) + 10
+    gmv = Decimal(before.net_gmv_365d) + 10 * Decimal("9999999999.99")
+    assert (int(facts.lifetime_purchases[0]), Decimal(facts.gmv[0])) == (
+        int(before.lifetime_purchases) + 10, Decimal(before.lifetime_net_gmv) + 10 * Decimal("9999999999.99"))
+    assert Decimal(facts.aov[0]) == (gmv / purchases).quantize(Decimal("0.000001"), rounding=ROUND_HALF_UP)
+    shares = query(db, "select sum(gmv_share) as total from tier_kpis where period_end = date '2025-03-31' "
+                       "and tier_family = 'value_tier'")
+    assert abs(float(shares.total[0]) - 1.0) < 1e-5
 
 
 # ---------------------------------------------------------------- the as-of chain: placeholder dates and its cap

@@ -364,9 +364,9 @@ final as (
         cast(readable.is_too_small_to_read as boolean) as is_too_small_to_read,
         cast(readable.treatment_net_gmv as decimal(18, 2)) as treatment_net_gmv,
         cast(readable.control_net_gmv as decimal(18, 2)) as control_net_gmv,
-        cast({{ divide_exact('readable.treatment_net_gmv', 'readable.treatment_users') }} as decimal(18, 6))
+        cast({{ divide_exact('readable.treatment_net_gmv', 'readable.treatment_users', wide=true) }} as decimal(18, 6))
             as treatment_net_gmv_per_user,
-        cast({{ divide_exact('readable.control_net_gmv', 'readable.control_users') }} as decimal(18, 6))
+        cast({{ divide_exact('readable.control_net_gmv', 'readable.control_users', wide=true) }} as decimal(18, 6))
             as control_net_gmv_per_user,
         cast(as_of.as_of_date as date) as as_of_date
     from readable

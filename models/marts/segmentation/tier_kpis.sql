@@ -110,11 +110,11 @@ final as (
         cast(coalesce(tier_members.net_gmv_365d, 0) as decimal(18, 2)) as net_gmv_365d,
         cast(
             {{ divide_exact(
-                'coalesce(tier_members.net_gmv_365d, 0)', 'populations.net_gmv_365d', denominator_scale=2
+                'coalesce(tier_members.net_gmv_365d, 0)', 'populations.net_gmv_365d', denominator_scale=2, wide=true
             ) }} as decimal(18, 6)
         ) as gmv_share,
         cast(
-            {{ divide_exact('tier_members.net_gmv_365d', 'tier_members.purchases_365d') }} as decimal(18, 6)
+            {{ divide_exact('tier_members.net_gmv_365d', 'tier_members.purchases_365d', wide=true) }} as decimal(18, 6)
         ) as aov_365d,
         cast(
             {{ divide_exact('tier_members.retained_count', 'tier_members.followed_count') }} as decimal(18, 6)

@@ -87,7 +87,7 @@ rule_texts as (
             as recency_days_mean_text,
         {{ number_text(divide_exact('buyer_totals.f_value_total', 'buyer_totals.buyer_count', 2)) }}
             as f_value_mean_text,
-        {{ number_text(divide_exact('buyer_totals.m_value_total', 'buyer_totals.buyer_count', 2)) }}
+        {{ number_text(divide_exact('buyer_totals.m_value_total', 'buyer_totals.buyer_count', 2, wide=true)) }}
             as m_value_mean_text,
         {{ number_text('buyer_totals.buyer_count') }} as buyer_count_text
     from rules

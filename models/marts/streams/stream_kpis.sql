@@ -99,7 +99,7 @@ final as (
         cast(buying_viewers as integer) as buying_viewers,
         cast({{ divide_exact('buying_viewers', 'viewers') }} as decimal(18, 6)) as conversion_rate,
         cast(net_gmv as decimal(18, 2)) as net_gmv,
-        cast({{ divide_exact('net_gmv * 1000', 'room_enters') }} as decimal(18, 6)) as gpm,
+        cast({{ divide_exact('net_gmv * 1000', 'room_enters', wide=true) }} as decimal(18, 6)) as gpm,
 
         -- new and returning
         cast(new_viewers as integer) as new_viewers,

@@ -20,6 +20,10 @@ with source as (
     {{ raw_files_not_loaded(source('live', 'order_items'), 'order_items', raw_state['loaded']) }}
 ),
 
+quality_bounds as (
+    select * from {{ ref('quality_bounds') }}
+),
+
 parsed as (
     select
         order_id,
@@ -44,7 +48,7 @@ checked_new as {{ inline_cte() }} (
             when line_no is null or quantity is null or unit_price is null then 'unparseable'
             when quantity < 0 then 'negative_quantity'
             when unit_price < 0 then 'negative_amount'
-            when quantity = 0 then 'out_of_range'
+            when quantity = 0 or unit_price > {{ quality_bound('max_amount', 'decimal(18, 2)') }} then 'out_of_range'
         end as reject_reason
     from parsed
 ),

@@ -76,6 +76,8 @@ checked_new as {{ inline_cte() }} (
             when
                 ordered_at < {{ quality_bound('min_timestamp', 'timestamp') }}
                 or paid_at < {{ quality_bound('min_timestamp', 'timestamp') }}
+                or amount > {{ quality_bound('max_amount', 'decimal(18, 2)') }}
+                or discount_amount > {{ quality_bound('max_amount', 'decimal(18, 2)') }}
                 then 'out_of_range'
             when
                 ordered_at > {{ build_clock() }} + interval 1 day

@@ -3,6 +3,10 @@ with source as (
     select * from {{ source('live', 'products') }}
 ),
 
+quality_bounds as (
+    select * from {{ ref('quality_bounds') }}
+),
+
 parsed as (
     select
         product_id,
@@ -22,6 +26,7 @@ checked as (
             when category is null or list_price_text is null then 'missing_value'
             when list_price is null then 'unparseable'
             when list_price < 0 then 'negative_amount'
+            when list_price > {{ quality_bound('max_amount', 'decimal(18, 2)') }} then 'out_of_range'
         end as reject_reason
     from parsed
 ),

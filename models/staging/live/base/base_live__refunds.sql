@@ -27,7 +27,11 @@ checked as (
             when order_id is null or refunded_at_text is null or amount_text is null then 'missing_value'
             when refunded_at is null or amount is null then 'unparseable'
             when amount < 0 then 'negative_amount'
-            when amount = 0 or refunded_at < {{ quality_bound('min_timestamp', 'timestamp') }} then 'out_of_range'
+            when
+                amount = 0
+                or amount > {{ quality_bound('max_amount', 'decimal(18, 2)') }}
+                or refunded_at < {{ quality_bound('min_timestamp', 'timestamp') }}
+                then 'out_of_range'
             when refunded_at > {{ build_clock() }} + interval 1 day then 'future_timestamp'
         end as reject_reason
     from parsed
