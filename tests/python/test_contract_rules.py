@@ -258,13 +258,16 @@ def _raw_with_bad_rows(tmp_path: Path) -> Path:
                      "zt02,c01,u04,push,2025-03-20T10:00:00Z,1970-01-01T00:00:00Z,false\n")
     with (raw / "order_items.csv").open("a") as handle:
         handle.write("zo04,1,p01,3.00,10.00\nzo04,2,p01,2.5,10.00\nzo04,3,p01,1,9.999\n"
-                     "zo04,4,p01,1,10000000000.00\n")
+                     "zo04,4,p01,1,10000000000.00\nzo04,5,p01,1000001,1.00\nzo04,6,p01,1000000,1.00\n"
+                     "zo04,3000000000,p01,1,1.00\n")
     users = read_examples_table("users")
-    extra = users.iloc[:4].copy()
-    extra["user_id"] = ["zu01", "zu02", "zu03", "zu04"]
-    extra["registered_at"] = ["2024-05-01 02:00:00", "2024-05-01 02:00:00", "1970-01-01", "2024-05-01 02:00:00"]
-    extra["birth_year"] = ["1995.0", "1995.5", "1995", "1990"]
-    extra["city_tier"] = ["2", "2", "2", "3.00"]
+    extra = users.iloc[:5].copy()
+    extra["user_id"] = ["zu01", "zu02", "zu03", "zu04", "zu05"]
+    extra["registered_at"] = ["2024-05-01 02:00:00", "2024-05-01 02:00:00", "1970-01-01", "2024-05-01 02:00:00",
+                              "2024-05-01 02:00:00"]
+    # zu05: a year past a 32-bit integer is read as unknown, the user kept
+    extra["birth_year"] = ["1995.0", "1995.5", "1995", "1990", "3000000000"]
+    extra["city_tier"] = ["2", "2", "2", "3.00", "9"]
     (raw / "users.parquet").unlink()
     write_table(pd.concat([users, extra], ignore_index=True), raw, "users", "parquet")
     return raw
@@ -289,8 +292,9 @@ def _expected_ledger_with_bad_rows() -> dict[tuple[str, str, str], int]:
     add("campaign_touches", "out_of_range", 2)
     add("order_items", None)
     add("order_items", "unparseable", 2)
-    add("order_items", "out_of_range")
-    add("users", None, 2)
+    add("order_items", "out_of_range", 2)
+    add("order_items", None, 2)
+    add("users", None, 3)
     add("users", "unparseable")
     add("users", "out_of_range")
     return expected
@@ -334,12 +338,16 @@ def test_integral_floats_are_integers(bad_rows_db: Path) -> None:
     users = query(bad_rows_db, "select user_id, birth_year, city_tier, reject_reason from base_live__users "
                                "where user_id like 'zu%' order by user_id")
     assert [None if pd.isna(r) else r for r in users.reject_reason] == [
-        None, "unparseable", "out_of_range", None]
+        None, "unparseable", "out_of_range", None, None]
     assert int(users.birth_year[0]) == 1995 and int(users.city_tier[3]) == 3
+    kept = query(bad_rows_db, "select user_id, birth_year, city_tier from stg_live__users where user_id = 'zu05'")
+    assert (pd.isna(kept.birth_year[0]), pd.isna(kept.city_tier[0])) == (True, True)
     items = query(bad_rows_db, "select line_no, quantity, reject_reason from base_live__order_items "
                                "where order_id = 'zo04' order by line_no")
     assert [None if pd.isna(r) else r for r in items.reject_reason] == [None, "unparseable", "unparseable",
-                                                                         "out_of_range"]
+                                                                         "out_of_range", "out_of_range", None, None]
+    lines = query(bad_rows_db, "select line_no from stg_live__order_items where order_id = 'zo04' order by line_no")
+    assert lines.line_no.tolist() == [1, 6, 3000000000]
     assert int(items.quantity[0]) == 3
 
 

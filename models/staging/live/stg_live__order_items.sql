@@ -5,7 +5,7 @@ with base as (
 final as (
     select
         order_id,
-        cast(line_no as integer) as line_no,
+        cast(line_no as bigint) as line_no,
         product_id,
         cast(quantity as integer) as quantity,
         unit_price

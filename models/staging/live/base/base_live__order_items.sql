@@ -48,7 +48,11 @@ checked_new as {{ inline_cte() }} (
             when line_no is null or quantity is null or unit_price is null then 'unparseable'
             when quantity < 0 then 'negative_quantity'
             when unit_price < 0 then 'negative_amount'
-            when quantity = 0 or unit_price > {{ quality_bound('max_amount', 'decimal(18, 2)') }} then 'out_of_range'
+            when
+                quantity = 0
+                or quantity > {{ quality_bound('max_quantity', 'bigint') }}
+                or unit_price > {{ quality_bound('max_amount', 'decimal(18, 2)') }}
+                then 'out_of_range'
         end as reject_reason
     from parsed
 ),
