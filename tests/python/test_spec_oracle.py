@@ -10,7 +10,8 @@ equal the oracle's, row by row and column by column: exactly, quotients within 1
 specs fails here with the mart, column, count and example keys. The data_quality_ledger must count
 the oracle's outcomes per raw table, outcome and class of bad input (raw_contract.md fixes the classes
 and counts, not the reason codes), the worked examples' expected_ledger.csv included, and rows read
-(counted apart from both readers) = kept + set aside + duplicates for every table.
+(counted apart from both readers) = kept + set aside + duplicates for every table. The history and
+transitions are compared with month ends too (the var history_period: month).
 """
 
 from __future__ import annotations
@@ -430,3 +431,17 @@ def test_the_generated_data_exercises_the_rules(oracle: dict[str, pd.DataFrame],
     # occur in the worked examples and the rows breaking several rules)
     classes = set(raw.ledger(outcomes)["reason_class"])
     assert classes >= {"kept", "missing", "unparseable", "unknown_value", "out_of_range", "duplicate"}, classes
+
+
+def test_monthly_history_equals_the_oracle(generated_raw: Path, kept: dict[str, pd.DataFrame],
+                                           tmp_path: Path) -> None:
+    # the history var `history_period: month`: month ends (plus D) instead of Sundays
+    db = tmp_path / "monthly.duckdb"
+    result = build(generated_raw, db, as_of=END, clock=CLOCK, select="+user_tier_history +tier_transitions",
+                   extra_args=[*SEED_AND_MODELS, "--vars", "{history_period: month}"])
+    assert result.returncode == 0, result.stdout[-5000:] + result.stderr[-2000:]
+    tier_history = segmentation.history(kept, END, segmentation.thresholds(), period="month")
+    assert sorted(tier_history["period_end"].unique())[-3:] == ["2025-04-30", "2025-05-31", END]
+    _assert_same("user_tier_history", tier_history, _mart(db, "user_tier_history"), HISTORY)
+    _assert_same("tier_transitions", segmentation.transitions(tier_history), _mart(db, "tier_transitions"),
+                 ["from_tier", "to_tier"])

@@ -299,13 +299,17 @@ def present(facts: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(out, index=facts.index, dtype=object)
 
 
-def history(kept: dict[str, pd.DataFrame], as_of_date: str, limits: dict[str, Fraction]) -> pd.DataFrame:
-    """user_tier_history: for every period end (Sundays, plus D) from the first business date with a kept
-    event or order up to D, each user known then with their tiers and facts as of that date."""
+def history(kept: dict[str, pd.DataFrame], as_of_date: str, limits: dict[str, Fraction],
+            period: str = "week") -> pd.DataFrame:
+    """user_tier_history: for every period end (Sundays, or month ends with `period` "month"; plus D) from
+    the first business date with a kept event or order up to D, each user known then with their tiers and
+    facts as of that date."""
     d = day_number(as_of_date)
     first = min(business_day(kept["events"]["event_at"]).min(), business_day(kept["orders"]["ordered_at"]).min())
-    # day 0 (1970-01-01) was a Thursday: day n is a Sunday when n % 7 == 3
-    period_ends = [n for n in range(int(first), d + 1) if n % 7 == 3]
+    if period == "month":  # the last day of a month: the next day is the 1st
+        period_ends = [n for n in range(int(first), d + 1) if date_text(n + 1).endswith("-01")]
+    else:  # day 0 (1970-01-01) was a Thursday: day n is a Sunday when n % 7 == 3
+        period_ends = [n for n in range(int(first), d + 1) if n % 7 == 3]
     period_ends += [] if d in period_ends else [d]
     frames = []
     for end in period_ends:
