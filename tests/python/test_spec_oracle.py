@@ -11,7 +11,8 @@ specs fails here with the mart, column, count and example keys. The data_quality
 the oracle's outcomes per raw table, outcome and class of bad input (raw_contract.md fixes the classes
 and counts, not the reason codes), the worked examples' expected_ledger.csv included, and rows read
 (counted apart from both readers) = kept + set aside + duplicates for every table. The history and
-transitions are compared with month ends too (the var history_period: month).
+transitions are compared with month ends too (the var history_period: month), and the facts, history
+and stream KPIs in a business time zone with summer time (the var business_timezone).
 """
 
 from __future__ import annotations
@@ -445,3 +446,22 @@ def test_monthly_history_equals_the_oracle(generated_raw: Path, kept: dict[str, 
     _assert_same("user_tier_history", tier_history, _mart(db, "user_tier_history"), HISTORY)
     _assert_same("tier_transitions", segmentation.transitions(tier_history), _mart(db, "tier_transitions"),
                  ["from_tier", "to_tier"])
+
+
+def test_marts_in_a_zone_with_summer_time_equal_the_oracle(generated_raw: Path, kept: dict[str, pd.DataFrame],
+                                                           tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # the var business_timezone: New York's business days (UTC-5, from 2025-03-09 UTC-4) instead of
+    # Shanghai's; the generated data spans the switch
+    zone = "America/New_York"
+    db = tmp_path / "new_york.duckdb"
+    result = build(generated_raw, db, as_of=END, clock=CLOCK, select="+user_facts +user_tier_history +stream_kpis",
+                   extra_args=[*SEED_AND_MODELS, "--vars", f"{{business_timezone: {zone}}}"])
+    assert result.returncode == 0, result.stdout[-5000:] + result.stderr[-2000:]
+    monkeypatch.setattr(segmentation, "BUSINESS_TIMEZONE", zone)
+    limits = segmentation.thresholds()
+    facts = segmentation.present(segmentation.as_of(kept, END, limits)).reset_index()
+    _assert_same("user_facts", facts, _mart(db, "user_facts"), FACTS)
+    _assert_same("user_tier_history", segmentation.history(kept, END, limits), _mart(db, "user_tier_history"),
+                 HISTORY)
+    expected = streams.stream_kpis(streams.StreamData(kept, END, limits))
+    _assert_same("stream_kpis", expected, _mart(db, "stream_kpis"), [c for c in expected.columns if c != "stream_id"])

@@ -18,8 +18,8 @@ import pandas as pd
 
 from livetier import PROJECT_ROOT
 
-# Asia/Shanghai, the default business time zone, has had no daylight saving time since 1991
-BUSINESS_OFFSET = pd.Timedelta(hours=8)
+# the dbt var business_timezone (default Asia/Shanghai); a test of another zone sets it here
+BUSINESS_TIMEZONE = "Asia/Shanghai"
 EPOCH = pd.Timestamp("1970-01-01")
 INTERACTIONS = ["like", "comment", "share", "follow", "gift"]
 FAMILIES = ["value_tier", "lifecycle_stage", "spend_tier", "rfm_segment"]
@@ -41,8 +41,9 @@ def thresholds(seeds: Path = PROJECT_ROOT / "seeds") -> dict[str, Fraction]:
 
 
 def business_day(instants: pd.Series) -> pd.Series:
-    """The business date of naive UTC instants, as a day number."""
-    return ((instants + BUSINESS_OFFSET).dt.floor("D") - EPOCH).dt.days
+    """The business date of naive UTC instants, as a day number (each instant at its own zone offset)."""
+    local = instants.dt.tz_localize("UTC").dt.tz_convert(BUSINESS_TIMEZONE).dt.tz_localize(None)
+    return (local.dt.floor("D") - EPOCH).dt.days
 
 
 def day_number(text: str) -> int:
