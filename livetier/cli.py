@@ -266,7 +266,13 @@ def main(argv: list[str] | None = None) -> int:
         os.environ["FULL_REFRESH"] = "1"  # read by build(), whichever command calls it
     handlers = {"run": cmd_run, "build": cmd_build, "summary": cmd_summary, "export": cmd_export,
                 "report": cmd_report}
-    return handlers[ns.command](ns)
+    from livetier.publish import PublishError
+
+    try:
+        return handlers[ns.command](ns)
+    except PublishError as err:  # raised before a step starts (a database name DuckDB cannot open)
+        print(f"error: {err}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

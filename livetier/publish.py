@@ -67,8 +67,21 @@ class Paths:
         return sorted(self.published.parent.glob(f".{self.published.name}.*.publishing"))
 
 
+# DuckDB opens a file as the catalog named by its name up to the first dot: a catalog named like one
+# of the warehouse's schemas makes `raw.x` ambiguous (DuckDB renames its own `system` and `temp`)
+RESERVED_CATALOGS = frozenset(SEARCH_PATH)
+
+
 def paths_for(published: Path) -> Paths:
-    return Paths(Path(published).resolve())
+    """The files of one published warehouse; raises PublishError for a name DuckDB cannot tell apart."""
+    path = Path(published).resolve()
+    catalog = path.name.split(".")[0].lower()
+    if catalog in RESERVED_CATALOGS:
+        raise PublishError(
+            f"The database file '{path.name}' opens as the catalog '{catalog}', the name of one of the "
+            "warehouse's schemas, which DuckDB cannot tell apart from it: choose another DUCKDB_PATH "
+            "(for example warehouse.duckdb).")
+    return Paths(path)
 
 
 @contextlib.contextmanager

@@ -166,6 +166,21 @@ def test_cli_refuses_a_bad_setting_before_dbt_runs(tmp_path: Path, as_of: str | 
     assert not any(_tables(path) for path in tmp_path.glob("*.duckdb"))
 
 
+@pytest.mark.parametrize("name", ["Raw.duckdb", "seeds.v2.duckdb", "main.db"])
+def test_a_database_named_like_a_schema_is_refused_in_one_sentence(tmp_path: Path, name: str) -> None:
+    # DuckDB opens raw.duckdb as the catalog `raw`, which clashes with the schema raw (it stopped the
+    # build with a binder error about an ambiguous reference)
+    db = tmp_path / name
+    result = _cli_build(EXAMPLES_RAW, db, AS_OF, {})
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    catalog = name.split(".")[0].lower()
+    assert lines == [f"error: The database file '{name}' opens as the catalog '{catalog}', the name of one of the "
+                     "warehouse's schemas, which DuckDB cannot tell apart from it: choose another DUCKDB_PATH "
+                     "(for example warehouse.duckdb)."], result.stderr
+    assert "Running with dbt" not in result.stdout and not db.exists()
+
+
 @pytest.mark.parametrize(("clock", "as_of", "env_extra", "message"), [
     (INJECTION, AS_OF, {}, "var build_clock (env BUILD_CLOCK) must be an ISO-8601 timestamp"),
     ("2025-04-20T00:00:00'||(select 'INJECTED')||'", AS_OF, {},
