@@ -263,8 +263,6 @@ def _raw_with_bad_rows(tmp_path: Path) -> Path:
     with (raw / "refunds.csv").open("a") as handle:
         handle.write("zr01,o0101,1970-01-01T00:00:00Z,1.00\nzr02,o0101,2025-03-30T10:00:00Z,0.005\n"
                      "zr03,o0101,2025-03-30T10:00:00Z,10000000000.00\n")
-    with (raw / "products.csv").open("a") as handle:
-        handle.write("zp01,beauty,,9999999999.99\nzp02,beauty,,10000000000.00\n")
     with (raw / "live_streams.csv").open("a") as handle:
         handle.write("zs01,a01,beauty,1970-01-01T00:00:00Z,\n"
                      "zs02,a01,beauty,2025-03-01T10:00:00Z,1969-12-31T23:59:59Z\n")
@@ -301,8 +299,6 @@ def _expected_ledger_with_bad_rows() -> dict[tuple[str, str, str], int]:
         add("events", reason)
     add("refunds", "out_of_range", 2)
     add("refunds", "unparseable")
-    add("products", None)
-    add("products", "out_of_range")
     add("live_streams", "out_of_range", 2)
     add("campaign_touches", "out_of_range", 2)
     add("order_items", None)
@@ -509,7 +505,7 @@ def test_summary_prints_the_warning_and_run_exit_code_stays_zero(bad_rows_db: Pa
     result = subprocess.run([sys.executable, "-m", "livetier", "summary", "--db", str(bad_rows_db)],
                             cwd=PROJECT_ROOT, capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
-    # orders: 34 + 16 read, 6 + 10 set aside (out_of_range 6, unparseable 1 + 3, negative_amount 1 + 1)
+    # orders: 34 + 20 read, 6 + 12 set aside (out_of_range 8, unparseable 1 + 3, negative_amount 1 + 1)
     warned = [line for line in result.stdout.splitlines() if line.startswith("warning: orders:")]
-    assert len(warned) == 1 and "top reasons: out_of_range 6, unparseable 4, negative_amount 2." in warned[0]
+    assert len(warned) == 1 and "top reasons: out_of_range 8, unparseable 4, negative_amount 2." in warned[0]
     assert not any(line.startswith("warning: products:") for line in result.stdout.splitlines())
