@@ -2,12 +2,23 @@ with base as (
     select * from {{ ref('base_live__users') }}
 ),
 
+quality_bounds as (
+    select * from {{ ref('quality_bounds') }}
+),
+
 final as (
     select
         user_id,
         case when gender in ('F', 'M') then gender else 'unknown' end as gender,
-        -- a birth year outside 1900-2100 is unknown (and a 32-bit integer from here on)
-        cast(case when birth_year between 1900 and 2100 then birth_year end as integer) as birth_year,
+        -- a birth year outside the seed's bounds is unknown (and a 32-bit integer from here on)
+        cast(
+            case
+                when
+                    birth_year between {{ quality_bound('min_birth_year', 'bigint') }}
+                    and {{ quality_bound('max_birth_year', 'bigint') }}
+                    then birth_year
+            end as integer
+        ) as birth_year,
         province,
         -- a city tier outside 1-5 is unknown, not a reason to set the user aside
         cast(case when city_tier between 1 and 5 then city_tier end as integer) as city_tier,
