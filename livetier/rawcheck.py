@@ -80,6 +80,9 @@ READ_RULES = {
     "money_from_float": "a Parquet float in a dec column: two decimals only within 1e-9 of a two-decimal value",
     "money_from_decimal": "a Parquet decimal in a dec column: two decimals when it has at most two",
     "integer_from_number": "a Parquet float or decimal in an int column: integer text when integral",
+    "text_from_number": (
+        "a Parquet float or decimal in a str or bool column (ids a dataframe stored as numbers): integer text when"
+        " integral, NaN or infinity null (a dataframe's missing value), else its text"),
     "typed_timestamp": "a typed column read typed (naive timestamp or date): null text",
     "typed_zoned_timestamp": "a typed column read typed (timestamp with a time zone): null text",
     "typed_int_from_integer": "a typed int column of a Parquet integer: null text within 18 digits, else its text",
@@ -130,6 +133,8 @@ def _column_rule(contract_type: str, kind: str, typed: bool) -> str:
         return "money_from_decimal"
     if kind in ("float", "decimal") and contract_type == "int":
         return "integer_from_number"
+    if kind in ("float", "decimal") and contract_type in ("str", "bool"):
+        return "text_from_number"
     if kind == "timestamp_tz":
         return "zoned_timestamp"
     if kind == "binary":

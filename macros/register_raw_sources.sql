@@ -189,6 +189,12 @@
             {% set sql = "nullif(trim(case when isfinite(" ~ value ~ ") and " ~ value ~ " = trunc(" ~ value ~ ") and abs("
                 ~ value ~ ") < 1e18 then cast(try_cast("
                 ~ value ~ " as bigint) as varchar) else cast(" ~ value ~ " as varchar) end), '')" %}
+        {% elif rule == 'text_from_number' %}
+            {#- an id of 16128.0 (pandas stores an integer column with nulls as floats) is `16128`, as the
+                other files write it; NaN and infinity are null -#}
+            {% set sql = "nullif(trim(case when not isfinite(cast(" ~ value ~ " as double)) then null when " ~ value
+                ~ " = trunc(" ~ value ~ ") and abs(" ~ value ~ ") < 1e18 then cast(try_cast("
+                ~ value ~ " as bigint) as varchar) else cast(" ~ value ~ " as varchar) end), '')" %}
         {% elif rule in ('typed_int_from_integer', 'typed_dec_from_integer') %}
             {# text only where the companion (the same rule's number) does not hold the value #}
             {% set sql = "case when " ~ livetier.duckdb_raw_number(rule, value) ~ " is null then nullif(trim(cast("
@@ -328,6 +334,11 @@
         {% elif rule == 'integer_from_number' %}
             {% set sql = "nullif(trim(case when " ~ value ~ " = floor(" ~ value ~ ") and abs(" ~ value
                 ~ ") < 1e18 then cast(cast(" ~ value ~ " as bigint) as string) else cast(" ~ value ~ " as string) end), '')" %}
+        {% elif rule == 'text_from_number' %}
+            {# NaN is larger than infinity in Spark: both fail `< double('inf')` #}
+            {% set sql = "nullif(trim(case when not abs(cast(" ~ value ~ " as double)) < double('inf') then null when abs(" ~ value
+                ~ ") < 1e18 and " ~ value ~ " = floor(" ~ value ~ ") then cast(cast(" ~ value ~ " as bigint) as string)"
+                ~ " else cast(" ~ value ~ " as string) end), '')" %}
         {% elif rule in ('utc_missing', 'utc_from_timestamp', 'utc_from_zoned_timestamp') %}
             {% set sql = 'cast(null as timestamp)' %}
         {% elif rule in ('int_missing', 'int_from_integer') %}

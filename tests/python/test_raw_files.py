@@ -9,6 +9,7 @@ import math
 import shutil
 import subprocess
 import sys
+from decimal import Decimal
 from pathlib import Path
 
 import duckdb
@@ -238,6 +239,35 @@ def test_parquet_floats_become_contract_text(tmp_path: Path) -> None:
                        "from base_live__users order by user_id")
     assert years.birth_year_text.tolist() == ["1995", "1995.5", "nan"]
     assert years.reject_reason.tolist() == ["", "unparseable", "unparseable"]
+
+
+def test_parquet_numbers_in_text_columns_are_their_integer_text(tmp_path: Path) -> None:
+    # pandas stores an integer column with nulls as floats: ids 1.0 must be the user `1` that an
+    # integer or text column of another file writes, not a user `1.0` of their own
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    pq.write_table(pa.table({
+        "user_id": [1.0, 2.0, None, 2.5, math.nan, 12345678901234.0, -math.inf],
+        "registered_at": ["2025-01-01"] * 7,
+        "marketing_consent": [1.0, 0.0, 1.0, None, 1.0, 0.0, 1.0]}), raw / "users.parquet")
+    pq.write_table(pa.table({
+        "order_id": pa.array([7, 8], pa.int64()), "user_id": pa.array([1, 2], pa.int64()),
+        "ordered_at": ["2025-03-01 10:00:00"] * 2, "status": ["paid"] * 2, "amount": ["5.00"] * 2,
+        "currency": ["CNY"] * 2,
+        "stream_id": pa.array([Decimal("3.00"), Decimal("3.50")], pa.decimal128(5, 2))}), raw / "orders.parquet")
+    db = tmp_path / "w.duckdb"
+    result = build(raw, db, as_of="2025-03-31", select=STAGING_SELECT)
+    assert result.returncode == 0, result.stdout[-4000:]
+    users = query(db, "select coalesce(user_id, '-') as user_id, coalesce(reject_reason, '') as reject_reason, "
+                      "coalesce(cast(marketing_consent as varchar), '-') as consent "
+                      "from base_live__users order by user_id")
+    assert [tuple(row) for row in users.itertuples(index=False)] == [
+        ("-", "missing_key", "true"), ("-", "missing_key", "true"), ("-", "missing_key", "true"), ("1", "", "true"),
+        ("12345678901234", "", "false"), ("2", "", "false"), ("2.5", "", "-")]
+    orders = query(db, "select order_id, user_id, stream_id from stg_live__orders order by order_id")
+    assert [tuple(row) for row in orders.itertuples(index=False)] == [("7", "1", "3"), ("8", "2", "3.50")]
+    joined = query(db, "select count(*) as n from stg_live__orders join stg_live__users using (user_id)")
+    assert joined.n[0] == 2
 
 
 # tables that record runs, not data: a reloaded warehouse has one more run than a fresh build (the

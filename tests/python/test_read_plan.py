@@ -74,6 +74,12 @@ def test_csv_columns_are_read_by_position_and_presence_is_flagged() -> None:
     assert rules["birth_year"] == ("integer_from_number", "birth_year")
     assert rules["registered_at"] == ("zoned_timestamp", "registered_at")  # not a typed column
     assert rules["marketing_consent__in_file"] == ("not_in_file", None)
+    # numbers in str and bool columns (pandas' floats for integers with nulls) read as integer text
+    rules = _rules(view_columns("users", "parquet", [["user_id", "float"], ["marketing_consent", "decimal"],
+                                                     ["gender", "integer"]]))
+    assert rules["user_id"] == ("text_from_number", "user_id")
+    assert rules["marketing_consent"] == ("text_from_number", "marketing_consent")
+    assert rules["gender"] == ("text", "gender")  # an integer's text is already its integer text
 
 
 def test_plan_lists_readable_files_only(tmp_path: Path) -> None:

@@ -259,6 +259,9 @@ def _write_awkward_raw(raw: Path) -> None:
         "status": ["paid", "paid", "created"],
         "amount": pa.array([0.1 + 0.2, 100.0, 12.5], pa.float64()),
         "currency": ["CNY", None, "CNY"],
+        # numbers in text columns (pandas' floats for integer ids with nulls): integer text when integral
+        "coupon_id": pa.array([7.0, 2.5, math.nan], pa.float64()),
+        "stream_id": pa.array([Decimal("3.00"), None, Decimal("-3.50")], pa.decimal128(5, 2)),
     }), raw / "orders" / "part-2.parquet")
     # Unicode, quotes, commas and a line break inside quoted text; hour of day near midnight
     pd.DataFrame(
