@@ -65,7 +65,9 @@ class RawFile:
     message: str = ""
     columns: list[list[str]] = field(default_factory=list)  # [name, kind] in file order
     schema_key: str | None = None  # a Parquet file's exact schema as a short hash (rawcheck.schema_key)
-    is_folder: bool = False  # a folder inside a table folder: never read, listed as unreadable
+    # why an entry is never opened (a folder inside a table folder, a broken link, a pipe): it is
+    # listed as unreadable with this message
+    not_opened: str = ""
 
 
 @dataclass
@@ -99,19 +101,24 @@ def _source_text(raw: Path, relative: str) -> str:
     return f"{str(raw).rstrip('/')}/{relative}"
 
 
-def _candidates(folder: Path, folders: bool = False) -> list[Path]:
-    """The files (or, with `folders`, the folders) directly inside a table folder whose names do not
-    start with `.` or `_`."""
-    return sorted((p for p in folder.iterdir() if (p.is_dir() if folders else p.is_file())
-                   and not p.name.startswith((".", "_"))), key=lambda p: p.name)
+def _candidates(folder: Path) -> tuple[list[Path], list[Path]]:
+    """The entries directly inside a table folder whose names do not start with `.` or `_`: the
+    files (regular files, or links to one), and the rest (folders, broken links, pipes), which are
+    never opened."""
+    entries = sorted((p for p in folder.iterdir() if not p.name.startswith((".", "_"))), key=lambda p: p.name)
+    return [p for p in entries if p.is_file()], [p for p in entries if not p.is_file()]
 
 
-def _folder_message(item: RawFile) -> str:
-    """Why a folder inside a table folder is not read (the contract reads the files directly inside)."""
-    data = sum(1 for p in item.path.rglob("*") if p.is_file() and p.suffix in (".csv", ".parquet"))
-    return (f"it is a folder: only the files directly inside '{item.raw_table}/' are read, so the {data} CSV "
-            f"or Parquet file{'' if data == 1 else 's'} under it {'was' if data == 1 else 'were'} left out "
-            f"(move {'it' if data == 1 else 'them'} up into '{item.raw_table}/').")
+def _not_opened_message(path: Path, raw_table: str) -> str:
+    """Why an entry that is not a file is not read."""
+    if path.is_dir():
+        data = sum(1 for p in path.rglob("*") if p.is_file() and p.suffix in (".csv", ".parquet"))
+        return (f"it is a folder: only the files directly inside '{raw_table}/' are read, so the {data} CSV "
+                f"or Parquet file{'' if data == 1 else 's'} under it {'was' if data == 1 else 'were'} left out "
+                f"(move {'it' if data == 1 else 'them'} up into '{raw_table}/').")
+    if path.is_symlink():
+        return f"it is a link to '{os.readlink(path)}', which does not exist."
+    return "it is not a regular file (a pipe, socket or device), so it was not opened."
 
 
 def discover(raw: Path) -> list[RawFile]:
@@ -121,9 +128,12 @@ def discover(raw: Path) -> list[RawFile]:
             f"The raw directory '{raw}' does not exist: set RAW_PATH to the folder of your export.")
     found: list[RawFile] = []
     for table in RAW_TABLES:
-        singles = [raw / f"{table}.{ext}" for ext in ("parquet", "csv") if (raw / f"{table}.{ext}").is_file()]
+        named = [raw / f"{table}.{ext}" for ext in ("parquet", "csv")]
+        singles = [path for path in named if path.is_file()]
         folder = raw / table
-        inside = _candidates(folder) if folder.is_dir() else []
+        inside, others = _candidates(folder) if folder.is_dir() else ([], [])
+        # a `<table>.csv` that is not a file (a broken link) is listed as unreadable, not a form
+        others = [path for path in named if os.path.lexists(path) and not path.is_file()] + others
         forms = [p.name for p in singles] + ([f"{table}/"] if inside else [])
         if len(forms) > 1:
             raise RawDataError(
@@ -134,10 +144,12 @@ def discover(raw: Path) -> list[RawFile]:
         for path in inside:
             fmt = path.suffix[1:] if path.suffix[1:] in FORMATS else ""
             found.append(RawFile(table, _source_text(raw, f"{table}/{path.name}"), path, fmt))
-        # folders inside (a partitioned layout, `events/dt=2025-03-01/`) are not read: each is listed
-        # as unreadable and named in a warning, never left out in silence
-        for path in _candidates(folder, folders=True) if folder.is_dir() else []:
-            found.append(RawFile(table, _source_text(raw, f"{table}/{path.name}"), path, "", is_folder=True))
+        # folders inside (a partitioned layout, `events/dt=2025-03-01/`), broken links and pipes are
+        # not read: each is listed as unreadable and named in a warning, never left out in silence
+        for path in others:
+            relative = path.relative_to(raw).as_posix()
+            found.append(RawFile(table, _source_text(raw, relative), path, "",
+                                 not_opened=_not_opened_message(path, table)))
     if not any(f.raw_table == "orders" for f in found):
         raise RawDataError(
             f"The required raw table 'orders' was not found in '{raw}': "
@@ -319,7 +331,11 @@ def inspect_columns(item: RawFile) -> None:
     """Only what the read plan needs, without the landing folder (`python -m livetier.rawcheck RAW`
     without DB): the header of a CSV file or the schema of a Parquet file; unreadable when that
     cannot be read, or when the format is unknown."""
-    if item.format == "csv":
+    if item.not_opened:
+        item.status, item.message = "unreadable", item.not_opened
+    elif not os.access(item.path, os.R_OK):
+        item.status, item.message = "unreadable", "it cannot be opened (Permission denied)."
+    elif item.format == "csv":
         names, _ = _csv_header_and_count(item.path, count=False)
         if names is None:
             item.status, item.message = "unreadable", "its header line is not valid UTF-8."
@@ -327,8 +343,6 @@ def inspect_columns(item: RawFile) -> None:
             item.columns = [[name, "text"] for name in names]
     elif item.format == "parquet":
         _inspect_parquet(item)
-    elif item.is_folder:
-        item.status, item.message = "unreadable", _folder_message(item)
     else:
         item.status, item.message = "unreadable", "it has an unknown format (expected .csv or .parquet)."
 
@@ -391,10 +405,14 @@ def prepare(raw: Path, db: Path, business_timezone: str | None = None,
     old_rejects = _old_rejects(landing)
     rejects: list[Reject] = []
     for item in files:
-        if item.is_folder:
-            item.status, item.message = "unreadable", _folder_message(item)
+        if item.not_opened:
+            item.status, item.message = "unreadable", item.not_opened
             continue
-        _fingerprint(item, known_hashes)
+        try:
+            _fingerprint(item, known_hashes)
+        except OSError as error:  # permission denied, or the file went away since it was listed
+            item.status, item.message = "unreadable", f"it cannot be opened ({error.strerror or error})."
+            continue
         if not item.format:
             item.status, item.message = "unreadable", "it has an unknown format (expected .csv or .parquet)."
             continue

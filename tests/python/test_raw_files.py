@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import math
+import os
 import shutil
 import subprocess
 import sys
@@ -113,6 +114,10 @@ def _write_dirty(raw: Path) -> dict[str, tuple[bytes, int, list[int]]]:
         (folder / inner).mkdir()
         (folder / inner / "part-0.csv").write_bytes(HEADER + _good("pt", 2))
     (folder / "dt=2025-03-02" / "part-1.parquet").write_bytes(b"")
+    # a link to a file that is gone (an unmounted share) and a named pipe (opening it would wait
+    # forever): listed as unreadable, never opened
+    (folder / "gone.csv").symlink_to(raw / "nowhere" / "gone.csv")
+    os.mkfifo(folder / "pipe.csv")
     return files
 
 
@@ -135,16 +140,21 @@ def test_dirty_export_is_read_by_the_contract(tmp_path: Path) -> None:
         "(truncated or another format).",
         f"warning: {root}/events/dt=2025-03-02 was not read: it is a folder: only the files directly inside "
         "'events/' are read, so the 2 CSV or Parquet files under it were left out (move them up into 'events/').",
+        f"warning: {root}/events/gone.csv was not read: it is a link to '{root}/nowhere/gone.csv', which does "
+        "not exist.",
+        f"warning: {root}/events/pipe.csv was not read: it is not a regular file (a pipe, socket or device), so "
+        "it was not opened.",
     ])
 
     per_file = query(db, "select * from data_quality_files").set_index("source_file")
-    assert len(per_file) == 1 + len(files) + 5
+    assert len(per_file) == 1 + len(files) + 7
     for name, (_content, records, lines) in files.items():
         row = per_file.loc[f"{root}/events/{name}"]
         assert (row.record_count, row.read_count, row.unparseable_count, row.kept_count) == (
             records, records - len(lines), len(lines), records - len(lines)), name
         assert row.status == ("empty" if records == 0 else "ok"), name
-    for name in ("gbk-header.csv", "notes.txt", "truncated.parquet", "mixed-ends.csv", "dt=2025-03-02"):
+    for name in ("gbk-header.csv", "notes.txt", "truncated.parquet", "mixed-ends.csv", "dt=2025-03-02", "gone.csv",
+                 "pipe.csv"):
         row = per_file.loc[f"{root}/events/{name}"]
         assert (row.status, row.read_count) == ("unreadable", 0)
         assert row.message.endswith(".") and "\n" not in row.message
@@ -203,6 +213,45 @@ def test_unreadable_orders_is_fatal_in_one_sentence(tmp_path: Path) -> None:
     assert lines == [f"error: The required raw table 'orders' cannot be read: '{raw}/orders/part-0.parquet' "
                      "is unreadable, it is not a readable Parquet file (truncated or another format)."]
     assert "Traceback" not in done.stdout + done.stderr
+
+
+def test_a_file_that_cannot_be_opened_is_unreadable_in_one_sentence(tmp_path: Path, monkeypatch) -> None:
+    from livetier import ingest
+
+    raw = tmp_path / "raw"
+    (raw / "events").mkdir(parents=True)
+    shutil.copy(EXAMPLES_RAW / "users.parquet", raw / "users.parquet")
+    for name in ("a.csv", "b.csv"):
+        shutil.copy(EXAMPLES_RAW / "events" / "2025-01.csv", raw / "events" / name)
+    # orders as a link to a file that is gone: listed, not a form of the table, and fatal
+    (raw / "orders.csv").symlink_to(tmp_path / "mnt" / "orders.csv")
+    db = tmp_path / "w.duckdb"
+    done = subprocess.run([sys.executable, "-m", "livetier", "build", "--raw", str(raw), "--db", str(db)],
+                          cwd=PROJECT_ROOT, capture_output=True, text=True,
+                          env={**os.environ, "BUILD_CLOCK": "2025-04-20T00:00:00"})
+    assert done.returncode == 2
+    assert [line for line in done.stderr.splitlines() if line.strip()] == [
+        f"error: The required raw table 'orders' cannot be read: '{raw}/orders.csv' is unreadable, it is a link "
+        f"to '{tmp_path}/mnt/orders.csv', which does not exist."]
+    # a file this user may not read (root reads every file, so the refusal is simulated): unreadable,
+    # the other file of the table read; the check without a warehouse says the same
+    (raw / "orders.csv").unlink()
+    shutil.copy(EXAMPLES_RAW / "orders.csv", raw / "orders.csv")
+    fingerprint = ingest._fingerprint
+
+    def refuse(item, known):
+        if item.path.name == "b.csv":
+            raise PermissionError(13, "Permission denied", str(item.path))
+        fingerprint(item, known)
+
+    monkeypatch.setattr(ingest, "_fingerprint", refuse)
+    files = {f.path.name: f for f in ingest.prepare(raw, db).files}
+    assert (files["b.csv"].status, files["b.csv"].message) == ("unreadable", "it cannot be opened (Permission denied).")
+    assert (files["a.csv"].status, files["a.csv"].records) == ("ok", 13)
+    monkeypatch.setattr(ingest.os, "access", lambda path, mode: Path(path).name != "b.csv")
+    for item in ingest.discover(raw):
+        ingest.inspect_columns(item)
+        assert item.status == ("unreadable" if item.path.name == "b.csv" else "ok"), item.path
 
 
 def test_parquet_floats_become_contract_text(tmp_path: Path) -> None:
