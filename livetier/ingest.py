@@ -33,7 +33,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from livetier import PROJECT_ROOT, pii
-from livetier.rawcheck import RAW_TABLES, RawDataError, parquet_schema_key, read_plan, schema_key
+from livetier.rawcheck import RAW_COLUMNS, RAW_TABLES, RawDataError, parquet_schema_key, read_plan, schema_key
 
 FORMATS = ("csv", "parquet")
 FILES_COLUMNS = ("raw_table", "source_file", "alias", "format", "bytes", "mtime", "sha256", "records",
@@ -268,7 +268,7 @@ def _inspect_csv(item: RawFile) -> list[Reject]:
     if names is None:
         item.status, item.message = "unreadable", "its header line is not valid UTF-8."
         return []
-    item.columns = [[name, "text"] for name in names]
+    item.columns = _csv_columns(item.raw_table, names)
     if not names or records == 0:
         item.status, item.message = "empty", "it holds no records."
         return []
@@ -288,7 +288,15 @@ def _inspect_csv(item: RawFile) -> list[Reject]:
                         f"{rejects[0][0] if rejects else 2}).")
         item.parse_rejects = 0
         return []
+    item.message = _foreign_header_message(item, names)
     return [Reject(item.raw_table, item.source_file, line, kind) for line, kind in rejects]
+
+
+def _csv_columns(raw_table: str, names: list[str]) -> list[list[str]]:
+    """A CSV file's columns as the manifest keeps them: the contract's names, and an empty name for
+    any other (only its position counts). The first line of a file without a header is a record,
+    which may hold a phone or a nickname: it is never written."""
+    return [[name if name in RAW_COLUMNS[raw_table] else "", "text"] for name in names]
 
 
 def parquet_kind(arrow_type: object) -> str:
@@ -340,7 +348,7 @@ def inspect_columns(item: RawFile) -> None:
         if names is None:
             item.status, item.message = "unreadable", "its header line is not valid UTF-8."
         else:
-            item.columns = [[name, "text"] for name in names]
+            item.columns = _csv_columns(item.raw_table, names)
     elif item.format == "parquet":
         _inspect_parquet(item)
     else:
@@ -423,6 +431,8 @@ def prepare(raw: Path, db: Path, business_timezone: str | None = None,
             item.parse_rejects = int(known["parse_rejects"] or 0)
             item.status, item.message = known["status"], known["message"]
             item.columns = json.loads(known["columns"] or "[]")
+            if item.format == "csv":  # a manifest written before the names were masked
+                item.columns = _csv_columns(item.raw_table, [name for name, _kind in item.columns])
             if item.format == "parquet" and item.status != "unreadable":
                 item.schema_key = parquet_schema_key(item.path)
             rejects += [Reject(item.raw_table, item.source_file, line, kind)
@@ -431,6 +441,9 @@ def prepare(raw: Path, db: Path, business_timezone: str | None = None,
             rejects += _inspect_csv(item)
         else:
             _inspect_parquet(item)
+    for item in files:
+        if item.format == "parquet" and item.status == "ok" and item.columns:
+            item.message = _foreign_header_message(item, [name for name, _kind in item.columns])
     orders = [f for f in files if f.raw_table == "orders"]
     if all(f.status == "unreadable" for f in orders):
         first = orders[0]
@@ -448,6 +461,22 @@ def prepare(raw: Path, db: Path, business_timezone: str | None = None,
     _write_text(landing / "plan.json", json.dumps(read_plan(raw, files), ensure_ascii=False))
     state = _state(raw, files, business_timezone or project_timezone(environ), _key_id(db, environ))
     return Prepared(raw, db, landing, files, rejects, _reload_reason(landing, db, state), state)
+
+
+def _foreign_header_message(item: RawFile, names: list[str]) -> str:
+    """Why every row of a file is set aside when none of its columns is one of its table's (a CSV
+    separated by `;`, a file without a header line, another table's export); empty when it has one.
+    Its rows are still read and counted, as the contract says (a missing column is null). The names
+    are not quoted: the first line of a file without a header is a record (a phone, a nickname)."""
+    if {name.lower() for name in names} & set(RAW_COLUMNS[item.raw_table]):
+        return ""
+    separator = next((s for s in (";", "\t", "|") if item.format == "csv" and any(s in n for n in names)), None)
+    shown = "\\t" if separator == "\t" else separator
+    hint = f"; its first line looks separated by '{shown}', and the contract reads ','" if separator else ""
+    return (f"its header names none of the columns of '{item.raw_table}' ({len(names)} "
+            f"name{'' if len(names) == 1 else 's'}; a file without a header line, or another table's), so "
+            f"{'its one row is' if item.records == 1 else f'each of its {item.records:,} rows is'} set aside as "
+            f"missing_key{hint}.")
 
 
 def _old_rejects(landing: Path) -> dict[str, list[tuple[int, str]]]:
@@ -572,8 +601,9 @@ def drop_raw_views(db: Path) -> None:
 
 
 def warnings(prepared: Prepared) -> list[str]:
-    """One line per file left out of the build."""
-    return [f"warning: {f.source_file} was not read: {f.message}" for f in prepared.unreadable]
+    """One line per file left out of the build, and per file none of whose columns is its table's."""
+    return ([f"warning: {f.source_file} was not read: {f.message}" for f in prepared.unreadable]
+            + [f"warning: {f.source_file}: {f.message}" for f in prepared.files if f.status == "ok" and f.message])
 
 
 if __name__ == "__main__":

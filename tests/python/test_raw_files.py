@@ -254,6 +254,45 @@ def test_a_file_that_cannot_be_opened_is_unreadable_in_one_sentence(tmp_path: Pa
         assert item.status == ("unreadable" if item.path.name == "b.csv" else "ok"), item.path
 
 
+def test_a_file_whose_header_names_no_column_is_named_in_a_warning(tmp_path: Path) -> None:
+    raw = tmp_path / "raw"
+    shutil.copytree(EXAMPLES_RAW, raw)
+    # a spreadsheet's CSV separated by `;`, and a file without its header line whose first record
+    # holds a phone: their rows are read and set aside (missing_key), as the contract counts them
+    semicolons = (raw / "events" / "2025-02.csv").read_text(encoding="utf-8").replace(",", ";")
+    (raw / "events" / "2025-02.csv").unlink()
+    (raw / "events" / "2025-02-semicolons.csv").write_text(semicolons, encoding="utf-8")
+    (raw / "events" / "no-header.csv").write_text(
+        "x1,13800138000,like,2025-03-01T10:00:00Z,s1\nx2,13900139000,like,2025-03-01T10:00:00Z,s1\n",
+        encoding="utf-8")
+    db = tmp_path / "w.duckdb"
+    result = build(raw, db, as_of="2025-03-31", select=STAGING_SELECT)
+    assert result.returncode == 0, result.stdout[-4000:]
+    records = semicolons.count("\n") - 1
+    warned = sorted(line for line in result.stderr.splitlines() if line.startswith("warning:"))
+    assert warned == [
+        f"warning: {raw}/events/2025-02-semicolons.csv: its header names none of the columns of 'events' "
+        f"(1 name; a file without a header line, or another table's), so each of its {records} rows is set aside "
+        "as missing_key; its first line looks separated by ';', and the contract reads ','.",
+        f"warning: {raw}/events/no-header.csv: its header names none of the columns of 'events' (5 names; a file "
+        "without a header line, or another table's), so its one row is set aside as missing_key."]
+    per_file = query(db, "select * from data_quality_files").set_index("source_file")
+    row = per_file.loc[f"{raw}/events/2025-02-semicolons.csv"]
+    assert (row.status, row.read_count, row.set_aside_count, row.message) == (
+        "ok", records, records, warned[0].split(": ", 2)[2])
+    expected = expected_ledger()
+    assert ledger(db)[("events", "set_aside", "missing_key")] == (
+        expected.get(("events", "set_aside", "missing_key"), 0) + records + 1)
+    # the phone of the first line is nowhere in what the run wrote (the landing folder's links to
+    # the raw files are the export itself)
+    landing = Path(str(db) + ".landing")
+    written = result.stdout + result.stderr + "".join(
+        path.read_text(encoding="utf-8", errors="replace") for path in landing.rglob("*")
+        if path.is_file() and not path.is_symlink() and path.suffix in (".csv", ".json"))
+    assert "event_at" in written  # the manifests were read
+    assert "13800138000" not in written
+
+
 def test_parquet_floats_become_contract_text(tmp_path: Path) -> None:
     raw = tmp_path / "raw"
     raw.mkdir()
