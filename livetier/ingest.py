@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import difflib
 import hashlib
 import io
 import json
@@ -600,9 +601,27 @@ def drop_raw_views(db: Path) -> None:
         con.close()
 
 
+def stray_entries(raw: Path) -> list[str]:
+    """One line per entry of the raw folder that is no form of a contract table (`Orders.csv`,
+    `events.csv.gz`, `user/`): not read, and never left out in silence. Names starting with `.`
+    or `_` are skipped, as inside a table folder."""
+    forms = {f"{table}.{ext}" for table in RAW_TABLES for ext in FORMATS} | set(RAW_TABLES)
+    lines = []
+    for path in sorted(raw.iterdir(), key=lambda p: p.name):
+        if path.name in forms or path.name.startswith((".", "_")):
+            continue
+        close = difflib.get_close_matches(path.name.split(".")[0].lower(), RAW_TABLES, n=1, cutoff=0.75)
+        hint = (f" (is it '{close[0]}'? Names are case-sensitive, and a table is '{close[0]}.csv', "
+                f"'{close[0]}.parquet' or a folder '{close[0]}/')") if close else ""
+        lines.append(f"warning: {path} was not read: it is not one of the contract's tables{hint}.")
+    return lines
+
+
 def warnings(prepared: Prepared) -> list[str]:
-    """One line per file left out of the build, and per file none of whose columns is its table's."""
+    """One line per file left out of the build, per entry of the raw folder that is no table, and per
+    file none of whose columns is its table's."""
     return ([f"warning: {f.source_file} was not read: {f.message}" for f in prepared.unreadable]
+            + stray_entries(prepared.raw)
             + [f"warning: {f.source_file}: {f.message}" for f in prepared.files if f.status == "ok" and f.message])
 
 

@@ -118,6 +118,11 @@ def _write_dirty(raw: Path) -> dict[str, tuple[bytes, int, list[int]]]:
     # forever): listed as unreadable, never opened
     (folder / "gone.csv").symlink_to(raw / "nowhere" / "gone.csv")
     os.mkfifo(folder / "pipe.csv")
+    # entries of the raw folder that are no table's form: named in a warning, not read
+    (raw / "orders.csv.gz").write_bytes(b"")
+    (raw / "Events").mkdir()
+    (raw / "notes.md").write_text("not data\n")
+    (raw / "_truth").mkdir()
     return files
 
 
@@ -144,6 +149,11 @@ def test_dirty_export_is_read_by_the_contract(tmp_path: Path) -> None:
         "not exist.",
         f"warning: {root}/events/pipe.csv was not read: it is not a regular file (a pipe, socket or device), so "
         "it was not opened.",
+        f"warning: {root}/orders.csv.gz was not read: it is not one of the contract's tables (is it 'orders'? Names "
+        "are case-sensitive, and a table is 'orders.csv', 'orders.parquet' or a folder 'orders/').",
+        f"warning: {root}/Events was not read: it is not one of the contract's tables (is it 'events'? Names are "
+        "case-sensitive, and a table is 'events.csv', 'events.parquet' or a folder 'events/').",
+        f"warning: {root}/notes.md was not read: it is not one of the contract's tables.",
     ])
 
     per_file = query(db, "select * from data_quality_files").set_index("source_file")
