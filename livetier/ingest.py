@@ -34,7 +34,15 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from livetier import PROJECT_ROOT, pii
-from livetier.rawcheck import RAW_COLUMNS, RAW_TABLES, RawDataError, parquet_schema_key, read_plan, schema_key
+from livetier.rawcheck import (
+    KEY_COLUMNS,
+    RAW_COLUMNS,
+    RAW_TABLES,
+    RawDataError,
+    parquet_schema_key,
+    read_plan,
+    schema_key,
+)
 
 FORMATS = ("csv", "parquet")
 FILES_COLUMNS = ("raw_table", "source_file", "alias", "format", "bytes", "mtime", "sha256", "records",
@@ -465,19 +473,23 @@ def prepare(raw: Path, db: Path, business_timezone: str | None = None,
 
 
 def _foreign_header_message(item: RawFile, names: list[str]) -> str:
-    """Why every row of a file is set aside when none of its columns is one of its table's (a CSV
-    separated by `;`, a file without a header line, another table's export); empty when it has one.
-    Its rows are still read and counted, as the contract says (a missing column is null). The names
-    are not quoted: the first line of a file without a header is a record (a phone, a nickname)."""
-    if {name.lower() for name in names} & set(RAW_COLUMNS[item.raw_table]):
+    """Why every row of a file is set aside when its header lacks its table's key (a CSV separated by
+    `;`, a file without a header line, another table's export, a renamed column); empty when it has
+    the key. Its rows are still read and counted, as the contract says (a missing column is null).
+    The names are not quoted: the first line of a file without a header is a record (a phone)."""
+    found = {name.strip().lower() for name in names}
+    missing = [column for column in KEY_COLUMNS[item.raw_table] if column not in found]
+    if not missing:
         return ""
+    rows = "its one row is" if item.records == 1 else f"each of its {item.records:,} rows is"
+    if found & set(RAW_COLUMNS[item.raw_table]):
+        return f"its header has no '{missing[0]}' column, so {rows} set aside as missing_key."
     separator = next((s for s in (";", "\t", "|") if item.format == "csv" and any(s in n for n in names)), None)
     shown = "\\t" if separator == "\t" else separator
     hint = f"; its first line looks separated by '{shown}', and the contract reads ','" if separator else ""
     return (f"its header names none of the columns of '{item.raw_table}' ({len(names)} "
             f"name{'' if len(names) == 1 else 's'}; a file without a header line, or another table's), so "
-            f"{'its one row is' if item.records == 1 else f'each of its {item.records:,} rows is'} set aside as "
-            f"missing_key{hint}.")
+            f"{rows} set aside as missing_key{hint}.")
 
 
 def _old_rejects(landing: Path) -> dict[str, list[tuple[int, str]]]:

@@ -53,6 +53,10 @@ RAW_COLUMNS: dict[str, dict[str, str]] = {
 }
 RAW_TABLES = tuple(RAW_COLUMNS)
 REQUIRED_TABLES = ("orders",)
+# each table's key: a row without it is set aside as missing_key (the base models' first check)
+KEY_COLUMNS: dict[str, tuple[str, ...]] = {
+    table: ("order_id", "line_no") if table == "order_items" else (next(iter(columns)),)
+    for table, columns in RAW_COLUMNS.items()}
 # Columns that a Parquet file typing them passes typed, beside their text (no text round trip and
 # no pattern match per row: the events' time and value, and the orders' and order lines', which a
 # night rebuilds whole). A ts column typed as a timestamp or date comes as `<column>__utc` (its
@@ -145,13 +149,13 @@ def _column_rule(contract_type: str, kind: str, typed: bool) -> str:
 def view_columns(table: str, file_format: str | None = None,
                  file_columns: list[list[str]] | None = None) -> list[list[str | None]]:
     """The columns of the view `raw.<table>` over one file, as `[name, rule, source]`: the
-    contract's columns (matched to the file's by lower-cased name, the first of a repeated name
+    contract's columns (matched to the file's by trimmed, lower-cased name, the first of a repeated name
     winning), then `<column>__utc` or `<column>__number`, `<column>__in_file` and `_source_file`.
     Without a file: the columns of an empty view."""
     present: dict[str, tuple[str, str]] = {}
     for position, (name, kind) in enumerate(file_columns or []):
-        if name.lower() not in present:
-            present[name.lower()] = (f"c{position}", "text") if file_format == "csv" else (name, kind)
+        if name.strip().lower() not in present:
+            present[name.strip().lower()] = (f"c{position}", "text") if file_format == "csv" else (name, kind)
     typed_columns = PARQUET_TYPED_COLUMNS.get(table, ())
     columns: list[list[str | None]] = []
     companions: list[list[str | None]] = []

@@ -275,6 +275,10 @@ def test_a_file_whose_header_names_no_column_is_named_in_a_warning(tmp_path: Pat
     (raw / "events" / "no-header.csv").write_text(
         "x1,13800138000,like,2025-03-01T10:00:00Z,s1\nx2,13900139000,like,2025-03-01T10:00:00Z,s1\n",
         encoding="utf-8")
+    # the key column renamed: the other columns are read, the key is missing
+    (raw / "events" / "renamed-key.csv").write_text(
+        "id,user_id,event_type,event_at\nx3,u01,like,2025-03-01T10:00:00Z\nx4,u01,like,2025-03-01T10:00:00Z\n",
+        encoding="utf-8")
     db = tmp_path / "w.duckdb"
     result = build(raw, db, as_of="2025-03-31", select=STAGING_SELECT)
     assert result.returncode == 0, result.stdout[-4000:]
@@ -285,14 +289,16 @@ def test_a_file_whose_header_names_no_column_is_named_in_a_warning(tmp_path: Pat
         f"(1 name; a file without a header line, or another table's), so each of its {records} rows is set aside "
         "as missing_key; its first line looks separated by ';', and the contract reads ','.",
         f"warning: {raw}/events/no-header.csv: its header names none of the columns of 'events' (5 names; a file "
-        "without a header line, or another table's), so its one row is set aside as missing_key."]
+        "without a header line, or another table's), so its one row is set aside as missing_key.",
+        f"warning: {raw}/events/renamed-key.csv: its header has no 'event_id' column, so each of its 2 rows is set "
+        "aside as missing_key."]
     per_file = query(db, "select * from data_quality_files").set_index("source_file")
     row = per_file.loc[f"{raw}/events/2025-02-semicolons.csv"]
     assert (row.status, row.read_count, row.set_aside_count, row.message) == (
         "ok", records, records, warned[0].split(": ", 2)[2])
     expected = expected_ledger()
     assert ledger(db)[("events", "set_aside", "missing_key")] == (
-        expected.get(("events", "set_aside", "missing_key"), 0) + records + 1)
+        expected.get(("events", "set_aside", "missing_key"), 0) + records + 1 + 2)
     # the phone of the first line is nowhere in what the run wrote (the landing folder's links to
     # the raw files are the export itself)
     landing = Path(str(db) + ".landing")

@@ -80,6 +80,9 @@ def test_csv_columns_are_read_by_position_and_presence_is_flagged() -> None:
     assert rules["user_id"] == ("text_from_number", "user_id")
     assert rules["marketing_consent"] == ("text_from_number", "marketing_consent")
     assert rules["gender"] == ("text", "gender")  # an integer's text is already its integer text
+    # a Parquet name is matched trimmed and lower-cased, as a CSV header's is
+    rules = _rules(view_columns("users", "parquet", [["User_ID ", "text"], ["user_id", "text"]]))
+    assert rules["user_id"] == ("text", "User_ID ")
 
 
 def test_plan_lists_readable_files_only(tmp_path: Path) -> None:
