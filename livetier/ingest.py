@@ -440,8 +440,10 @@ def prepare(raw: Path, db: Path, business_timezone: str | None = None,
             item.parse_rejects = int(known["parse_rejects"] or 0)
             item.status, item.message = known["status"], known["message"]
             item.columns = json.loads(known["columns"] or "[]")
-            if item.format == "csv":  # a manifest written before the names were masked
+            if item.format == "csv":  # a manifest written before the names were masked, or the key checked
                 item.columns = _csv_columns(item.raw_table, [name for name, _kind in item.columns])
+                if item.status == "ok" and not item.message:
+                    item.message = _foreign_header_message(item, [name for name, _kind in item.columns])
             if item.format == "parquet" and item.status != "unreadable":
                 item.schema_key = parquet_schema_key(item.path)
             rejects += [Reject(item.raw_table, item.source_file, line, kind)
@@ -631,7 +633,7 @@ def stray_entries(raw: Path) -> list[str]:
 
 def warnings(prepared: Prepared) -> list[str]:
     """One line per file left out of the build, per entry of the raw folder that is no table, and per
-    file none of whose columns is its table's."""
+    file whose header lacks its table's key."""
     return ([f"warning: {f.source_file} was not read: {f.message}" for f in prepared.unreadable]
             + stray_entries(prepared.raw)
             + [f"warning: {f.source_file}: {f.message}" for f in prepared.files if f.status == "ok" and f.message])

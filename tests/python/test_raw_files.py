@@ -309,6 +309,35 @@ def test_a_file_whose_header_names_no_column_is_named_in_a_warning(tmp_path: Pat
     assert "13800138000" not in written
 
 
+def test_a_header_without_the_key_is_named_after_a_manifest_of_older_code(tmp_path: Path) -> None:
+    from livetier import ingest
+
+    raw = tmp_path / "raw"
+    (raw / "events").mkdir(parents=True)
+    shutil.copy(EXAMPLES_RAW / "orders.csv", raw / "orders.csv")
+    (raw / "events" / "a.csv").write_text("event_id;user_id\ne1;u1\n", encoding="utf-8")
+    db = tmp_path / "w.duckdb"
+    first = {f.path.name: f for f in ingest.prepare(raw, db).files}
+    assert first["a.csv"].message.startswith("its header names none of the columns of 'events'")
+    # a manifest written before the key was checked: the file kept its analysis, without a message
+    manifest = ingest.landing_dir(db) / "files.csv"
+    rows = list(csv.DictReader(manifest.open(encoding="utf-8")))
+    for row in rows:
+        row["message"] = "" if row["status"] == "ok" else row["message"]
+        if row["source_file"].endswith("a.csv"):
+            row["columns"] = '[["event_id;user_id", "text"]]'  # and its names not masked yet
+    with manifest.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    again = {f.path.name: f for f in ingest.prepare(raw, db).files}
+    assert again["a.csv"].message == (
+        "its header names none of the columns of 'events' (1 name; a file without a header line, or another "
+        "table's), so its one row is set aside as missing_key.")
+    assert again["a.csv"].columns == [["", "text"]] and again["orders.csv"].message == ""
+    assert "event_id;user_id" not in manifest.read_text(encoding="utf-8")
+
+
 def test_parquet_floats_become_contract_text(tmp_path: Path) -> None:
     raw = tmp_path / "raw"
     raw.mkdir()
