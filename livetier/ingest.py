@@ -440,10 +440,8 @@ def prepare(raw: Path, db: Path, business_timezone: str | None = None,
             item.parse_rejects = int(known["parse_rejects"] or 0)
             item.status, item.message = known["status"], known["message"]
             item.columns = json.loads(known["columns"] or "[]")
-            if item.format == "csv":  # a manifest written before the names were masked, or the key checked
+            if item.format == "csv":  # a manifest written before the names were masked
                 item.columns = _csv_columns(item.raw_table, [name for name, _kind in item.columns])
-                if item.status == "ok" and not item.message:
-                    item.message = _foreign_header_message(item, [name for name, _kind in item.columns])
             if item.format == "parquet" and item.status != "unreadable":
                 item.schema_key = parquet_schema_key(item.path)
             rejects += [Reject(item.raw_table, item.source_file, line, kind)
@@ -452,8 +450,10 @@ def prepare(raw: Path, db: Path, business_timezone: str | None = None,
             rejects += _inspect_csv(item)
         else:
             _inspect_parquet(item)
+    # a Parquet file's key check, and a CSV file's whose analysis came from a manifest of older code
+    # (a CSV file inspected now has it, with the separator its unmasked names show)
     for item in files:
-        if item.format == "parquet" and item.status == "ok" and item.columns:
+        if item.status == "ok" and not item.message and item.columns:
             item.message = _foreign_header_message(item, [name for name, _kind in item.columns])
     orders = [f for f in files if f.raw_table == "orders"]
     if all(f.status == "unreadable" for f in orders):
