@@ -29,6 +29,7 @@ import hashlib
 import io
 import json
 import os
+import re
 import sys
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -137,7 +138,7 @@ def discover(raw: Path) -> list[RawFile]:
             f"The raw directory '{raw}' does not exist: set RAW_PATH to the folder of your export.")
     found: list[RawFile] = []
     for table in RAW_TABLES:
-        named = [raw / f"{table}.{ext}" for ext in ("parquet", "csv")]
+        named = [raw / f"{table}.{ext}" for ext in FORMATS]
         singles = [path for path in named if path.is_file()]
         folder = raw / table
         inside, others = _candidates(folder) if folder.is_dir() else ([], [])
@@ -294,7 +295,7 @@ def _inspect_csv(item: RawFile) -> list[Reject]:
         item.status = "unreadable"
         item.message = (f"none of its {records} records could be read "
                         f"({', '.join(kinds) or 'no record parsed'}; first on line "
-                        f"{rejects[0][0] if rejects else 2}).")
+                        f"{rejects[0][0] if rejects else 2}){_separator_line_hint(names)}.")
         item.parse_rejects = 0
         return []
     item.message = _foreign_header_message(item, names)
@@ -474,6 +475,16 @@ def prepare(raw: Path, db: Path, business_timezone: str | None = None,
     return Prepared(raw, db, landing, files, rejects, _reload_reason(landing, db, state), state)
 
 
+def _separator_line_hint(names: list[str]) -> str:
+    """A hint for a CSV whose first line is a spreadsheet's separator line (`sep=;`, which Excel
+    writes and reads) instead of its header; empty for any other first line."""
+    if not names or not re.fullmatch(r"sep=.?", names[0]) or any(names[1:2]) or len(names) > 2:
+        return ""
+    line = names[0] + ("," if len(names) == 2 else "")  # `sep=,` is read as two fields
+    return (f"; its first line is a spreadsheet's '{line}' line, not its header: "
+            "the contract reads the header on the first line, separated by ','")
+
+
 def _foreign_header_message(item: RawFile, names: list[str]) -> str:
     """Why every row of a file is set aside when its header lacks its table's key (a CSV separated by
     `;`, a file without a header line, another table's export, a renamed column); empty when it has
@@ -488,7 +499,8 @@ def _foreign_header_message(item: RawFile, names: list[str]) -> str:
         return f"its header has no '{missing[0]}' column, so {rows} set aside as missing_key."
     separator = next((s for s in (";", "\t", "|") if item.format == "csv" and any(s in n for n in names)), None)
     shown = "\\t" if separator == "\t" else separator
-    hint = f"; its first line looks separated by '{shown}', and the contract reads ','" if separator else ""
+    hint = (item.format == "csv" and _separator_line_hint(names)
+            or (f"; its first line looks separated by '{shown}', and the contract reads ','" if separator else ""))
     return (f"its header names none of the columns of '{item.raw_table}' ({len(names)} "
             f"name{'' if len(names) == 1 else 's'}; a file without a header line, or another table's), so "
             f"{rows} set aside as missing_key{hint}.")

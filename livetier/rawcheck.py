@@ -55,8 +55,10 @@ RAW_TABLES = tuple(RAW_COLUMNS)
 REQUIRED_TABLES = ("orders",)
 # each table's key: a row without it is set aside as missing_key (the base models' first check)
 KEY_COLUMNS: dict[str, tuple[str, ...]] = {
-    table: ("order_id", "line_no") if table == "order_items" else (next(iter(columns)),)
-    for table, columns in RAW_COLUMNS.items()}
+    "orders": ("order_id",), "users": ("user_id",), "events": ("event_id",), "live_streams": ("stream_id",),
+    "products": ("product_id",), "order_items": ("order_id", "line_no"), "refunds": ("refund_id",),
+    "campaign_touches": ("touch_id",),
+}
 # Columns that a Parquet file typing them passes typed, beside their text (no text round trip and
 # no pattern match per row: the events' time and value, and the orders' and order lines', which a
 # night rebuilds whole). A ts column typed as a timestamp or date comes as `<column>__utc` (its

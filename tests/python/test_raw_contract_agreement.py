@@ -171,7 +171,7 @@ def test_optional_columns_are_the_ones_the_readme_says_may_be_left_out(reference
     assert "marketing_consent?" in users_row and "may be left out" in users_row
 
 
-def test_required_table_and_keys_agree_with_the_readme():
+def test_required_table_and_keys_agree_with_the_readme_and_the_checker():
     tables = sources_tables()
     doc = yaml.safe_load(SOURCES_YML.read_text(encoding="utf-8"))
     (live,) = [s for s in doc["sources"] if s["name"] == "live"]
@@ -181,6 +181,9 @@ def test_required_table_and_keys_agree_with_the_readme():
     for name in tables:
         assert meta[name]["key"] == rows[name][0], name
         assert set(meta[name]["key"]) <= set(contract.SCHEMAS[name].names), name
+        # the key the header check names (livetier.ingest) is the key the sources declare
+        assert list(rawcheck.KEY_COLUMNS[name]) == meta[name]["key"], name
+    assert set(rawcheck.KEY_COLUMNS) == set(tables)
 
 
 def test_generator_types_match_the_checkers_contract_types():

@@ -338,6 +338,31 @@ def test_a_header_without_the_key_is_named_after_a_manifest_of_older_code(tmp_pa
     assert "event_id;user_id" not in manifest.read_text(encoding="utf-8")
 
 
+def test_a_spreadsheets_separator_line_is_named(tmp_path: Path) -> None:
+    from livetier import ingest
+
+    raw = tmp_path / "raw"
+    (raw / "events").mkdir(parents=True)
+    shutil.copy(EXAMPLES_RAW / "orders.csv", raw / "orders.csv")
+    # Excel's `sep=` line above the header: with `sep=,` the header line becomes a record wider than
+    # the first line, so none is read; with `sep=;` every row is one field without the key
+    events = "event_id,user_id,event_type,event_at\ne1,u1,like,2025-03-01T10:00:00Z\n"
+    (raw / "events" / "comma.csv").write_text("sep=,\n" + events, encoding="utf-8")
+    (raw / "events" / "semicolon.csv").write_text("sep=;\n" + events.replace(",", ";"), encoding="utf-8")
+    # a first field that only begins like one is no separator line
+    (raw / "events" / "other.csv").write_text("sep=;x\n" + events.replace(",", ";"), encoding="utf-8")
+    found = {f.path.name: f for f in ingest.prepare(raw, tmp_path / "w.duckdb").files}
+    hint = "its first line is a spreadsheet's '{}' line, not its header: the contract reads the header on the " \
+        "first line, separated by ','."
+    assert (found["comma.csv"].status, found["comma.csv"].message) == (
+        "unreadable", "none of its 2 records could be read (too many columns; first on line 2); "
+        + hint.format("sep=,"))
+    assert (found["semicolon.csv"].status, found["semicolon.csv"].message) == (
+        "ok", "its header names none of the columns of 'events' (1 name; a file without a header line, or another "
+        "table's), so each of its 2 rows is set aside as missing_key; " + hint.format("sep=;"))
+    assert found["other.csv"].message.endswith("its first line looks separated by ';', and the contract reads ','.")
+
+
 def test_parquet_floats_become_contract_text(tmp_path: Path) -> None:
     raw = tmp_path / "raw"
     raw.mkdir()
