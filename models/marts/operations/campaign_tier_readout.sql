@@ -1,30 +1,17 @@
 {#-
     Campaign readout per campaign x tier family x the tier each user held the day before the
-    touch. The tier is the as-of chain's row at the eve (int_user_tiers_assigned: exactly a
-    build with as_of_date = eve), never one computed with later data.
-    Intervals are cluster-robust (CR1 sandwich, DECISIONLOG "Campaign readout intervals"): a
-    user's cluster is the stream of the last watch session begun before the touch (viewers of
-    one stream buy together); a user with none is a cluster alone. The conversion uplift's error
+    touch, from the campaign's users as int_campaign_users_tiered counts them (arm, conversion,
+    cluster, and the tier at the eve from the as-of chain, never one computed with later data).
+    Intervals are cluster-robust (CR1 sandwich, DECISIONLOG "Campaign readout intervals") over
+    the users' clusters (viewers of one stream buy together). The conversion uplift's error
     is the larger of that and the Agresti-Caffo error (each arm's rate taken as (converted +
     uplift_pseudo_conversions) / (users + 2 x uplift_pseudo_conversions)), which stays honest
     when an arm has few or no conversions; the interval is centred on absolute_uplift.
 -#}
 with
 
-campaign_touches as (
-    select * from {{ ref('stg_live__campaign_touches') }}
-),
-
-tiers_as_of as (
-    select * from {{ ref('int_user_tiers_assigned') }}
-),
-
-purchases as (
-    select * from {{ ref('int_purchases_netted') }}
-),
-
-watch_sessions as (
-    select * from {{ ref('int_watch_sessions_sessionized') }}
+campaign_users as (
+    select * from {{ ref('int_campaign_users_tiered') }}
 ),
 
 as_of as (
@@ -43,117 +30,9 @@ rule_numbers as (
         cast({{ threshold('uplift_pseudo_conversions') }} as double) as pseudo_conversions
 ),
 
--- one row per campaign and user, from the touches sent by D: the first touch dates the user's
--- window; a user with any real (non-control) touch is treated
-campaign_users as (
-    select
-        campaign_touches.campaign_id,
-        campaign_touches.user_id,
-        min(campaign_touches.sent_at) as sent_at,
-        {{ dbt.bool_or('not campaign_touches.is_control') }} as is_treated,
-        {{ dbt.bool_or('campaign_touches.opened_at is not null') }} as has_opened
-    from campaign_touches
-    cross join as_of
-    where campaign_touches.sent_date <= as_of.as_of_date
-    group by campaign_touches.campaign_id, campaign_touches.user_id
-),
-
--- the first touch in business time, converted once for its date and its eve
-campaign_users_localized as (
-    select
-        *,
-        {{ to_business_timestamp('sent_at') }} as sent_business_at
-    from campaign_users
-),
-
-campaign_users_dated as (
-    select
-        campaign_users_localized.*,
-        cast(campaign_users_localized.sent_business_at as date) as sent_date,
-        cast({{ dbt.dateadd('day', -1, 'campaign_users_localized.sent_business_at') }} as date) as eve_date,
-        campaign_users_localized.sent_at + {{ minutes_interval('rule_numbers.attribution_days * 24 * 60') }}
-            as attribution_ends_at
-    from campaign_users_localized
-    cross join rule_numbers
-),
-
--- the chain's rows at the touches' eves only (a semi join: the join below then reads the tier
--- columns of those dates, not of every as-of date in the history)
-tiers_at_eves as (
-    select tiers_as_of.*
-    from tiers_as_of
-    where tiers_as_of.as_of_date in (select campaign_users_dated.eve_date from campaign_users_dated)
-),
-
--- a conversion: a purchase (as of D) paid within attribution_days x 24 hours after sent_at
-conversions as (
-    select
-        campaign_users_dated.campaign_id,
-        campaign_users_dated.user_id,
-        count(*) as converting_purchases,
-        sum(purchases.net_amount) as converted_net_gmv
-    from campaign_users_dated
-    inner join purchases
-        on
-            campaign_users_dated.user_id = purchases.user_id
-            and campaign_users_dated.sent_at < purchases.paid_at
-            and campaign_users_dated.attribution_ends_at >= purchases.paid_at
-    group by campaign_users_dated.campaign_id, campaign_users_dated.user_id
-),
-
--- the user's cluster: the stream of the last watch session begun before the first touch (the
--- latest start; of two begun together, the greater session_id)
-last_streams as (
-    select
-        campaign_users_dated.campaign_id,
-        campaign_users_dated.user_id,
-        {{ value_at_max('watch_sessions.stream_id', [
-            'watch_sessions.session_started_at', 'watch_sessions.session_id'
-        ]) }} as stream_id
-    from campaign_users_dated
-    inner join watch_sessions
-        on
-            campaign_users_dated.user_id = watch_sessions.user_id
-            and campaign_users_dated.sent_at > watch_sessions.session_started_at
-    group by campaign_users_dated.campaign_id, campaign_users_dated.user_id
-),
-
--- the tier held the day before the touch; a user not yet known then is `not_known`
-users_tiered as (
-    select
-        campaign_users_dated.campaign_id,
-        campaign_users_dated.user_id,
-        campaign_users_dated.is_treated,
-        campaign_users_dated.has_opened,
-        campaign_users_dated.sent_date,
-        conversions.user_id is not null as is_converted,
-        coalesce(conversions.converted_net_gmv, 0) as converted_net_gmv,
-        coalesce(
-            {{ dbt.concat(["'stream:'", 'last_streams.stream_id']) }},
-            {{ dbt.concat(["'user:'", 'campaign_users_dated.user_id']) }}
-        ) as cluster_key,
-        {%- for family in tier_families() %}
-            coalesce(tiers_at_eves.{{ family }}, 'not_known') as {{ family }},
-        {%- endfor %}
-        'all' as all_users
-    from campaign_users_dated
-    left join conversions
-        on
-            campaign_users_dated.campaign_id = conversions.campaign_id
-            and campaign_users_dated.user_id = conversions.user_id
-    left join last_streams
-        on
-            campaign_users_dated.campaign_id = last_streams.campaign_id
-            and campaign_users_dated.user_id = last_streams.user_id
-    left join tiers_at_eves
-        on
-            campaign_users_dated.user_id = tiers_at_eves.user_id
-            and campaign_users_dated.eve_date = tiers_at_eves.as_of_date
-),
-
 -- one row per user and family; the family `all` (tier `all`) is the whole campaign
 users_by_family as (
-    {%- for family in tier_families() + ['all_users'] %}
+    {%- for family in tier_families() + ['all'] %}
         select
             campaign_id,
             user_id,
@@ -163,9 +42,9 @@ users_by_family as (
             converted_net_gmv,
             cluster_key,
             sent_date,
-            '{{ 'all' if family == 'all_users' else family }}' as tier_family,
-            {{ family }} as tier_code
-        from users_tiered
+            '{{ family }}' as tier_family,
+            {{ family if family != 'all' else "'all'" }} as tier_code
+        from campaign_users
         {%- if not loop.last %}
             union all
         {%- endif %}
