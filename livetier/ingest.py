@@ -272,11 +272,39 @@ def _mixed_line_ends_message(path: Path) -> str | None:
     return None
 
 
+def _encoding_hint(path: Path) -> str:
+    """A hint for a CSV that is not UTF-8 but reads as GB18030 (GBK's superset, the encoding a
+    spreadsheet on a Chinese-locale system saves CSV in) with common Chinese characters in its
+    first 4 MiB; empty otherwise (the contract reads UTF-8 only, so nothing is decoded for the
+    build)."""
+    import codecs
+
+    with path.open("rb") as handle:
+        head = handle.read(4 << 20)
+    try:
+        head.decode("utf-8")
+        return ""  # its first 4 MiB are UTF-8: the broken bytes are further on, not a whole encoding
+    except UnicodeDecodeError:
+        pass
+    try:
+        text = codecs.getincrementaldecoder("gb18030")().decode(head, final=False)
+    except UnicodeDecodeError:
+        return ""
+    # Chinese text in GBK is mostly GB2312's common characters (both bytes from 0xA1); Latin-1 text
+    # read as GB18030 makes rare ones (an accented letter and the ASCII letter after it)
+    wide = [char for char in text if ord(char) > 0x7F]
+    common = sum(1 for char in wide if len(char.encode("gb2312", errors="ignore")) == 2)
+    if not re.search(r"[\u4e00-\u9fff]", text) or common < 0.9 * len(wide):
+        return ""
+    return ("; the file reads as GB18030 (GBK), the encoding a Chinese-locale spreadsheet saves CSV in: "
+            "save it as 'CSV UTF-8'")
+
+
 def _inspect_csv(item: RawFile) -> list[Reject]:
     names, records = _csv_header_and_count(item.path)
     item.records = records
     if names is None:
-        item.status, item.message = "unreadable", "its header line is not valid UTF-8."
+        item.status, item.message = "unreadable", f"its header line is not valid UTF-8{_encoding_hint(item.path)}."
         return []
     item.columns = _csv_columns(item.raw_table, names)
     if not names or records == 0:
@@ -293,12 +321,20 @@ def _inspect_csv(item: RawFile) -> list[Reject]:
     if read == 0 and len(rejects) == records:
         kinds = sorted({kind.lower() for _, kind in rejects})
         item.status = "unreadable"
+        hint = _encoding_hint(item.path) if "invalid encoding" in kinds else ""
         item.message = (f"none of its {records} records could be read "
                         f"({', '.join(kinds) or 'no record parsed'}; first on line "
-                        f"{rejects[0][0] if rejects else 2}){_separator_line_hint(names)}.")
+                        f"{rejects[0][0] if rejects else 2}){_separator_line_hint(names) or hint}.")
         item.parse_rejects = 0
         return []
     item.message = _foreign_header_message(item, names)
+    encoding_lines = [line for line, kind in rejects if kind.lower() == "invalid encoding"]
+    hint = _encoding_hint(item.path) if encoding_lines else ""
+    if hint:  # some records are set aside for their bytes, the rest read: name the cause once
+        count = len(encoding_lines)
+        item.message = " ".join(filter(None, [
+            f"{count} of its {records:,} records {'is' if count == 1 else 'are'} not UTF-8 and set aside as "
+            f"unparseable (first on line {encoding_lines[0]}){hint}.", item.message[:1].upper() + item.message[1:]]))
     return [Reject(item.raw_table, item.source_file, line, kind) for line, kind in rejects]
 
 

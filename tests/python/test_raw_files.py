@@ -137,7 +137,11 @@ def test_dirty_export_is_read_by_the_contract(tmp_path: Path) -> None:
     # the run ends with one warning line per unreadable file
     warned = [line for line in result.stderr.splitlines() if line.startswith("warning:")]
     assert sorted(warned) == sorted([
-        f"warning: {root}/events/gbk-header.csv was not read: its header line is not valid UTF-8.",
+        f"warning: {root}/events/gbk-header.csv was not read: its header line is not valid UTF-8; the file reads "
+        "as GB18030 (GBK), the encoding a Chinese-locale spreadsheet saves CSV in: save it as 'CSV UTF-8'.",
+        f"warning: {root}/events/gbk.csv: 1 of its 3 records is not UTF-8 and set aside as unparseable (first on "
+        "line 3); the file reads as GB18030 (GBK), the encoding a Chinese-locale spreadsheet saves CSV in: save it "
+        "as 'CSV UTF-8'.",
         f"warning: {root}/events/notes.txt was not read: it has an unknown format (expected .csv or .parquet).",
         f"warning: {root}/events/mixed-ends.csv was not read: it mixes CRLF and LF line ends, which the strict "
         "CSV reader cannot split into records.",
@@ -361,6 +365,35 @@ def test_a_spreadsheets_separator_line_is_named(tmp_path: Path) -> None:
         "ok", "its header names none of the columns of 'events' (1 name; a file without a header line, or another "
         "table's), so each of its 2 rows is set aside as missing_key; " + hint.format("sep=;"))
     assert found["other.csv"].message.endswith("its first line looks separated by ';', and the contract reads ','.")
+
+
+def test_a_csv_saved_as_gbk_is_named_with_its_encoding(tmp_path: Path) -> None:
+    from livetier import ingest
+
+    raw = tmp_path / "raw"
+    (raw / "users").mkdir(parents=True)
+    shutil.copy(EXAMPLES_RAW / "orders.csv", raw / "orders.csv")
+    header = "user_id,registered_at,province\n"
+    # a spreadsheet on a Chinese-locale system saves CSV in GBK: every row Chinese, some rows, the header
+    (raw / "users" / "all.csv").write_bytes(
+        (header + "u1,2025-01-01T00:00:00Z,广东\nu2,2025-01-01T00:00:00Z,浙江\n").encode("gbk"))
+    (raw / "users" / "some.csv").write_bytes(
+        (header + "u3,2025-01-01T00:00:00Z,Zhejiang\nu4,2025-01-01T00:00:00Z,四川\n"
+         "u5,2025-01-01T00:00:00Z,Sichuan\nu6,2025-01-01T00:00:00Z,广东\n").encode("gbk"))
+    (raw / "users" / "header.csv").write_bytes("user_id,省份\nu7,广东\n".encode("gbk"))
+    # bytes that are no GB18030 Chinese (Latin-1): the rows are set aside as before, without a hint
+    (raw / "users" / "latin.csv").write_bytes(
+        (header + "u8,2025-01-01T00:00:00Z,Québec\nu9,2025-01-01T00:00:00Z,Ontario\n").encode("latin-1"))
+    found = {f.path.name: f for f in ingest.prepare(raw, tmp_path / "w.duckdb").files}
+    hint = ("the file reads as GB18030 (GBK), the encoding a Chinese-locale spreadsheet saves CSV in: save it as "
+            "'CSV UTF-8'.")
+    assert (found["all.csv"].status, found["all.csv"].message) == (
+        "unreadable", "none of its 2 records could be read (invalid encoding; first on line 2); " + hint)
+    assert (found["some.csv"].status, found["some.csv"].parse_rejects, found["some.csv"].message) == (
+        "ok", 2, "2 of its 4 records are not UTF-8 and set aside as unparseable (first on line 3); " + hint)
+    assert (found["header.csv"].status, found["header.csv"].message) == (
+        "unreadable", "its header line is not valid UTF-8; " + hint)
+    assert (found["latin.csv"].status, found["latin.csv"].parse_rejects, found["latin.csv"].message) == ("ok", 1, "")
 
 
 def test_parquet_floats_become_contract_text(tmp_path: Path) -> None:
