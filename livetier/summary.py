@@ -104,6 +104,58 @@ def set_aside_warnings(con: duckdb.DuckDBPyConnection) -> list[str]:
     ]
 
 
+# the ids that tables share, and the staging models holding each (the contract's foreign keys)
+SHARED_IDS: dict[str, tuple[str, ...]] = {
+    "user_id": ("orders", "users", "events", "campaign_touches"),
+    "stream_id": ("orders", "events", "live_streams"),
+    "product_id": ("events", "products", "order_items"),
+    "order_id": ("orders", "order_items", "refunds"),
+}
+
+
+def float_id_warnings(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """One warning line per table and shared id column whose kept ids include another table's ids
+    with `.0` (or `.00`...) after them, as a dataframe writes integer ids it stored as floats (a
+    column with a missing value): the contract reads ids as text, so `16128.0` is not `16128` and
+    the rows do not meet (another user, stream, product or order). Read from the staging models;
+    none for a model that is missing."""
+    lines = []
+    for column, tables in SHARED_IDS.items():
+        located = {table: _located(con, f"stg_live__{table}") for table in tables}
+        present = {table: name for table, name in located.items() if name is not None}
+        if len(present) < 2:
+            continue
+        ids = " union all ".join(
+            f"select distinct '{table}' as raw_table, {column} as id from {name} where {column} is not null"
+            for table, name in present.items())
+        rows = con.execute(
+            f"""
+            with ids as ({ids}),
+            floats as (
+                select raw_table, id, regexp_extract(id, '^(-?[0-9]+)[.]0+$', 1) as integer_text
+                from ids
+                where regexp_full_match(id, '-?[0-9]+[.]0+')
+            )
+            select
+                floats.raw_table,
+                count(distinct floats.id) as ids,
+                string_agg(distinct others.raw_table, ', ' order by others.raw_table) as other_tables
+            from floats
+            inner join ids as others
+                on floats.integer_text = others.id and floats.raw_table <> others.raw_table
+            group by floats.raw_table
+            order by floats.raw_table
+            """
+        ).fetchall()
+        lines += [
+            f"warning: {table}.{column}: {count:,} {'id is an id' if count == 1 else 'ids are ids'} of {others} "
+            "with '.0' added (as a dataframe writes integer ids it stored as floats): ids are text, so those "
+            f"rows do not meet the rows of {others}; write the ids as integers or text."
+            for table, count, others in rows
+        ]
+    return lines
+
+
 def truth_recovery(con: duckdb.DuckDBPyConnection, truth: Path) -> list[tuple]:
     """Share of each true (simulated) behaviour type landing in each value tier / lifecycle stage."""
     return con.execute(
@@ -143,7 +195,7 @@ def print_summary(db_path: Path, raw_path: Path | None = None) -> None:
             print(f"  {'raw table':<18}{'read':>12}{'kept':>12}{'set aside':>12}{'duplicates':>12}")
             for table, read, kept, aside, dup in ledger_totals(con):
                 print(f"  {table:<18}{read:>12,}{kept or 0:>12,}{aside:>12,}{dup:>12,}")
-        for line in set_aside_warnings(con):
+        for line in set_aside_warnings(con) + float_id_warnings(con):
             print(line)
         seeds = {p.stem for p in (PROJECT_ROOT / "seeds").glob("*.csv")}
         layers = {

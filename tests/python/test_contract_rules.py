@@ -33,7 +33,7 @@ from livetier.settings import (
     parse_time_zone,
     validated_env,
 )
-from livetier.summary import set_aside_warnings
+from livetier.summary import float_id_warnings, set_aside_warnings
 
 AS_OF = "2025-03-31"
 # a partial build tests only what it built (not the marts' tests that also read unbuilt models)
@@ -509,3 +509,37 @@ def test_summary_prints_the_warning_and_run_exit_code_stays_zero(bad_rows_db: Pa
     warned = [line for line in result.stdout.splitlines() if line.startswith("warning: orders:")]
     assert len(warned) == 1 and "top reasons: out_of_range 8, unparseable 4, negative_amount 2." in warned[0]
     assert not any(line.startswith("warning: products:") for line in result.stdout.splitlines())
+
+
+# ---------------------------------------------------------------- ids a dataframe wrote as floats
+
+
+def test_ids_written_as_floats_are_named_when_another_table_has_them_as_integers() -> None:
+    con = duckdb.connect()
+    con.execute("create table stg_live__orders (order_id varchar, user_id varchar, stream_id varchar)")
+    con.execute("insert into stg_live__orders values ('o1', '16128', '5'), ('o2', '7', null), ('o3', 'a1', 's9')")
+    con.execute("create table stg_live__events (user_id varchar, stream_id varchar, product_id varchar)")
+    # 16128.0 and 7.0 are the orders' users (7 is here too, which does not count); 8.0 is no other
+    # table's id, 1.5 is no integer, a1 is text
+    con.execute("insert into stg_live__events values ('16128.0', '5.0', 'p1'), ('7.0', 's9', 'p1'), "
+                "('7', 's9', 'p1'), ('8.0', null, 'p1'), ('1.5', null, 'p1'), ('a1', null, 'p1')")
+    con.execute("create table stg_live__users (user_id varchar)")
+    con.execute("insert into stg_live__users values ('16128.00'), ('8.0')")
+    lines = float_id_warnings(con)
+    assert lines == [
+        "warning: events.user_id: 2 ids are ids of orders with '.0' added (as a dataframe writes integer ids it "
+        "stored as floats): ids are text, so those rows do not meet the rows of orders; write the ids as integers "
+        "or text.",
+        "warning: users.user_id: 1 id is an id of orders with '.0' added (as a dataframe writes integer ids it "
+        "stored as floats): ids are text, so those rows do not meet the rows of orders; write the ids as integers "
+        "or text.",
+        "warning: events.stream_id: 1 id is an id of orders with '.0' added (as a dataframe writes integer ids it "
+        "stored as floats): ids are text, so those rows do not meet the rows of orders; write the ids as integers "
+        "or text.",
+    ]
+    # ids that are floats everywhere meet each other: nothing to say
+    con.execute("update stg_live__orders set user_id = user_id || '.0', stream_id = stream_id || '.0'")
+    con.execute("delete from stg_live__events where user_id in ('7', '16128.0')")
+    con.execute("delete from stg_live__users")
+    assert float_id_warnings(con) == []
+
