@@ -392,7 +392,7 @@ def inspect_columns(item: RawFile) -> None:
     elif item.format == "csv":
         names, _ = _csv_header_and_count(item.path, count=False)
         if names is None:
-            item.status, item.message = "unreadable", "its header line is not valid UTF-8."
+            item.status, item.message = "unreadable", f"its header line is not valid UTF-8{_encoding_hint(item.path)}."
         else:
             item.columns = _csv_columns(item.raw_table, names)
     elif item.format == "parquet":

@@ -394,6 +394,10 @@ def test_a_csv_saved_as_gbk_is_named_with_its_encoding(tmp_path: Path) -> None:
     assert (found["header.csv"].status, found["header.csv"].message) == (
         "unreadable", "its header line is not valid UTF-8; " + hint)
     assert (found["latin.csv"].status, found["latin.csv"].parse_rejects, found["latin.csv"].message) == ("ok", 1, "")
+    # the check without a warehouse (Spark's read plan) reads headers only: it names the header's encoding too
+    headers = {f.path.name: f for f in ingest.discover(raw)}
+    ingest.inspect_columns(headers["header.csv"])
+    assert headers["header.csv"].message == "its header line is not valid UTF-8; " + hint
 
 
 def test_parquet_floats_become_contract_text(tmp_path: Path) -> None:
