@@ -327,15 +327,26 @@ def _inspect_csv(item: RawFile) -> list[Reject]:
                         f"{rejects[0][0] if rejects else 2}){_separator_line_hint(names) or hint}.")
         item.parse_rejects = 0
         return []
-    item.message = _foreign_header_message(item, names)
     encoding_lines = [line for line, kind in rejects if kind.lower() == "invalid encoding"]
-    hint = _encoding_hint(item.path) if encoding_lines else ""
-    if hint:  # some records are set aside for their bytes, the rest read: name the cause once
-        count = len(encoding_lines)
-        item.message = " ".join(filter(None, [
-            f"{count} of its {records:,} records {'is' if count == 1 else 'are'} not UTF-8 and set aside as "
-            f"unparseable (first on line {encoding_lines[0]}){hint}.", item.message[:1].upper() + item.message[1:]]))
+    item.message = _sentences(_encoding_message(item, encoding_lines), _foreign_header_message(item, names))
     return [Reject(item.raw_table, item.source_file, line, kind) for line, kind in rejects]
+
+
+def _encoding_message(item: RawFile, lines: list[int]) -> str:
+    """Why some records of a CSV read otherwise are set aside for their bytes (`lines`, where DuckDB
+    found invalid UTF-8), when the file reads as GB18030: the cause, named once; empty otherwise."""
+    hint = _encoding_hint(item.path) if lines else ""
+    if not hint:
+        return ""
+    count = len(lines)
+    return (f"{count} of its {item.records:,} records {'is' if count == 1 else 'are'} not UTF-8 and set aside as "
+            f"unparseable (first on line {min(lines)}){hint}.")
+
+
+def _sentences(*parts: str) -> str:
+    """The non-empty parts as one message, each after the first starting with a capital letter."""
+    found = [part for part in parts if part]
+    return " ".join(found[:1] + [part[:1].upper() + part[1:] for part in found[1:]])
 
 
 def _csv_columns(raw_table: str, names: list[str]) -> list[list[str]]:
@@ -458,6 +469,7 @@ def prepare(raw: Path, db: Path, business_timezone: str | None = None,
     previous = {f"{row['sha256']}|{row['format']}|{row['raw_table']}": row for row in manifest}
     old_rejects = _old_rejects(landing)
     rejects: list[Reject] = []
+    reused: set[str] = set()
     for item in files:
         if item.not_opened:
             item.status, item.message = "unreadable", item.not_opened
@@ -473,6 +485,7 @@ def prepare(raw: Path, db: Path, business_timezone: str | None = None,
         _link(landing, item, raw)
         known = previous.get(f"{item.sha256}|{item.format}|{item.raw_table}")
         if known is not None:
+            reused.add(item.source_file)
             item.records = int(known["records"]) if known["records"] else None
             item.parse_rejects = int(known["parse_rejects"] or 0)
             item.status, item.message = known["status"], known["message"]
@@ -488,10 +501,13 @@ def prepare(raw: Path, db: Path, business_timezone: str | None = None,
         else:
             _inspect_parquet(item)
     # a Parquet file's key check, and a CSV file's whose analysis came from a manifest of older code
-    # (a CSV file inspected now has it, with the separator its unmasked names show)
+    # (a CSV file inspected now has both, with the separator its unmasked names show)
     for item in files:
         if item.status == "ok" and not item.message and item.columns:
-            item.message = _foreign_header_message(item, [name for name, _kind in item.columns])
+            encoding = _encoding_message(item, [
+                r.line_number for r in rejects if r.source_file == item.source_file
+                and r.error_type.lower() == "invalid encoding"]) if item.source_file in reused else ""
+            item.message = _sentences(encoding, _foreign_header_message(item, [name for name, _kind in item.columns]))
     orders = [f for f in files if f.raw_table == "orders"]
     if all(f.status == "unreadable" for f in orders):
         first = orders[0]

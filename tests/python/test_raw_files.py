@@ -381,10 +381,13 @@ def test_a_csv_saved_as_gbk_is_named_with_its_encoding(tmp_path: Path) -> None:
         (header + "u3,2025-01-01T00:00:00Z,Zhejiang\nu4,2025-01-01T00:00:00Z,四川\n"
          "u5,2025-01-01T00:00:00Z,Sichuan\nu6,2025-01-01T00:00:00Z,广东\n").encode("gbk"))
     (raw / "users" / "header.csv").write_bytes("user_id,省份\nu7,广东\n".encode("gbk"))
+    # some rows not UTF-8 and a header without the key: both named, one sentence each
+    (raw / "users" / "both.csv").write_bytes("id,province\nu10,广东\nu11,Sichuan\n".encode("gbk"))
     # bytes that are no GB18030 Chinese (Latin-1): the rows are set aside as before, without a hint
     (raw / "users" / "latin.csv").write_bytes(
         (header + "u8,2025-01-01T00:00:00Z,Québec\nu9,2025-01-01T00:00:00Z,Ontario\n").encode("latin-1"))
-    found = {f.path.name: f for f in ingest.prepare(raw, tmp_path / "w.duckdb").files}
+    db = tmp_path / "w.duckdb"
+    found = {f.path.name: f for f in ingest.prepare(raw, db).files}
     hint = ("the file reads as GB18030 (GBK), the encoding a Chinese-locale spreadsheet saves CSV in: save it as "
             "'CSV UTF-8'.")
     assert (found["all.csv"].status, found["all.csv"].message) == (
@@ -393,7 +396,23 @@ def test_a_csv_saved_as_gbk_is_named_with_its_encoding(tmp_path: Path) -> None:
         "ok", 2, "2 of its 4 records are not UTF-8 and set aside as unparseable (first on line 3); " + hint)
     assert (found["header.csv"].status, found["header.csv"].message) == (
         "unreadable", "its header line is not valid UTF-8; " + hint)
+    assert found["both.csv"].message == (
+        "1 of its 2 records is not UTF-8 and set aside as unparseable (first on line 2); " + hint
+        + " Its header has no 'user_id' column, so each of its 2 rows is set aside as missing_key.")
     assert (found["latin.csv"].status, found["latin.csv"].parse_rejects, found["latin.csv"].message) == ("ok", 1, "")
+    # a warehouse whose manifest older code wrote (no message for a file read but for some records):
+    # the file keeps its analysis and gets the message
+    manifest = ingest.landing_dir(db) / "files.csv"
+    rows = list(csv.DictReader(manifest.open(encoding="utf-8")))
+    for row in rows:
+        row["message"] = "" if row["status"] == "ok" else row["message"]
+    with manifest.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    again = {f.path.name: f for f in ingest.prepare(raw, db).files}
+    assert (again["some.csv"].parse_rejects, again["some.csv"].message) == (2, found["some.csv"].message)
+    assert again["latin.csv"].message == "" and again["both.csv"].message == found["both.csv"].message
     # the check without a warehouse (Spark's read plan) reads headers only: it names the header's encoding too
     headers = {f.path.name: f for f in ingest.discover(raw)}
     ingest.inspect_columns(headers["header.csv"])
