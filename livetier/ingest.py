@@ -502,12 +502,15 @@ def prepare(raw: Path, db: Path, business_timezone: str | None = None,
             _inspect_parquet(item)
     # a Parquet file's key check, and a CSV file's whose analysis came from a manifest of older code
     # (a CSV file inspected now has both, with the separator its unmasked names show)
+    encoding_lines: dict[str, list[int]] = {}
+    for reject in rejects:
+        if reject.error_type.lower() == "invalid encoding":
+            encoding_lines.setdefault(reject.source_file, []).append(reject.line_number)
     for item in files:
         if item.status == "ok" and not item.message and item.columns:
-            encoding = _encoding_message(item, [
-                r.line_number for r in rejects if r.source_file == item.source_file
-                and r.error_type.lower() == "invalid encoding"]) if item.source_file in reused else ""
-            item.message = _sentences(encoding, _foreign_header_message(item, [name for name, _kind in item.columns]))
+            reused_lines = encoding_lines.get(item.source_file, []) if item.source_file in reused else []
+            item.message = _sentences(_encoding_message(item, reused_lines),
+                                      _foreign_header_message(item, [name for name, _kind in item.columns]))
     orders = [f for f in files if f.raw_table == "orders"]
     if all(f.status == "unreadable" for f in orders):
         first = orders[0]
