@@ -22,6 +22,7 @@ or the raw path, business time zone or seeds differ.
 
 from __future__ import annotations
 
+import codecs
 import csv
 import datetime as dt
 import difflib
@@ -277,8 +278,6 @@ def _encoding_hint(path: Path) -> str:
     spreadsheet on a Chinese-locale system saves CSV in) with common Chinese characters in its
     first 4 MiB; empty otherwise (the contract reads UTF-8 only, so nothing is decoded for the
     build)."""
-    import codecs
-
     with path.open("rb") as handle:
         head = handle.read(4 << 20)
     try:

@@ -8,6 +8,7 @@ import duckdb
 
 from livetier import PROJECT_ROOT
 from livetier.publish import set_search_path
+from livetier.rawcheck import RAW_COLUMNS
 
 FAMILIES = ("value_tier", "lifecycle_stage", "spend_tier", "rfm_segment")
 
@@ -104,13 +105,18 @@ def set_aside_warnings(con: duckdb.DuckDBPyConnection) -> list[str]:
     ]
 
 
-# the ids that tables share, and the staging models holding each (the contract's foreign keys)
-SHARED_IDS: dict[str, tuple[str, ...]] = {
-    "user_id": ("orders", "users", "events", "campaign_touches"),
-    "stream_id": ("orders", "events", "live_streams"),
-    "product_id": ("events", "products", "order_items"),
-    "order_id": ("orders", "order_items", "refunds"),
-}
+def _shared_ids() -> dict[str, tuple[str, ...]]:
+    """The ids that tables share (an `_id` column of two or more of the contract's tables), with the
+    tables holding each: order_id, user_id, stream_id and product_id."""
+    holders: dict[str, list[str]] = {}
+    for table, columns in RAW_COLUMNS.items():
+        for column in columns:
+            if column.endswith("_id"):
+                holders.setdefault(column, []).append(table)
+    return {column: tuple(tables) for column, tables in holders.items() if len(tables) > 1}
+
+
+SHARED_IDS = _shared_ids()
 
 
 def float_id_warnings(con: duckdb.DuckDBPyConnection) -> list[str]:
