@@ -19,6 +19,17 @@
     session whose stream's end changed since it was written.
 -#}
 {%- set start_date = recount_start_date('session_date') %}
+{#- a session as found from its room events, and as stored (the rules' columns; _loaded_at aside) -#}
+{%- set found_columns = [
+    'session_id', 'user_id', 'stream_id', 'session_started_at', 'session_date', 'session_start_hour',
+    'next_enter_at', 'next_enter_date', 'leave_at', 'leave_date',
+] %}
+{%- set session_columns = [
+    'session_id', 'user_id', 'stream_id', 'watch_seconds', 'seconds_to_leave', 'seconds_to_next_enter',
+    'seconds_to_stream_end', 'max_session_seconds', 'end_reason', 'is_late_night', 'session_start_hour',
+    'session_started_at', 'leave_at', 'next_enter_at', 'stream_ended_at', 'session_date', 'leave_date',
+    'next_enter_date', 'stream_ended_date', 'settled_date',
+] %}
 with
 
 -- an incremental run reads the events from m on only (m a literal, so the filter reaches the scan
@@ -243,16 +254,7 @@ sessions as (
     {%- if is_incremental() %}
         union all
         select
-            session_id,
-            user_id,
-            stream_id,
-            session_started_at,
-            session_date,
-            session_start_hour,
-            next_enter_at,
-            next_enter_date,
-            leave_at,
-            leave_date
+            {{ found_columns | join(',\n            ') }}
         from restreamed_sessions
     {%- endif %}
 ),
@@ -343,38 +345,14 @@ sessions_recomputed as (
 
     -- an older session redone but unchanged is left alone, so its partition is not rewritten
     changed_older_sessions as (
-        select sessions_recomputed.*
+        select
+            {{ session_columns | join(',\n            ') }}
         from sessions_recomputed
-        inner join older_sessions_stored
-            on sessions_recomputed.session_id = older_sessions_stored.session_id
-        cross join recompute_from
-        where
-            sessions_recomputed.session_date < recompute_from.start_date
-            and not (
-                sessions_recomputed.watch_seconds is not distinct from older_sessions_stored.watch_seconds
-                and sessions_recomputed.seconds_to_leave is not distinct from older_sessions_stored.seconds_to_leave
-                and sessions_recomputed.seconds_to_next_enter
-                is not distinct from older_sessions_stored.seconds_to_next_enter
-                and sessions_recomputed.seconds_to_stream_end
-                is not distinct from older_sessions_stored.seconds_to_stream_end
-                and sessions_recomputed.end_reason is not distinct from older_sessions_stored.end_reason
-                and sessions_recomputed.leave_at is not distinct from older_sessions_stored.leave_at
-                and sessions_recomputed.next_enter_at is not distinct from older_sessions_stored.next_enter_at
-                and sessions_recomputed.stream_ended_at is not distinct from older_sessions_stored.stream_ended_at
-                and sessions_recomputed.leave_date is not distinct from older_sessions_stored.leave_date
-                and sessions_recomputed.next_enter_date is not distinct from older_sessions_stored.next_enter_date
-                and sessions_recomputed.stream_ended_date is not distinct from older_sessions_stored.stream_ended_date
-                and sessions_recomputed.settled_date is not distinct from older_sessions_stored.settled_date
-            )
-    ),
-
-    recomputed as (
-        select sessions_recomputed.*
-        from sessions_recomputed
-        cross join recompute_from
-        where sessions_recomputed.session_date >= recompute_from.start_date
-        union all
-        select * from changed_older_sessions
+        where session_date < cast('{{ start_date }}' as date)
+        except
+        select
+            {{ session_columns | join(',\n            ') }}
+        from older_sessions_stored
     ),
 
     partly_redone_dates as (
@@ -384,13 +362,25 @@ sessions_recomputed as (
 
     -- the older partitions with a changed session keep their other sessions as they were
     carried_sessions as (
-        select stored_sessions.*
+        select
+            stored_sessions.{{ session_columns | join(',\n            stored_sessions.') }}
         from {{ this }} as stored_sessions
         inner join partly_redone_dates
             on stored_sessions.session_date = partly_redone_dates.session_date
         left join changed_older_sessions
             on stored_sessions.session_id = changed_older_sessions.session_id
         where changed_older_sessions.session_id is null
+    ),
+
+    recomputed as (
+        select
+            {{ session_columns | join(',\n            ') }}
+        from sessions_recomputed
+        where session_date >= cast('{{ start_date }}' as date)
+        union all
+        select * from changed_older_sessions
+        union all
+        select * from carried_sessions
     ),
 
 {% else %}
@@ -406,34 +396,8 @@ final as (
         *,
         {{ run_stamp() }} as _loaded_at
     from recomputed
-    {%- if is_incremental() %}
-        union all
-        select
-            session_id,
-            user_id,
-            stream_id,
-            watch_seconds,
-            seconds_to_leave,
-            seconds_to_next_enter,
-            seconds_to_stream_end,
-            max_session_seconds,
-            end_reason,
-            is_late_night,
-            session_start_hour,
-            session_started_at,
-            leave_at,
-            next_enter_at,
-            stream_ended_at,
-            session_date,
-            leave_date,
-            next_enter_date,
-            stream_ended_date,
-            settled_date,
-            {{ run_stamp() }} as _loaded_at
-        from carried_sessions
-    {%- endif %}
 )
 
--- the carried sessions name every column of the recomputed ones, in their order (AM04 cannot
--- count the star's columns across the union)
+-- every part of recomputed names session_columns, in their order (AM04 cannot count the star's
+-- columns across a union)
 select * from final  -- noqa: AM04
