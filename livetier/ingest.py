@@ -41,7 +41,6 @@ from livetier.rawcheck import (
     RAW_COLUMNS,
     RAW_TABLES,
     RawDataError,
-    parquet_schema_key,
     read_plan,
     schema_key,
 )
@@ -360,7 +359,10 @@ def parquet_kind(arrow_type: object) -> str:
     import pyarrow as pa
 
     if pa.types.is_timestamp(arrow_type):
-        return "timestamp_tz" if arrow_type.tz else "timestamp"
+        # nanoseconds (what pandas writes) are a kind of their own: their instant is read to the
+        # microsecond as their text would be (truncated, not rounded)
+        kind = "timestamp_tz" if arrow_type.tz else "timestamp"
+        return f"{kind}_ns" if arrow_type.unit == "ns" else kind
     if pa.types.is_date(arrow_type):
         return "date"
     if pa.types.is_floating(arrow_type):
@@ -492,7 +494,9 @@ def prepare(raw: Path, db: Path, business_timezone: str | None = None,
             if item.format == "csv":  # a manifest written before the names were masked
                 item.columns = _csv_columns(item.raw_table, [name for name, _kind in item.columns])
             if item.format == "parquet" and item.status != "unreadable":
-                item.schema_key = parquet_schema_key(item.path)
+                # its footer again, for the schema: the columns' kinds as this code reads them (older
+                # code may have classed one otherwise: a timestamp in nanoseconds)
+                _inspect_parquet(item)
             rejects += [Reject(item.raw_table, item.source_file, line, kind)
                         for line, kind in old_rejects.get(known["source_file"], [])]
         elif item.format == "csv":

@@ -91,6 +91,12 @@ READ_RULES = {
         " integral, NaN or infinity null (a dataframe's missing value), else its text"),
     "typed_timestamp": "a typed column read typed (naive timestamp or date): null text",
     "typed_zoned_timestamp": "a typed column read typed (timestamp with a time zone): null text",
+    "typed_nanoseconds": (
+        "a typed column read typed (a timestamp in nanoseconds, as pandas writes it, naive or with a time zone):"
+        " null text (Spark, which reads these as integers, gives nanoseconds_text)"),
+    "nanoseconds_text": (
+        "a Parquet timestamp in nanoseconds, naive or with a time zone, as UTC text cut to the microsecond"
+        " (the digits the text route cuts too)"),
     "typed_int_from_integer": "a typed int column of a Parquet integer: null text within 18 digits, else its text",
     "typed_dec_from_integer": "a typed dec column of a Parquet integer: null text within 16 digits, else its text",
     "typed_dec_from_decimal": (
@@ -99,6 +105,9 @@ READ_RULES = {
     "utc_missing": "`<column>__utc` when the file does not type the column: null",
     "utc_from_timestamp": "`<column>__utc` of a naive timestamp or date (UTC)",
     "utc_from_zoned_timestamp": "`<column>__utc` of a timestamp with a time zone, in UTC",
+    "utc_from_nanoseconds": (
+        "`<column>__utc` of typed_nanoseconds: the instant (a naive one is UTC) cut to the microsecond, as its"
+        " text's further digits are"),
     "int_missing": "`<column>__number` of an int column the file does not type as an integer: null bigint",
     "dec_missing": "`<column>__number` of a dec column the file does not type as a number: null decimal(18, 2)",
     "int_from_integer": "`<column>__number` of typed_int_from_integer: the value within 18 digits, as bigint",
@@ -110,13 +119,15 @@ READ_RULES = {
 }
 _TYPED_KINDS = {
     ("ts", "timestamp"): "typed_timestamp", ("ts", "date"): "typed_timestamp",
-    ("ts", "timestamp_tz"): "typed_zoned_timestamp", ("int", "integer"): "typed_int_from_integer",
+    ("ts", "timestamp_tz"): "typed_zoned_timestamp", ("ts", "timestamp_ns"): "typed_nanoseconds",
+    ("ts", "timestamp_tz_ns"): "typed_nanoseconds", ("int", "integer"): "typed_int_from_integer",
     ("dec", "integer"): "typed_dec_from_integer", ("dec", "decimal"): "typed_dec_from_decimal",
 }
 # each typed rule's companion: its name's suffix and rule
 _COMPANIONS = {
     "typed_timestamp": ("__utc", "utc_from_timestamp"),
     "typed_zoned_timestamp": ("__utc", "utc_from_zoned_timestamp"),
+    "typed_nanoseconds": ("__utc", "utc_from_nanoseconds"),
     "typed_int_from_integer": ("__number", "int_from_integer"),
     "typed_dec_from_integer": ("__number", "dec_from_integer"),
     "typed_dec_from_decimal": ("__number", "dec_from_decimal"),
@@ -143,6 +154,8 @@ def _column_rule(contract_type: str, kind: str, typed: bool) -> str:
         return "text_from_number"
     if kind == "timestamp_tz":
         return "zoned_timestamp"
+    if kind in ("timestamp_ns", "timestamp_tz_ns"):
+        return "nanoseconds_text"
     if kind == "binary":
         return "text_from_binary"
     return "text"
@@ -173,22 +186,10 @@ def view_columns(table: str, file_format: str | None = None,
     return [*columns, *companions, ["_source_file", "source_file" if file_format else "missing", None]]
 
 
-def parquet_schema_key(path: Path) -> str | None:
-    """schema_key of a Parquet file's footer, for a file the pre-pass knows from its last
-    manifest and does not inspect again; None when the footer cannot be read."""
-    import pyarrow.parquet as pq
-
-    try:
-        return schema_key(pq.read_schema(path))
-    except Exception:  # noqa: BLE001 - a file whose footer fails is read alone
-        return None
-
-
 def schema_key(schema) -> str:
     """The exact schema of a Parquet file (each column's name and Arrow type, in order) as a short
-    hash, taken from the footer the pre-pass reads (ingest._inspect_parquet for a new file,
-    parquet_schema_key for a known one): DuckDB reads files of one schema with one `read_parquet`
-    of their list."""
+    hash, taken from the footer the pre-pass reads (ingest._inspect_parquet, for a known file too):
+    DuckDB reads files of one schema with one `read_parquet` of their list."""
     fields = "\n".join(f"{field.name}\t{field.type}" for field in schema)
     return hashlib.sha256(fields.encode("utf-8")).hexdigest()[:16]
 

@@ -168,8 +168,17 @@
     {% set select_list = [] %}
     {% for name, rule, source in columns %}
         {% set value = '"' ~ (source or '') | replace('"', '""') ~ '"' %}
-        {% if rule in ('missing', 'typed_timestamp', 'typed_zoned_timestamp') %}
+        {#- a timestamp in nanoseconds (naive or zoned; epoch_ns reads it without the session's time zone)
+            floored to the microsecond, as the text's further digits are cut (a cast or epoch_us rounds:
+            23:59:59.9999996 would be the next day) -#}
+        {% set nanos = 'epoch_ns(' ~ value ~ ')' %}
+        {% set microseconds_of_nanoseconds = 'make_timestamp((' ~ nanos ~ ' - ((' ~ nanos ~ ' % 1000) + 1000) % 1000)'
+            ~ ' // 1000)' %}
+        {% if rule in ('missing', 'typed_timestamp', 'typed_zoned_timestamp', 'typed_nanoseconds') %}
             {% set sql = 'cast(null as varchar)' %}
+        {% elif rule == 'nanoseconds_text' %}
+            {# UTC text with its offset, as a zoned timestamp's: a naive one is UTC too #}
+            {% set sql = 'cast(' ~ microseconds_of_nanoseconds ~ " as varchar) || '+00'" %}
         {% elif rule in ('text', 'zoned_timestamp') %}
             {# a zoned timestamp's text carries its offset (+00: the session's time zone is UTC) #}
             {% set sql = "nullif(trim(cast(" ~ value ~ " as varchar)), '')" %}
@@ -216,6 +225,8 @@
         {% elif rule == 'utc_from_zoned_timestamp' %}
             {# epoch_us reads the instant without the session's time zone (and 5x faster than ICU) #}
             {% set sql = 'make_timestamp(epoch_us(' ~ value ~ '))' %}
+        {% elif rule == 'utc_from_nanoseconds' %}
+            {% set sql = microseconds_of_nanoseconds %}
         {% elif rule in ('in_file', 'not_in_file') %}
             {% set sql = 'true' if rule == 'in_file' else 'false' %}
         {% elif rule == 'source_file' %}
@@ -323,6 +334,10 @@
         {% elif rule in ('zoned_timestamp', 'typed_zoned_timestamp') %}
             {# DuckDB (time zone UTC) writes a zoned timestamp with `+00`, so Spark does too #}
             {% set sql = "nullif(trim(concat(cast(" ~ value ~ " as string), '+00')), '')" %}
+        {% elif rule in ('nanoseconds_text', 'typed_nanoseconds') %}
+            {#- Spark reads a timestamp in nanoseconds as their number (spark.sql.legacy.parquet.nanosAsLong in
+                the profile): floored to the microsecond, the text DuckDB writes -#}
+            {% set sql = "concat(cast(timestamp_micros((" ~ value ~ " - pmod(" ~ value ~ ", 1000)) div 1000) as string), '+00')" %}
         {% elif rule == 'money_from_float' %}
             {# NaN and infinity fail `< 1e15` #}
             {% set sql = "nullif(trim(case when abs(" ~ value ~ ") < 1e15 and abs(" ~ value ~ " - round(" ~ value
@@ -339,7 +354,7 @@
             {% set sql = "nullif(trim(case when not abs(cast(" ~ value ~ " as double)) < double('inf') then null when abs(" ~ value
                 ~ ") < 1e18 and " ~ value ~ " = floor(" ~ value ~ ") then cast(cast(" ~ value ~ " as bigint) as string)"
                 ~ " else cast(" ~ value ~ " as string) end), '')" %}
-        {% elif rule in ('utc_missing', 'utc_from_timestamp', 'utc_from_zoned_timestamp') %}
+        {% elif rule in ('utc_missing', 'utc_from_timestamp', 'utc_from_zoned_timestamp', 'utc_from_nanoseconds') %}
             {% set sql = 'cast(null as timestamp)' %}
         {% elif rule in ('int_missing', 'int_from_integer') %}
             {% set sql = 'cast(null as bigint)' %}

@@ -32,7 +32,7 @@ import subprocess
 import sys
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
 
@@ -272,6 +272,28 @@ def _write_awkward_raw(raw: Path) -> None:
         ],
         columns=["event_id", "user_id", "event_type", "event_at", "stream_id", "text"],
     ).to_csv(raw / "events" / "part-1.csv", index=False)
+    # timestamps in nanoseconds, as pandas writes them (Spark reads them as numbers): naive and zoned,
+    # typed (orders, events) and not (refunds), digits past the microsecond at a business day's end
+    day_end = int(datetime(2025, 3, 10, 15, 59, 59, tzinfo=UTC).timestamp()) * 10**9
+    pq.write_table(pa.table({
+        "order_id": ["n1", "n2"],
+        "user_id": ["u1", "u2"],
+        "ordered_at": pa.array([day_end + 999_999_500, day_end + 3_600 * 10**9 + 123_456_789], pa.timestamp("ns")),
+        "paid_at": pa.array([day_end + 10**9 + 1, None], pa.timestamp("ns", tz="UTC")),
+        "status": ["paid", "created"],
+        "amount": [10.0, 5.0],
+    }), raw / "orders" / "part-3.parquet")
+    pq.write_table(pa.table({
+        "event_id": ["wn1"], "user_id": ["u1"], "event_type": ["like"], "stream_id": ["s1"],
+        "event_at": pa.array([day_end + 999_999_999], pa.timestamp("ns", tz="Asia/Shanghai")),
+    }), raw / "events" / "part-3.parquet")
+    (raw / "refunds").mkdir()
+    (raw / "refunds.csv").rename(raw / "refunds" / "part-0.csv")
+    pq.write_table(pa.table({
+        "refund_id": ["rn1", "rn2"], "order_id": ["n1", "p2"],
+        "refunded_at": pa.array([day_end + 999_999_999, None], pa.timestamp("ns", tz="UTC")),
+        "amount": ["1.00", "2.00"],
+    }), raw / "refunds" / "part-1.parquet")
 
 
 def _family(engine_type: str) -> str:

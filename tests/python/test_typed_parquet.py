@@ -237,3 +237,100 @@ def test_typed_parquet_numbers_mean_what_their_text_means(tmp_path: Path) -> Non
     """)
     # the values out of the contract's range keep their text (o2's quantity, o6's and o7's price)
     assert typed.values.tolist() == [[9, 2, 7, 3, 7, 4]]
+
+
+def _nanoseconds(utc: str, nanos: int) -> int:
+    """Nanoseconds since the epoch of a UTC time given to the second, plus `nanos`."""
+    import datetime as dt
+
+    seconds = dt.datetime.fromisoformat(utc).replace(tzinfo=dt.UTC).timestamp()
+    return int(seconds) * 1_000_000_000 + nanos
+
+
+def _write_nanoseconds(raw: Path) -> None:
+    """Timestamps as pandas writes them to Parquet (nanoseconds, naive or with a zone), each a
+    fraction of a nanosecond-to-microsecond step before or after a business day's end."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    last_ns = _nanoseconds("2025-03-01 15:59:59", 999_999_999)  # 23:59:59.999999999 in Shanghai
+    half_us = _nanoseconds("2025-03-01 15:59:59", 999_999_500)  # rounds up to the next day
+    next_day = _nanoseconds("2025-03-01 16:00:00", 1)
+    (raw / "events").mkdir(parents=True)
+    (raw / "orders").mkdir()
+
+    def events(ids: list[str], nanos: list[int], zone: str | None) -> pa.Table:
+        return pa.table({"event_id": ids, "user_id": ["u1"] * len(ids), "event_type": ["like"] * len(ids),
+                         "event_at": pa.array(nanos, type=pa.timestamp("ns", tz=zone))})
+
+    pq.write_table(events(["n1", "n2"], [last_ns, next_day], "UTC"), raw / "events" / "a-ns-zoned.parquet")
+    pq.write_table(events(["n3"], [half_us], None), raw / "events" / "b-ns-naive.parquet")
+    pq.write_table(events(["n4"], [last_ns], "Asia/Shanghai"), raw / "events" / "c-ns-shanghai.parquet")
+    # n1 again as text, to the nanosecond: its digits past the microsecond are cut, the same instant
+    (raw / "events" / "d-text.csv").write_text(
+        "event_id,user_id,event_type,event_at\nn1,u1,like,2025-03-01T23:59:59.999999999+08:00\n")
+    pq.write_table(pa.table({
+        "order_id": ["o1"], "user_id": ["u1"],
+        "ordered_at": pa.array([last_ns], type=pa.timestamp("ns", tz="UTC")),
+        "paid_at": pa.array([next_day], type=pa.timestamp("ns", tz="UTC")),
+        "status": ["paid"], "amount": [10.0],
+    }), raw / "orders" / "a-ns.parquet")
+
+
+def test_nanosecond_parquet_timestamps_as_pandas_writes_them_mean_what_their_text_means(tmp_path: Path) -> None:
+    # a zoned nanosecond timestamp once stopped the whole build (no epoch_us for it); a cast to
+    # microseconds rounds, where the text's extra digits are cut: 23:59:59.9999995 stays that day
+    raw, db = _staged(tmp_path, _write_nanoseconds)
+    rows = query(db, """
+        select event_id, cast(event_at as varchar) as event_at, cast(event_date as varchar) as event_date, event_hour
+        from stg_live__events order by event_id
+    """)
+    assert rows.values.tolist() == [
+        ["n1", "2025-03-01 15:59:59.999999", "2025-03-01", 23],
+        ["n2", "2025-03-01 16:00:00", "2025-03-02", 0],
+        ["n3", "2025-03-01 15:59:59.999999", "2025-03-01", 23],  # naive is UTC
+        ["n4", "2025-03-01 15:59:59.999999", "2025-03-01", 23],  # the file's zone changes no instant
+    ]
+    counts = ledger(db)
+    assert counts[("events", "kept", "")] == 4
+    assert counts[("events", "duplicate", "duplicate")] == 1
+    # n1's copies tie on every parsed value (the text's instant is the typed one), so the file name decides
+    kept = query(db, "select _source_file from base_live__events where event_id = 'n1' and not is_duplicate")
+    assert kept._source_file[0].endswith("a-ns-zoned.parquet")
+    orders = query(db, """
+        select cast(ordered_at as varchar) as ordered_at, cast(paid_at as varchar) as paid_at,
+               cast(ordered_date as varchar) as ordered_date, cast(paid_date as varchar) as paid_date
+        from stg_live__orders
+    """)
+    assert orders.values.tolist() == [["2025-03-01 15:59:59.999999", "2025-03-01 16:00:00", "2025-03-01",
+                                       "2025-03-02"]]
+    registered = build(raw, db, command="run-operation", extra_args=["register_raw_sources"])
+    assert registered.returncode == 0, registered.stdout[-2000:]
+    typed = query(db, "select count(event_at__utc) as typed, count(event_at) as text from raw.events")
+    assert typed.values.tolist() == [[4, 1]]
+
+
+def test_a_nanosecond_file_known_from_a_manifest_of_older_code_is_read_in_nanoseconds(tmp_path: Path) -> None:
+    # older code classed a nanosecond timestamp as a microsecond one and recorded it so: the known
+    # file is not analysed again, but its kinds come from its footer, which is read anyway
+    import csv
+
+    from livetier import ingest
+
+    raw, db = tmp_path / "raw", tmp_path / "w.duckdb"
+    _write_nanoseconds(raw)
+    ingest.prepare(raw, db)
+    manifest = ingest.landing_dir(db) / "files.csv"
+    rows = list(csv.DictReader(manifest.open(encoding="utf-8")))
+    assert any("timestamp_tz_ns" in row["columns"] for row in rows)
+    for row in rows:
+        row["columns"] = row["columns"].replace("timestamp_tz_ns", "timestamp_tz").replace("timestamp_ns", "timestamp")
+    with manifest.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    files = {f.path.name: f for f in ingest.prepare(raw, db).files}
+    assert dict(files["a-ns-zoned.parquet"].columns)["event_at"] == "timestamp_tz_ns"
+    assert dict(files["b-ns-naive.parquet"].columns)["event_at"] == "timestamp_ns"
+    assert dict(files["a-ns.parquet"].columns)["paid_at"] == "timestamp_tz_ns"
+    assert "timestamp_tz\"" not in manifest.read_text(encoding="utf-8")
