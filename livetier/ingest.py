@@ -393,14 +393,24 @@ def _inspect_parquet(item: RawFile) -> None:
         item.status, item.message = "empty", "it holds no records."
 
 
+def _cannot_open(path: Path) -> str | None:
+    """Why a listed file cannot be opened (no permission, gone since it was listed), in the words
+    prepare uses; None when it opens."""
+    try:
+        with path.open("rb"):
+            return None
+    except OSError as error:
+        return f"it cannot be opened ({error.strerror or error})."
+
+
 def inspect_columns(item: RawFile) -> None:
     """Only what the read plan needs, without the landing folder (`python -m livetier.rawcheck RAW`
     without DB): the header of a CSV file or the schema of a Parquet file; unreadable when that
     cannot be read, or when the format is unknown."""
     if item.not_opened:
         item.status, item.message = "unreadable", item.not_opened
-    elif not os.access(item.path, os.R_OK):
-        item.status, item.message = "unreadable", "it cannot be opened (Permission denied)."
+    elif (refused := _cannot_open(item.path)) is not None:
+        item.status, item.message = "unreadable", refused
     elif item.format == "csv":
         names, _ = _csv_header_and_count(item.path, count=False)
         if names is None:

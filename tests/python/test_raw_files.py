@@ -262,10 +262,25 @@ def test_a_file_that_cannot_be_opened_is_unreadable_in_one_sentence(tmp_path: Pa
     files = {f.path.name: f for f in ingest.prepare(raw, db).files}
     assert (files["b.csv"].status, files["b.csv"].message) == ("unreadable", "it cannot be opened (Permission denied).")
     assert (files["a.csv"].status, files["a.csv"].records) == ("ok", 13)
-    monkeypatch.setattr(ingest.os, "access", lambda path, mode: Path(path).name != "b.csv")
+    real_open = Path.open
+
+    def refusing_open(path: Path, *args, **kwargs):
+        if path.name == "b.csv":
+            raise PermissionError(13, "Permission denied", str(path))
+        return real_open(path, *args, **kwargs)
+
+    monkeypatch.setattr(Path, "open", refusing_open)
     for item in ingest.discover(raw):
         ingest.inspect_columns(item)
         assert item.status == ("unreadable" if item.path.name == "b.csv" else "ok"), item.path
+        assert item.message == ("it cannot be opened (Permission denied)." if item.path.name == "b.csv" else "")
+    monkeypatch.undo()
+    # a file gone between the listing and its reading is named for that, not for a permission
+    listed = ingest.discover(raw)
+    (raw / "events" / "b.csv").unlink()
+    gone = next(item for item in listed if item.path.name == "b.csv")
+    ingest.inspect_columns(gone)
+    assert (gone.status, gone.message) == ("unreadable", "it cannot be opened (No such file or directory).")
 
 
 def test_a_file_whose_header_names_no_column_is_named_in_a_warning(tmp_path: Path) -> None:
