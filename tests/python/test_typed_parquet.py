@@ -275,6 +275,12 @@ def _write_nanoseconds(raw: Path) -> None:
         "paid_at": pa.array([next_day], type=pa.timestamp("ns", tz="UTC")),
         "status": ["paid"], "amount": [10.0],
     }), raw / "orders" / "a-ns.parquet")
+    # a table whose times are not read typed: as UTC text, cut to the microsecond as well
+    pq.write_table(pa.table({
+        "stream_id": ["s1"], "anchor_id": ["a1"], "category": ["beauty"],
+        "started_at": pa.array([half_us], type=pa.timestamp("ns")),
+        "ended_at": pa.array([next_day], type=pa.timestamp("ns", tz="Asia/Shanghai")),
+    }), raw / "live_streams.parquet")
 
 
 def test_nanosecond_parquet_timestamps_as_pandas_writes_them_mean_what_their_text_means(tmp_path: Path) -> None:
@@ -304,10 +310,18 @@ def test_nanosecond_parquet_timestamps_as_pandas_writes_them_mean_what_their_tex
     """)
     assert orders.values.tolist() == [["2025-03-01 15:59:59.999999", "2025-03-01 16:00:00", "2025-03-01",
                                        "2025-03-02"]]
+    streams = query(db, """
+        select cast(started_at as varchar) as started_at, cast(ended_at as varchar) as ended_at,
+               cast(started_date as varchar) as started_date
+        from stg_live__live_streams
+    """)
+    assert streams.values.tolist() == [["2025-03-01 15:59:59.999999", "2025-03-01 16:00:00", "2025-03-01"]]
     registered = build(raw, db, command="run-operation", extra_args=["register_raw_sources"])
     assert registered.returncode == 0, registered.stdout[-2000:]
     typed = query(db, "select count(event_at__utc) as typed, count(event_at) as text from raw.events")
     assert typed.values.tolist() == [[4, 1]]
+    texts = query(db, "select started_at, ended_at from raw.live_streams")
+    assert texts.values.tolist() == [["2025-03-01 15:59:59.999999+00", "2025-03-01 16:00:00+00"]]
 
 
 def test_a_nanosecond_file_known_from_a_manifest_of_older_code_is_read_in_nanoseconds(tmp_path: Path) -> None:
