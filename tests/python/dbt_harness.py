@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import csv
 import os
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import duckdb
@@ -70,6 +72,20 @@ def git(repo: Path, *args: str) -> str:
     """Runs git in `repo`; returns its stdout, stripped."""
     done = subprocess.run(["git", "-C", str(repo), *args], capture_output=True, text=True, check=True)
     return done.stdout.strip()
+
+
+def rewrite_manifest(db: Path, change: Callable[[dict[str, str]], None]) -> Path:
+    """Rewrites the files manifest of `db`'s landing folder with `change` applied to each row (a
+    manifest as older code wrote it); returns its path."""
+    manifest = ingest.landing_dir(db) / "files.csv"
+    rows = list(csv.DictReader(manifest.open(encoding="utf-8")))
+    for row in rows:
+        change(row)
+    with manifest.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    return manifest
 
 
 def query(db: Path, sql: str) -> pd.DataFrame:

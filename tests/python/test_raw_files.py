@@ -18,7 +18,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-from dbt_harness import EXAMPLES_RAW, SEED_AND_MODELS, STAGING_SELECT, build, expected_ledger
+from dbt_harness import EXAMPLES_RAW, SEED_AND_MODELS, STAGING_SELECT, build, expected_ledger, rewrite_manifest
 
 from livetier import PROJECT_ROOT
 
@@ -339,16 +339,12 @@ def test_a_header_without_the_key_is_named_after_a_manifest_of_older_code(tmp_pa
     first = {f.path.name: f for f in ingest.prepare(raw, db).files}
     assert first["a.csv"].message.startswith("its header names none of the columns of 'events'")
     # a manifest written before the key was checked: the file kept its analysis, without a message
-    manifest = ingest.landing_dir(db) / "files.csv"
-    rows = list(csv.DictReader(manifest.open(encoding="utf-8")))
-    for row in rows:
+    def older(row: dict[str, str]) -> None:
         row["message"] = "" if row["status"] == "ok" else row["message"]
         if row["source_file"].endswith("a.csv"):
             row["columns"] = '[["event_id;user_id", "text"]]'  # and its names not masked yet
-    with manifest.open("w", encoding="utf-8", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
-        writer.writeheader()
-        writer.writerows(rows)
+
+    manifest = rewrite_manifest(db, older)
     again = {f.path.name: f for f in ingest.prepare(raw, db).files}
     assert again["a.csv"].message == (
         "its header names none of the columns of 'events' (1 name; a file without a header line, or another "
@@ -417,14 +413,7 @@ def test_a_csv_saved_as_gbk_is_named_with_its_encoding(tmp_path: Path) -> None:
     assert (found["latin.csv"].status, found["latin.csv"].parse_rejects, found["latin.csv"].message) == ("ok", 1, "")
     # a warehouse whose manifest older code wrote (no message for a file read but for some records):
     # the file keeps its analysis and gets the message
-    manifest = ingest.landing_dir(db) / "files.csv"
-    rows = list(csv.DictReader(manifest.open(encoding="utf-8")))
-    for row in rows:
-        row["message"] = "" if row["status"] == "ok" else row["message"]
-    with manifest.open("w", encoding="utf-8", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
-        writer.writeheader()
-        writer.writerows(rows)
+    rewrite_manifest(db, lambda row: row.update(message="" if row["status"] == "ok" else row["message"]))
     again = {f.path.name: f for f in ingest.prepare(raw, db).files}
     assert (again["some.csv"].parse_rejects, again["some.csv"].message) == (2, found["some.csv"].message)
     assert again["latin.csv"].message == "" and again["both.csv"].message == found["both.csv"].message

@@ -9,7 +9,7 @@ import shutil
 from pathlib import Path
 
 import duckdb
-from dbt_harness import EXAMPLES_RAW, STAGING_SELECT, build, ledger, query
+from dbt_harness import EXAMPLES_RAW, STAGING_SELECT, build, ledger, query, rewrite_manifest
 
 # business time zone Asia/Shanghai (UTC+8)
 TEXT_ROWS = [
@@ -327,22 +327,15 @@ def test_nanosecond_parquet_timestamps_as_pandas_writes_them_mean_what_their_tex
 def test_a_nanosecond_file_known_from_a_manifest_of_older_code_is_read_in_nanoseconds(tmp_path: Path) -> None:
     # older code classed a nanosecond timestamp as a microsecond one and recorded it so: the known
     # file is not analysed again, but its kinds come from its footer, which is read anyway
-    import csv
-
     from livetier import ingest
 
     raw, db = tmp_path / "raw", tmp_path / "w.duckdb"
     _write_nanoseconds(raw)
     ingest.prepare(raw, db)
     manifest = ingest.landing_dir(db) / "files.csv"
-    rows = list(csv.DictReader(manifest.open(encoding="utf-8")))
-    assert any("timestamp_tz_ns" in row["columns"] for row in rows)
-    for row in rows:
-        row["columns"] = row["columns"].replace("timestamp_tz_ns", "timestamp_tz").replace("timestamp_ns", "timestamp")
-    with manifest.open("w", encoding="utf-8", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
-        writer.writeheader()
-        writer.writerows(rows)
+    assert "timestamp_tz_ns" in manifest.read_text(encoding="utf-8")
+    rewrite_manifest(db, lambda row: row.update(
+        columns=row["columns"].replace("timestamp_tz_ns", "timestamp_tz").replace("timestamp_ns", "timestamp")))
     files = {f.path.name: f for f in ingest.prepare(raw, db).files}
     assert dict(files["a-ns-zoned.parquet"].columns)["event_at"] == "timestamp_tz_ns"
     assert dict(files["b-ns-naive.parquet"].columns)["event_at"] == "timestamp_ns"
